@@ -1,0 +1,42 @@
+# Digit Studio: `make run` starts the app, `make test` runs every test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export MNIST_DIR ?= $(abspath ../shared/data/mnist)
+
+.PHONY: run test lint bench train train-classroom evaluate clean
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(BIN)/.dev-installed: $(BIN)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(BIN)/.installed  ## set up and start the app on http://localhost:8501
+	$(BIN)/streamlit run app.py
+
+test: $(BIN)/.dev-installed  ## set up and run the whole suite (lint included)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.dev-installed
+	$(BIN)/ruff check .
+
+bench: $(BIN)/.dev-installed  ## predictor latency/throughput against Keras predict
+	$(BIN)/python -m tests.benchmarks.bench_predictor
+
+train: $(BIN)/.installed  ## the recipe that produced the shipped model
+	$(BIN)/python -m training.train --output model/shipped
+
+train-classroom: $(BIN)/.installed  ## about 2 minutes on 2 cores
+	$(BIN)/python -m training.train --preset classroom
+
+evaluate: $(BIN)/.installed
+	$(BIN)/python -m training.evaluate
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,39 @@
+"""One typed settings object for the inference core, shared by the app, CLIs and training."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+
+def _runs_dir() -> Path:
+    return Path(os.environ.get("DIGIT_STUDIO_RUNS", PROJECT_DIR / "runs"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Constants that more than one module relies on; change them here only."""
+
+    # MNIST geometry: digits are 28x28, the ink fitted into a 20x20 box and
+    # centred by centre of mass (LeCun et al.), which is what the reader mimics.
+    image_size: int = 28
+    digit_box: int = 20
+    num_classes: int = 10
+
+    # Model folders: the shipped model lives inside the package; models trained
+    # locally go under runs/ (override with DIGIT_STUDIO_RUNS).
+    shipped_model_dir: Path = PACKAGE_DIR / "shipped"
+    runs_dir: Path = field(default_factory=_runs_dir)
+    keras_file: str = "model.keras"
+    onnx_file: str = "model.onnx"
+    card_file: str = "card.json"
+
+    # Below this top probability a digit is reported as "not sure".
+    min_confidence: float = 0.70
+
+
+SETTINGS = Settings()

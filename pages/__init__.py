@@ -1,0 +1,1 @@
+"""Streamlit pages (thin UI). Shared widgets and figures live in pages.common."""

@@ -1,0 +1,1 @@
+"""What several pages share: the cached predictor, the sidebar, plotly figure builders."""

@@ -1,0 +1,50 @@
+"""Fixtures shared by the suite: the real MNIST files and the real shipped model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from model import Predictor, load_predictor
+from model.settings import SETTINGS
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The folder CI and developers point MNIST_DIR at (../shared/data/mnist)."""
+    folder = os.environ.get("MNIST_DIR")
+    if not folder:
+        pytest.fail("Set MNIST_DIR to the folder of the four MNIST files (make test does).")
+    return Path(folder)
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_dir: Path):
+    from training.data import load_mnist
+
+    return load_mnist(mnist_dir)
+
+
+@pytest.fixture(scope="session")
+def shipped_dir() -> Path:
+    if not (SETTINGS.shipped_model_dir / SETTINGS.keras_file).is_file():
+        pytest.fail(f"The shipped model is missing from {SETTINGS.shipped_model_dir}.")
+    return SETTINGS.shipped_model_dir
+
+
+@pytest.fixture(scope="session")
+def predictor(shipped_dir: Path) -> Predictor:
+    """The shipped model behind the fast (ONNX Runtime) backend, as the app loads it."""
+    return load_predictor(shipped_dir)
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where tests leave screenshots and reports for people to look at."""
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    return ARTIFACTS_DIR

@@ -1,0 +1,156 @@
+"""Train the digit CNN: `python -m training.train [--preset classroom] [options]`.
+
+Writes a model folder: `model.keras`, `model.onnx` and `card.json`, each
+atomically, so the app never loads a half-written file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from model.files import atomic_write, file_sha256, write_card  # noqa: E402
+from model.network import build_cnn  # noqa: E402
+from model.settings import SETTINGS  # noqa: E402
+from training.augment import AugmentConfig, augment_batch  # noqa: E402
+from training.config import TrainConfig, add_arguments, config_from_args  # noqa: E402
+from training.data import MnistError, Splits, load_mnist, prepare  # noqa: E402
+from training.metrics import classification_report  # noqa: E402
+
+
+def make_dataset(splits: Splits, cfg: TrainConfig) -> tuple[tf.data.Dataset, int]:
+    """An endless, seeded, shuffled (and augmented) batch stream, and its steps per epoch."""
+    n = len(splits.x_train)
+    ds = tf.data.Dataset.from_tensor_slices((splits.x_train, splits.y_train))
+    ds = ds.shuffle(n, seed=cfg.seed, reshuffle_each_iteration=True).repeat()
+    ds = ds.batch(cfg.batch_size, drop_remainder=True)
+    if cfg.augment:
+        aug = AugmentConfig(strength=cfg.augment_strength)
+        # The batch index keys the stateless random ops: same seed, same augmentation.
+        ds = ds.enumerate().map(
+            lambda i, xy: (augment_batch(xy[0], tf.stack([tf.cast(cfg.seed, tf.int64), i]), aug),
+                           xy[1]),
+            num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE), max(1, n // cfg.batch_size)
+
+
+def learning_rate(cfg: TrainConfig, steps_per_epoch: int) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    total = cfg.epochs * steps_per_epoch
+    if cfg.schedule == "constant":
+        return cfg.learning_rate
+    if cfg.schedule == "exponential":
+        return keras.optimizers.schedules.ExponentialDecay(cfg.learning_rate, steps_per_epoch, 0.8)
+    warmup = min(int(cfg.warmup_epochs * steps_per_epoch), total - 1)
+    # Warm up linearly, then cosine down to ~0 at the last epoch: a short schedule
+    # that still ends at a flat, well-converged minimum.
+    return keras.optimizers.schedules.CosineDecay(
+        cfg.learning_rate / 10, total - warmup, alpha=0.0,
+        warmup_target=cfg.learning_rate, warmup_steps=warmup)
+
+
+def predict_in_batches(network: keras.Model, x: np.ndarray, batch: int = 1000) -> np.ndarray:
+    call = tf.function(lambda b: network(b, training=False))
+    return np.concatenate([call(x[i : i + batch]).numpy() for i in range(0, len(x), batch)])
+
+
+def library_versions() -> dict[str, str]:
+    import onnxruntime
+
+    return {"python": platform.python_version(), "keras": keras.__version__,
+            "tensorflow": tf.__version__, "numpy": np.__version__,
+            "onnxruntime": onnxruntime.__version__}
+
+
+def save_model(network: keras.Model, output: Path, card: dict[str, Any], export_onnx: bool) -> None:
+    """Write the Keras model, its ONNX export and the card, each atomically; the card last."""
+    keras_path = atomic_write(output / SETTINGS.keras_file, lambda p: network.save(p, include_optimizer=False))
+    files = {SETTINGS.keras_file: file_sha256(keras_path)}
+    if export_onnx:
+        onnx_path = atomic_write(output / SETTINGS.onnx_file,
+                                 lambda p: network.export(str(p), format="onnx", verbose=False))
+        files[SETTINGS.onnx_file] = file_sha256(onnx_path)
+    write_card(output, {**card, "files": files})
+
+
+def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
+          callbacks: list[keras.callbacks.Callback] | None = None) -> dict[str, Any]:
+    """Train, evaluate on the MNIST test set, save the folder; returns the card."""
+    keras.utils.set_random_seed(cfg.seed)
+    tf.config.experimental.enable_op_determinism()
+    started = time.perf_counter()
+
+    splits = prepare(load_mnist(data_dir), cfg.validation_split, cfg.seed, cfg.limit)
+    dataset, steps = make_dataset(splits, cfg)
+    network = build_cnn(cfg.filters, cfg.kernel_size, cfg.dropout, cfg.dense_units)
+    network.compile(optimizer=keras.optimizers.Adam(learning_rate(cfg, steps)),
+                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+    monitor = "val_accuracy" if len(splits.x_val) else "accuracy"
+    stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg.patience,
+                                         restore_best_weights=True, verbose=1)
+    history = network.fit(
+        dataset, epochs=cfg.epochs, steps_per_epoch=steps,
+        validation_data=(splits.x_val, splits.y_val) if len(splits.x_val) else None,
+        callbacks=[stop, *(callbacks or [])],
+        verbose=1 if sys.stdout.isatty() else 2,  # one line per epoch in logs and CI
+    )
+    train_seconds = time.perf_counter() - started
+
+    report = classification_report(splits.y_test, predict_in_batches(network, splits.x_test))
+    epochs = [{k: float(v[i]) for k, v in history.history.items()}
+              for i in range(len(history.history["loss"]))]
+    card = {
+        "name": output.name,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "python -m training.train " + " ".join(sys.argv[1:]),
+        "hyperparameters": cfg.to_dict(),
+        "parameters": int(network.count_params()),
+        "data": {"checksums": splits.checksums, "train": len(splits.x_train),
+                 "validation": len(splits.x_val), "test": len(splits.x_test)},
+        "versions": library_versions(),
+        "training_seconds": round(train_seconds, 1),
+        "epochs_run": len(epochs),
+        "best_epoch": (stop.best_epoch + 1) if stop.best is not None else len(epochs),
+        "history": epochs,
+        "test": report,
+    }
+    save_model(network, output, card, cfg.export_onnx)
+    return card
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    parser.add_argument("--output", type=Path, default=None,
+                        help="model folder to write (default: runs/<time>-<preset>)")
+    parser.add_argument("--data-dir", default=None, help="folder with the four MNIST IDX files")
+    args = parser.parse_args(argv)
+    cfg = config_from_args(args)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    output = args.output or SETTINGS.runs_dir / f"{stamp}-{args.preset}"
+    try:
+        card = train(cfg, output, args.data_dir)
+    except MnistError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    test = card["test"]
+    print(f"Saved {output}: test accuracy {test['accuracy']:.4%} ({test['errors']} errors "
+          f"of {test['n']}), {card['training_seconds']:.0f} s, best epoch {card['best_epoch']}.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
