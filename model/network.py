@@ -36,9 +36,9 @@ def conv_block(filters: int, kernel_size: int, dropout: float, index: int) -> li
 
 
 def build_cnn(
-    filters: Sequence[int] = (32, 64),
+    filters: Sequence[int] = (16, 32, 64),
     kernel_size: int = 3,
-    dropout: float = 0.25,
+    dropout: float = 0.2,
     dense_units: int = 128,
     name: str = "digit_cnn",
 ) -> keras.Sequential:

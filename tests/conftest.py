@@ -9,6 +9,7 @@ import pytest
 
 from model import Predictor, load_predictor
 from model.settings import SETTINGS
+from tests.browser import app_url, browser, page  # noqa: F401  (browser fixtures, shared)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"

@@ -28,15 +28,15 @@ class AugmentConfig:
     """Ranges at strength 1.0; `strength` scales all of them."""
 
     strength: float = 1.0
-    rotation_deg: float = 12.0
-    shear: float = 0.25
-    scale: float = 0.12
-    translate_px: float = 2.5
-    elastic_px: float = 1.2
-    thickness_prob: float = 0.35
+    rotation_deg: float = 10.0
+    shear: float = 0.15
+    scale: float = 0.10
+    translate_px: float = 2.0
+    elastic_px: float = 0.8
+    thickness_prob: float = 0.3
 
 
-def _uniform(seed: tf.Tensor, shape: tuple[int, ...] | tf.Tensor, bound: float, salt: int) -> tf.Tensor:
+def _uniform(seed: tf.Tensor, shape: list | tf.Tensor, bound: float, salt: int) -> tf.Tensor:
     return tf.random.stateless_uniform(shape, seed + salt, -bound, bound)
 
 

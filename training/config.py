@@ -14,19 +14,19 @@ Schedule = Literal["cosine", "constant", "exponential"]
 class TrainConfig:
     """Everything that decides a trained model; it is stored in the model card."""
 
-    epochs: int = 18
+    epochs: int = 36
     batch_size: int = 128
     learning_rate: float = 3e-3
     schedule: Schedule = "cosine"
     warmup_epochs: float = 1.0
-    filters: tuple[int, ...] = (32, 64)
+    filters: tuple[int, ...] = (16, 32, 64)
     kernel_size: int = 3
-    dropout: float = 0.25
+    dropout: float = 0.2
     dense_units: int = 128
     augment: bool = True
     augment_strength: float = 1.0
     validation_split: float = 0.1
-    patience: int = 5
+    patience: int = 8
     seed: int = 0
     limit: int | None = None  # train on the first N shuffled images only (quick runs, tests)
     export_onnx: bool = True
@@ -38,7 +38,8 @@ class TrainConfig:
 
 
 PRESETS: dict[str, TrainConfig] = {
-    # The recipe of the shipped model (about 15 minutes on 2 CPU cores).
+    # The recipe of the shipped model: a lean network (7.4 M multiply-adds per digit, so
+    # 10,000 digits take well under a second) trained long with augmentation.
     "default": TrainConfig(),
     # A lesson-sized run: a narrower net, no augmentation, about 1.5 minutes.
     "classroom": TrainConfig(epochs=3, filters=(16, 32), dense_units=64, augment=False,
@@ -50,7 +51,8 @@ def _filters(text: str) -> tuple[int, ...]:
     try:
         values = tuple(int(v) for v in text.replace(" ", "").split(",") if v)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--filters takes integers like 32,64, not {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"--filters takes integers like 32,64, not {text!r}") from None
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError("--filters needs at least one positive channel count.")
     return values
@@ -61,7 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", choices=sorted(PRESETS), default="default")
     opts: dict[str, dict[str, Any]] = {
         "epochs": {"type": int}, "batch_size": {"type": int},
-        "learning_rate": {"type": float}, "schedule": {"choices": ["cosine", "constant", "exponential"]},
+        "learning_rate": {"type": float},
+        "schedule": {"choices": ["cosine", "constant", "exponential"]},
         "warmup_epochs": {"type": float},
         "filters": {"type": _filters, "help": "channels per conv block, e.g. 32,64 or 2"},
         "kernel_size": {"type": int}, "dropout": {"type": float}, "dense_units": {"type": int},

@@ -68,7 +68,7 @@ def classification_report(y_true: np.ndarray, proba: np.ndarray) -> dict[str, An
     confidence = proba.max(axis=1)
     calib = reliability(confidence, y_pred == y_true)
     return {
-        "n": int(len(y_true)),
+        "n": len(y_true),
         "accuracy": float(np.mean(y_pred == y_true)) if len(y_true) else 0.0,
         "errors": int(np.sum(y_pred != y_true)),
         "macro_precision": float(np.mean([c["precision"] for c in per_class.values()])),

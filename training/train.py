@@ -13,25 +13,31 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from model.files import atomic_write, file_sha256, write_card
+from model.settings import SETTINGS
+from training.config import TrainConfig, add_arguments, config_from_args
+from training.data import MnistError, Splits, load_mnist, prepare
+from training.metrics import classification_report
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
+
+# TensorFlow is imported only once there is work for it, so `--help` and a bad
+# `--data-dir` answer at once; this keeps its C++ start-up chatter out of the console.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from model.files import atomic_write, file_sha256, write_card  # noqa: E402
-from model.network import build_cnn  # noqa: E402
-from model.settings import SETTINGS  # noqa: E402
-from training.augment import AugmentConfig, augment_batch  # noqa: E402
-from training.config import TrainConfig, add_arguments, config_from_args  # noqa: E402
-from training.data import MnistError, Splits, load_mnist, prepare  # noqa: E402
-from training.metrics import classification_report  # noqa: E402
 
 
 def make_dataset(splits: Splits, cfg: TrainConfig) -> tuple[tf.data.Dataset, int]:
     """An endless, seeded, shuffled (and augmented) batch stream, and its steps per epoch."""
+    import tensorflow as tf
+
+    from training.augment import AugmentConfig, augment_batch
+
     n = len(splits.x_train)
     ds = tf.data.Dataset.from_tensor_slices((splits.x_train, splits.y_train))
     ds = ds.shuffle(n, seed=cfg.seed, reshuffle_each_iteration=True).repeat()
@@ -46,7 +52,10 @@ def make_dataset(splits: Splits, cfg: TrainConfig) -> tuple[tf.data.Dataset, int
     return ds.prefetch(tf.data.AUTOTUNE), max(1, n // cfg.batch_size)
 
 
-def learning_rate(cfg: TrainConfig, steps_per_epoch: int) -> float | keras.optimizers.schedules.LearningRateSchedule:
+def learning_rate(cfg: TrainConfig,
+                  steps_per_epoch: int) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    import keras
+
     total = cfg.epochs * steps_per_epoch
     if cfg.schedule == "constant":
         return cfg.learning_rate
@@ -61,37 +70,54 @@ def learning_rate(cfg: TrainConfig, steps_per_epoch: int) -> float | keras.optim
 
 
 def predict_in_batches(network: keras.Model, x: np.ndarray, batch: int = 1000) -> np.ndarray:
+    import tensorflow as tf
+
     call = tf.function(lambda b: network(b, training=False))
     return np.concatenate([call(x[i : i + batch]).numpy() for i in range(0, len(x), batch)])
 
 
 def library_versions() -> dict[str, str]:
+    import keras
     import onnxruntime
+    import tensorflow as tf
 
     return {"python": platform.python_version(), "keras": keras.__version__,
             "tensorflow": tf.__version__, "numpy": np.__version__,
             "onnxruntime": onnxruntime.__version__}
 
 
-def save_model(network: keras.Model, output: Path, card: dict[str, Any], export_onnx: bool) -> None:
-    """Write the Keras model, its ONNX export and the card, each atomically; the card last."""
-    keras_path = atomic_write(output / SETTINGS.keras_file, lambda p: network.save(p, include_optimizer=False))
+def save_model(network: keras.Model, output: Path, card: dict[str, Any],
+               export_onnx: bool) -> dict[str, Any]:
+    """Write the Keras model, its ONNX export and the card, each atomically; the card last.
+
+    Returns the card as written, with the checksums of the files.
+    """
+    keras_path = atomic_write(output / SETTINGS.keras_file,
+                              lambda p: network.save(p, include_optimizer=False))
     files = {SETTINGS.keras_file: file_sha256(keras_path)}
     if export_onnx:
         onnx_path = atomic_write(output / SETTINGS.onnx_file,
                                  lambda p: network.export(str(p), format="onnx", verbose=False))
         files[SETTINGS.onnx_file] = file_sha256(onnx_path)
-    write_card(output, {**card, "files": files})
+    card = {**card, "files": files}
+    write_card(output, card)
+    return card
 
 
 def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
           callbacks: list[keras.callbacks.Callback] | None = None) -> dict[str, Any]:
     """Train, evaluate on the MNIST test set, save the folder; returns the card."""
+    started = time.perf_counter()
+    # Data first: a wrong folder is reported before TensorFlow takes seconds to start.
+    splits = prepare(load_mnist(data_dir), cfg.validation_split, cfg.seed, cfg.limit)
+
+    import keras
+    import tensorflow as tf
+
+    from model.network import build_cnn
+
     keras.utils.set_random_seed(cfg.seed)
     tf.config.experimental.enable_op_determinism()
-    started = time.perf_counter()
-
-    splits = prepare(load_mnist(data_dir), cfg.validation_split, cfg.seed, cfg.limit)
     dataset, steps = make_dataset(splits, cfg)
     network = build_cnn(cfg.filters, cfg.kernel_size, cfg.dropout, cfg.dense_units)
     network.compile(optimizer=keras.optimizers.Adam(learning_rate(cfg, steps)),
@@ -126,8 +152,7 @@ def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
         "history": epochs,
         "test": report,
     }
-    save_model(network, output, card, cfg.export_onnx)
-    return card
+    return save_model(network, output, card, cfg.export_onnx)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,12 +1,34 @@
-"""Process-wide resources shared by every session, and the sidebar that shows them."""
+"""What the pages share: process-wide resources (the predictor, cached readings of
+files, the sample scans) and the sidebar that names the model.
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from model import Predictor, load_predictor
+from model.reader import ReadError, Reading, decode_image, read_digits
+from pages.common import charts
+from training.samples import SAMPLES_DIR, read_labels
+
+# Readings of uploaded files kept per process: a clerk's batch of a few dozen
+# photos survives every rerun without being read again.
+MAX_CACHED_READINGS = 256
+# Pictures shrunk for display are up to ~1 MB each (grey, 1000 px on the long side).
+MAX_CACHED_PICTURES = 48
+
+logger = logging.getLogger(__name__)
+
+# app.py marks every run of the frame. A page that finds no mark was started without
+# app.py: a fresh server meets its first visitor at /<page> in Streamlit's legacy
+# mode for a folder named pages/ beside the main script, which runs the page file
+# alone (no menu, no model sidebar) until st.navigation has run once in the process.
+FRAME_KEY = "app_frame_ran"
+RETURN_KEY = "app_return_to"
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -24,3 +46,45 @@ def model_sidebar(predictor: Predictor) -> None:
         if accuracy is not None:
             st.metric("MNIST test accuracy", f"{accuracy:.2%}")
         st.caption(f"{predictor.backend.upper()} backend · {predictor.model_dir}")
+
+
+def ensure_app_frame(url_path: str) -> None:
+    """Call first on a page: if Streamlit ran it without app.py, go through app.py.
+
+    app.py then returns the visitor to `url_path`, now inside the frame.
+    """
+    if not st.session_state.get(FRAME_KEY):
+        st.session_state[RETURN_KEY] = url_path
+        st.switch_page("app.py")
+
+
+@st.cache_data(max_entries=MAX_CACHED_READINGS, show_spinner=False)
+def read_file(data: bytes, single: bool) -> tuple[Reading | None, str | None]:
+    """The shipped model's reading of one image file, or the sentence saying why it has none.
+
+    Cached by content, so a rerun (any click on the page) does not read the batch again.
+    """
+    try:
+        return read_digits(data, get_predictor(), single=single), None
+    except ReadError as exc:
+        return None, str(exc)
+    except Exception:  # a reader bug on one odd file must not stop the rest of the batch
+        logger.exception("Reading an uploaded file failed")
+        return None, "This file could not be read because of an internal error (logged)."
+
+
+@st.cache_data(max_entries=MAX_CACHED_PICTURES, show_spinner=False)
+def display_picture(data: bytes) -> np.ndarray:
+    """An image file as shown beside its reading (decoded once, shrunk for the screen)."""
+    return charts.fit_for_display(decode_image(data))
+
+
+def sample_scans() -> dict[str, Path]:
+    """The sample scans shipped in assets/samples, by file name."""
+    return {path.name: path for path in sorted(SAMPLES_DIR.glob("*.png"))}
+
+
+@st.cache_data(show_spinner=False)
+def sample_truth() -> dict[str, str]:
+    """The text actually written on each sample scan."""
+    return read_labels(SAMPLES_DIR)

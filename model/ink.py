@@ -1,0 +1,237 @@
+"""Ink detection: which pixels of a grey picture are pen, pencil, chalk or brush strokes.
+
+Works on scans, phone photos and canvas drawings alike:
+1. big pictures are analysed at most WORK_MAX_SIDE pixels wide (boxes are mapped back);
+2. polarity: the ink is the Otsu class that is rarer on the picture's border (paper
+   surrounds the writing), so dark-on-light and light-on-dark both work;
+3. uneven lighting: the background is a morphological opening with a window a few
+   stroke widths wide (it removes the strokes and keeps the shading), subtracted;
+4. threshold: Otsu on the flattened picture, never inside the paper noise;
+5. a contrast check refuses an empty page, a flat or a noise-only picture.
+A clean synthetic picture passes through unchanged up to a constant: its
+background is flat, so step 3 subtracts zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from model.imaging import NoDigitError
+
+WORK_MAX_SIDE = 1280
+# Sizes of the small copies that polarity, stroke width and background are measured on.
+POLARITY_SIDE = 256
+STROKE_SIDE = 400
+BACKGROUND_CELLS = 12  # the opening window spans about this many cells of the small copy
+# The background window must be wider than any stroke, with margin.
+BACKGROUND_STROKES = 3.0
+BACKGROUND_MIN_FRACTION = 1 / 6  # ... and at least this share of the picture's shorter side
+BACKGROUND_MAX_FRACTION = 0.5
+SURFACE_ROUNDS = 2
+SURFACE_GRID = 24
+SURFACE_RIDGE = 1e-6  # keeps the fit defined on a picture one cell wide
+# Paper grain and JPEG ringing are blurred away on big pictures (sigma grows with size).
+GRAIN_SIGMA_PER_PX = 1 / 1000
+GRAIN_SIGMA_MAX = 1.5
+BORDER_FRACTION = 0.04
+# Contrast check: ink must stand this far above the paper, absolutely and relative to
+# the pixel noise (so an empty page, a flat or a noise-only picture is refused).
+MIN_CONTRAST = 0.08
+MIN_SIGNAL_TO_NOISE = 6.0
+THRESHOLD_NOISE = 3.0  # the threshold sits at least this many noise deviations up
+MIN_LEVEL = 0.25  # ... and at this share of the strongest ink (Otsu gives 0 on two levels)
+NOISE_GAIN = 1.0  # residual-to-median deviation -> pixel noise deviation
+INK_LEVEL = 0.5  # the threshold maps to this value of `InkMap.ink`
+WEAK_LEVEL = 0.25  # fainter ink joins the mask where it connects to ink above INK_LEVEL
+SAMPLE_SIZE = 65536  # pixels that statistics of the whole picture are taken from
+
+
+@dataclass(frozen=True)
+class InkMap:
+    """Ink strength at working resolution: 0 paper, INK_LEVEL at the threshold, 1 stroke core."""
+
+    ink: np.ndarray  # float32 (h, w)
+    mask: np.ndarray  # bool (h, w): ink >= INK_LEVEL, and fainter ink connected to it
+    scale: float  # working pixels per pixel of the decoded picture (<= 1)
+    light_on_dark: bool
+    contrast: float  # how far the ink stands above the paper, in grey levels
+
+
+def find_ink(gray: np.ndarray) -> InkMap:
+    """Locate the ink of a decoded picture (1 = white); NoDigitError when there is none."""
+    work, scale = _downscale(gray.astype(np.float32, copy=False))
+    light_on_dark = is_light_on_dark(work)
+    strength = work if light_on_dark else 1.0 - work
+    # Noise is measured before the grain blur: blurring hides it without removing it.
+    noise = _grain(strength)
+    sigma = min(GRAIN_SIGMA_MAX, max(work.shape) * GRAIN_SIGMA_PER_PX)
+    if sigma >= 0.5:
+        strength = cv2.GaussianBlur(strength, (0, 0), sigma)
+    threshold, contrast, flat = _threshold(strength - _background(strength), noise)
+    ink = np.clip(flat * (INK_LEVEL / threshold), 0.0, 1.0)
+    # Hysteresis: the faint parts of a stroke (light pen pressure, a thin loop) count
+    # as ink where they connect to clearly dark ink; faint specks on their own do not.
+    weak = max(WEAK_LEVEL, INK_LEVEL * THRESHOLD_NOISE * noise / threshold)
+    mask = _connected_to(ink >= INK_LEVEL, ink >= weak)
+    return InkMap(ink=ink, mask=mask, scale=scale, light_on_dark=light_on_dark,
+                  contrast=contrast)
+
+
+def _connected_to(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
+    """The parts of `weak` (a superset of `strong`) that touch `strong`."""
+    count, labels = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)
+    keep = np.bincount(labels[strong], minlength=count) > 0
+    keep[0] = False
+    return keep[labels]
+
+
+def _downscale(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    h, w = gray.shape
+    scale = min(1.0, WORK_MAX_SIDE / max(h, w))
+    if scale == 1.0:
+        return gray, 1.0
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), scale
+
+
+def _shrink(image: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """An area-averaged copy at most `side` pixels wide, and its scale factor."""
+    factor = min(1.0, side / max(image.shape))
+    if factor == 1.0:
+        return image, 1.0
+    size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), factor
+
+
+def _otsu(values: np.ndarray) -> float:
+    """Otsu's threshold of float values in [0, 1]."""
+    u8 = np.clip(values * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    level, _ = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return float(level) / 255.0
+
+
+def is_light_on_dark(gray: np.ndarray) -> bool:
+    """True when the ink is lighter than the paper (chalk, MNIST, a white brush)."""
+    small, _ = _shrink(gray, POLARITY_SIDE)
+    dark = small <= _otsu(small)
+    band = max(1, round(BORDER_FRACTION * min(small.shape)))
+    border = np.concatenate([dark[:band].ravel(), dark[-band:].ravel(),
+                             dark[:, :band].ravel(), dark[:, -band:].ravel()])
+    on_border = border.mean()
+    if on_border < 0.35:
+        return False  # a light border: paper is light, ink is dark
+    if on_border > 0.65:
+        return True
+    return bool(dark.mean() > 0.5)  # no clear border: the ink is the rarer class
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Typical stroke width of a binary mask in pixels: twice the median distance-ridge height.
+
+    The ridge (local maxima of the distance to the background) runs along the
+    middle of every stroke, so its median is robust to blobs and junctions.
+    """
+    if not mask.any():
+        return 0.0
+    # Paper all round, so ink touching the edge is measured from the edge.
+    padded = cv2.copyMakeBorder(mask.astype(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    dist = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    ridge = (dist > 0) & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
+    return float(2.0 * np.median(dist[ridge]))
+
+
+def _background(strength: np.ndarray) -> np.ndarray | float:
+    """Shading and paper colour: a smooth surface plus an opening wider than the strokes."""
+    sample = _sample(strength)
+    low, middle = np.percentile(sample, [10, 60])
+    if low == middle:
+        return float(low)  # paper of one exact level (a drawing, a clean render): no shading
+    small, factor = _shrink(strength, STROKE_SIDE)
+    stroke = stroke_width(small > _otsu(small)) / factor
+    h, w = strength.shape
+    window = max(BACKGROUND_STROKES * stroke, BACKGROUND_MIN_FRACTION * min(h, w))
+    # Capped: a shadow mistaken for thick ink must not stretch the window to the whole
+    # picture, and half the side is still twice the widest plausible stroke.
+    window = min(window, BACKGROUND_MAX_FRACTION * min(h, w))
+    cell = max(1.0, window / BACKGROUND_CELLS)
+    size = (max(1, round(w / cell)), max(1, round(h / cell)))
+    coarse = cv2.resize(strength, size, interpolation=cv2.INTER_AREA)
+    # An opening is exact inside the picture but biased at its edges where the light
+    # changes; a fitted surface takes the overall gradient out first.
+    surface = _lighting_surface(coarse)
+    k = 2 * round(window / cell / 2) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    rest = cv2.morphologyEx(coarse - surface, cv2.MORPH_OPEN, kernel,
+                            borderType=cv2.BORDER_REFLECT)
+    coarse = surface + cv2.blur(rest, (3, 3), borderType=cv2.BORDER_REFLECT)
+    return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _lighting_surface(image: np.ndarray) -> np.ndarray:
+    """A quadratic surface fitted to the paper; ink is excluded by re-fitting without outliers.
+
+    Fitted on at most SURFACE_GRID x SURFACE_GRID cells (six numbers need no more)
+    and evaluated at every pixel of `image`.
+    """
+    small, _ = _shrink(image, SURFACE_GRID)
+    values = small.ravel().astype(np.float64)
+    design = _quadratic_terms(*small.shape)
+    use = np.ones(values.size, bool)
+    for _ in range(SURFACE_ROUNDS):
+        terms = design[use]
+        coef = np.linalg.solve(terms.T @ terms + SURFACE_RIDGE * np.eye(6), terms.T @ values[use])
+        residual = values - design @ coef
+        kept = residual[use]
+        spread = 1.4826 * np.median(np.abs(kept - np.median(kept)))
+        use = residual <= np.median(kept) + 2.0 * spread + 1e-6
+    return (_quadratic_terms(*image.shape) @ coef).reshape(image.shape).astype(np.float32)
+
+
+def _quadratic_terms(h: int, w: int) -> np.ndarray:
+    """1, u, v, u², uv, v² at every pixel, with u, v running from -0.5 to 0.5."""
+    v, u = np.meshgrid(np.linspace(-0.5, 0.5, h), np.linspace(-0.5, 0.5, w), indexing="ij")
+    u, v = u.ravel(), v.ravel()
+    return np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], axis=1)
+
+
+def _grain(strength: np.ndarray) -> float:
+    """Pixel noise (grain, sensor noise) as a robust standard deviation.
+
+    Measured on the difference to a 3x3 median, which removes strokes, edges and
+    shading but not noise; the median absolute deviation ignores the stroke edges.
+    """
+    residual = strength - cv2.medianBlur(strength, 3)
+    return float(1.4826 * np.median(np.abs(_sample(residual))) * NOISE_GAIN)
+
+
+def _sample(values: np.ndarray) -> np.ndarray:
+    """At most about SAMPLE_SIZE evenly strided values: medians of big pictures stay cheap."""
+    flat = values.ravel()
+    return flat[:: max(1, flat.size // SAMPLE_SIZE)]
+
+
+def _threshold(diff: np.ndarray, noise: float) -> tuple[float, float, np.ndarray]:
+    """Threshold, ink contrast and the paper-at-zero picture; NoDigitError without real ink."""
+    sample = _sample(diff)
+    paper_level = float(np.median(sample[sample <= _otsu_span(sample)]))
+    flat = np.maximum(diff - paper_level, 0.0)
+    top = float(flat.max())
+    if top < MIN_CONTRAST:
+        raise NoDigitError()
+    level = max(_otsu(flat / top) * top, THRESHOLD_NOISE * noise, MIN_LEVEL * top)
+    ink = flat[flat >= level]
+    contrast = float(np.percentile(ink, 90)) if ink.size else 0.0
+    if contrast < MIN_CONTRAST or contrast < MIN_SIGNAL_TO_NOISE * noise:
+        raise NoDigitError()
+    return level, contrast, flat
+
+
+def _otsu_span(values: np.ndarray) -> float:
+    """Otsu's threshold of values of any range."""
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-6:
+        return high
+    return low + _otsu((values - low) / (high - low)) * (high - low)

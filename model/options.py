@@ -1,0 +1,132 @@
+"""Alternative readings of a line of marks and their geometric priors.
+
+Where the geometry alone cannot decide, a slot offers several options: a mark as
+wide as two digits read whole or cut apart (touching digits), two neighbouring marks
+read as one digit or two (a broken stroke, a 5's flag). Each option has a log-prior
+from its shape; the reader adds the classifier's log-probabilities and keeps the best.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.pieces import Group, Piece, cut_options, piece_of
+
+# Joining neighbours into one digit is considered when the result is no wider than
+# this, and either one is a fragment (this share of the other's height) at most
+# JOIN_FRAGMENT_GAP line heights away, or the gap is under JOIN_TOUCH_GAP.
+JOIN_MAX_ASPECT = 1.25
+JOIN_FRAGMENT = 0.6
+JOIN_FRAGMENT_GAP = 0.25
+JOIN_TOUCH_GAP = 0.05
+# A group wider than this (width / height) may be touching digits.
+WIDE_ASPECT = 1.1
+WIDE_VS_LINE = 1.6  # ... or this many times the line's median width (3+ marks)
+TYPICAL_ASPECT = 0.65  # expected digit width / height when a line gives no reference
+MAX_PIECES = 6
+# Log-priors (natural log units) that the classifier's log-probabilities must beat.
+# Halves of one digit are often classified confidently (as 1s), so a cut needs
+# evidence; few digits are wider than ASPECT_FREE (1 % of MNIST above 1.43, 0.1 %
+# above 1.67), beyond it each unit of width/height costs ASPECT_SLOPE; in a line of
+# several digits, each digit more or fewer than its width suggests costs CONTEXT_WEIGHT.
+CUT_PENALTY = 1.0
+JOIN_PENALTY = 0.4
+ASPECT_FREE = 1.25
+ASPECT_SLOPE = 6.0
+CONTEXT_WEIGHT = 1.0
+CROSSING_PENALTY = 0.5  # per stroke a cut goes through beyond the one touching digits share
+# A digit shorter than SHORT_FREE of its line's tallest mark costs SHORT_SLOPE per unit
+# (a 5's flag read on its own, a piece cut off a digit). Reading two marks whose boxes
+# overlap by more than OVERLAP_FREE of the narrower as two digits costs OVERLAP_SLOPE
+# per unit of overlap.
+SHORT_FREE = 0.6
+SHORT_SLOPE = 6.0
+OVERLAP_FREE = 0.1
+OVERLAP_SLOPE = 3.0
+
+
+@dataclass(frozen=True)
+class Option:
+    """One way to read a slot: its digits and the geometric log-prior of reading it so."""
+
+    pieces: tuple[Piece, ...]
+    prior: float = 0.0  # <= 0; the reader adds the classifier's log-probabilities
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A place in a line holding one or more digits; `options[0]` is the geometric guess."""
+
+    options: tuple[Option, ...]
+
+
+def line_slots(labels: np.ndarray, line: list[Group]) -> list[Slot]:
+    """Slots of one line: marks that may be parts of one digit share a slot."""
+    height = float(max(g.h for g in line))
+    slots, i = [], 0
+    while i < len(line):
+        g = line[i]
+        if i + 1 < len(line) and _may_join(g, line[i + 1], height):
+            joined = Group(g.labels + line[i + 1].labels, g.x0, g.y0, g.x1, g.y1)
+            joined.absorb(line[i + 1])
+            alone = (piece_of(labels, g), piece_of(labels, line[i + 1]))
+            one = (piece_of(labels, joined),)
+            # Neighbouring digits hardly overlap; parts of one digit often do.
+            overlap = (g.x1 - line[i + 1].x0) / min(g.w, line[i + 1].w)
+            apart = -OVERLAP_SLOPE * max(0.0, overlap - OVERLAP_FREE)
+            slots.append(Slot((_option(alone, height, apart),
+                               _option(one, height, -JOIN_PENALTY))))
+            i += 2
+            continue
+        slots.append(_slot(labels, g, line, height))
+        i += 1
+    return slots
+
+
+def _may_join(a: Group, b: Group, height: float) -> bool:
+    """Neighbours that could be one digit: a fragment next to its digit, or all but touching."""
+    merged_w = max(a.x1, b.x1) - min(a.x0, b.x0)
+    merged_h = max(a.y1, b.y1) - min(a.y0, b.y0)
+    if merged_w > JOIN_MAX_ASPECT * merged_h or _wide(a, height) or _wide(b, height):
+        return False
+    gap = b.x0 - a.x1
+    fragment = min(a.h, b.h) <= JOIN_FRAGMENT * max(a.h, b.h)
+    return gap <= (JOIN_FRAGMENT_GAP if fragment else JOIN_TOUCH_GAP) * height
+
+
+def _wide(g: Group, height: float) -> bool:
+    return g.w > WIDE_ASPECT * max(g.h, height)
+
+
+def _slot(labels: np.ndarray, group: Group, line: list[Group], height: float) -> Slot:
+    """One mark's slot: read whole, or (when wide) cut into several digits."""
+    whole = piece_of(labels, group)
+    widths = [g.w for g in line if g is not group]
+    in_context = len(widths) >= 2  # other digits tell how wide a digit is here
+    # Narrow 1s must not make every other digit look like two.
+    reference = TYPICAL_ASPECT * max(group.h, height)
+    if in_context:
+        reference = max(reference, float(np.median(widths)))
+    wide = group.w > WIDE_ASPECT * group.h or (in_context and group.w > WIDE_VS_LINE * reference)
+    if not wide:
+        return Slot((_option((whole,), height),))
+    expected = group.w / reference
+
+    def context(k: int) -> float:
+        return -CONTEXT_WEIGHT * abs(k - expected) if in_context else 0.0
+
+    options = [_option((whole,), height, context(1))]
+    for pieces, crossed in cut_options(whole, MAX_PIECES):
+        k = len(pieces)
+        prior = context(k) - CUT_PENALTY * (k - 1) - CROSSING_PENALTY * crossed
+        options.append(_option(pieces, height, prior))
+    return Slot(tuple(options))
+
+
+def _option(pieces: tuple[Piece, ...], height: float, prior: float = 0.0) -> Option:
+    """An option whose prior also charges digits wider, or far shorter, than digits are."""
+    wide = sum(max(0.0, p.w / p.h - ASPECT_FREE) for p in pieces)
+    short = sum(max(0.0, SHORT_FREE - p.h / height) for p in pieces)
+    return Option(pieces, prior - ASPECT_SLOPE * wide - SHORT_SLOPE * short)

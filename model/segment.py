@@ -1,0 +1,206 @@
+"""Segmentation: the ink mask of a page becomes digits, line by line, left to right.
+
+1. connected components; specks (tiny relative to the page and to the largest mark)
+   and scanner frame lines along the border are dropped;
+2. the strokes of one digit are merged: a 5's loose bar, a 4 or 9 written in two
+   strokes, a stroke broken by a scan gap: pieces stacked over each other (their
+   x-ranges overlap) and close vertically;
+3. lines: groups whose vertical extents overlap form a line; lines go top to bottom;
+4. marks far shorter than their line (a dash, a dot) are dropped;
+5. each line becomes slots of alternative readings (`model.options`): touching digits
+   to cut apart, neighbours that may be one digit; the reader lets the classifier pick.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from model.imaging import NoDigitError
+from model.ink import InkMap
+from model.options import Option, Slot, line_slots
+from model.pieces import Group, piece_of
+
+# Specks: smaller than this share of the page's longer side, or of the largest mark.
+SPECK_PAGE_FRACTION = 0.012
+SPECK_MARK_FRACTION = 0.12
+SPECK_MIN_AREA = 4
+MAX_MARKS = 400  # more separate marks than this is text, texture or noise, not digits
+# Frame lines: hugging one border (within this share of the side) along half its length.
+FRAME_BAND = 0.04
+FRAME_SPAN = 0.5
+# Shading: a mark whose border contact is this share of its box's perimeter (a digit
+# cropped tightly touches the border at a few places; a dark corner runs along it).
+BORDER_HUG = 0.3
+SOLID_INK = 0.85  # mean ink strength (1 = stroke core) of real strokes is above this
+# Merging: x-ranges overlap by this share of the narrower piece, vertical gap at most
+# this share of the taller one, merged height at most this multiple of the taller one
+# (unless the gap is under TOUCH_GAP of the whole: a stroke broken by the scanner).
+STACK_OVERLAP = 0.5
+STACK_GAP = 0.3
+STACK_MAX_GROWTH = 1.6
+TOUCH_GAP = 0.06
+# Fragments: at most this share of their digit's height, centred in its top or bottom
+# FRAGMENT_END, at most FRAGMENT_GAP digit heights away, the whole no wider than this.
+FRAGMENT_HEIGHT = 0.5
+FRAGMENT_END = 0.3
+FRAGMENT_GAP = 0.3
+FRAGMENT_MAX_ASPECT = 1.5
+FRAGMENT_OVERLAP = 0.25  # ... and over the digit for this share of its width
+# Lines: vertical overlap of at least this share of the shorter mark; only marks of
+# LINE_START of the tallest mark's height start a line of their own.
+LINE_OVERLAP = 0.5
+LINE_START = 0.5
+# Marks shorter than this share of the tallest mark of their line are dashes or dots.
+MIN_LINE_HEIGHT = 0.3
+MIN_PAGE_EXTENT = 0.25  # ... or smaller than this share of the page's biggest mark
+def segment(ink: InkMap, *, single: bool = False) -> list[list[Slot]]:
+    """Lines of slots, top to bottom and left to right; NoDigitError when nothing is left."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.mask.astype(np.uint8),
+                                                               connectivity=8)
+    strength = np.bincount(labels.ravel(), weights=ink.ink.ravel(), minlength=count)
+    mean_ink = strength[1:count] / np.maximum(stats[1:count, cv2.CC_STAT_AREA], 1)
+    groups = _marks(stats[1:count], _border_contact(labels, count), mean_ink, ink.mask.shape)
+    if not groups:
+        raise NoDigitError()
+    if single:
+        whole = groups[0]
+        for group in groups[1:]:
+            whole.absorb(group)
+        return [[Slot((Option((piece_of(labels, whole),)),))]]
+    return [line_slots(labels, line) for line in _lines(_attach(_merge(groups)))]
+
+
+def _border_contact(labels: np.ndarray, count: int) -> np.ndarray:
+    """How many pixels of each component lie on the picture's outermost rows and columns."""
+    rim = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
+    return np.bincount(rim, minlength=count)[1:count]
+
+
+def _marks(stats: np.ndarray, contact: np.ndarray, mean_ink: np.ndarray,
+           shape: tuple[int, int]) -> list[Group]:
+    """Components that are not specks, frame lines or shading along the border."""
+    height, width = shape
+    extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    if extent.size == 0:
+        return []
+    keep = ((stats[:, cv2.CC_STAT_AREA] >= SPECK_MIN_AREA)
+            & (extent >= SPECK_PAGE_FRACTION * max(height, width))
+            & (extent >= SPECK_MARK_FRACTION * extent.max()))
+    if keep.sum() > MAX_MARKS:
+        raise NoDigitError("The image has too many separate marks to read as digits.")
+    marks, hugging = [], []
+    for i in np.flatnonzero(keep):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        group = Group([int(i) + 1], x, y, x + w, y + h)
+        # A dark corner or a shadow lies along the border and fades; a digit at most
+        # touches the border, and its strokes are solid.
+        along_border = contact[i] >= BORDER_HUG * 2 * (w + h) and mean_ink[i] < SOLID_INK
+        (hugging if along_border or _is_frame_line(group, height, width) else marks).append(group)
+    return marks or hugging
+
+
+def _is_frame_line(g: Group, height: int, width: int) -> bool:
+    """A scanner edge or the page's rim: thin, along one border, spanning much of it."""
+    band_x, band_y = FRAME_BAND * width, FRAME_BAND * height
+    vertical = g.w <= band_x and g.h >= FRAME_SPAN * height and (g.x0 == 0 or g.x1 == width)
+    horizontal = g.h <= band_y and g.w >= FRAME_SPAN * width and (g.y0 == 0 or g.y1 == height)
+    return vertical or horizontal
+
+
+def _belong_together(a: Group, b: Group) -> bool:
+    overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
+    if overlap < STACK_OVERLAP * min(a.w, b.w):
+        return False
+    taller = max(a.h, b.h)
+    gap = max(a.y0, b.y0) - min(a.y1, b.y1)
+    if gap > STACK_GAP * taller:
+        return False
+    merged = max(a.y1, b.y1) - min(a.y0, b.y0)
+    return merged <= STACK_MAX_GROWTH * taller or gap <= TOUCH_GAP * merged
+
+
+def _merge(groups: list[Group]) -> list[Group]:
+    """Merge pieces of one digit until no pair belongs together."""
+    groups = sorted(groups, key=lambda g: g.h * g.w, reverse=True)
+    merged = True
+    while merged:
+        merged = False
+        for i, a in enumerate(groups):
+            for j in range(i + 1, len(groups)):
+                if _belong_together(a, groups[j]):
+                    a.absorb(groups.pop(j))
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
+
+
+def _attach(groups: list[Group]) -> list[Group]:
+    """Attach fragments to the digit they belong to: a 5's flag, a 2's detached base.
+
+    A fragment is at most FRAGMENT_HEIGHT of the height of a nearby mark and sits at
+    its top or bottom, partly over it (a small digit sits beside its neighbours).
+    """
+    result = sorted(groups, key=lambda g: g.h * g.w)
+    changed = True
+    while changed:
+        changed = False
+        for frag in result:
+            hosts = [g for g in result if g is not frag and frag.h <= FRAGMENT_HEIGHT * g.h]
+            if hosts and _fragment_of(frag, host := min(hosts, key=lambda g: _box_gap(frag, g))):
+                host.absorb(frag)
+                result.remove(frag)
+                changed = True
+                break
+    return result
+
+
+def _fragment_of(frag: Group, host: Group) -> bool:
+    centre = (frag.y0 + frag.y1) / 2
+    at_end = centre < host.y0 + FRAGMENT_END * host.h or centre > host.y1 - FRAGMENT_END * host.h
+    merged_w = max(frag.x1, host.x1) - min(frag.x0, host.x0)
+    merged_h = max(frag.y1, host.y1) - min(frag.y0, host.y0)
+    overlap = min(frag.x1, host.x1) - max(frag.x0, host.x0)
+    return (at_end and overlap >= FRAGMENT_OVERLAP * frag.w
+            and _box_gap(frag, host) <= FRAGMENT_GAP * host.h
+            and merged_w <= FRAGMENT_MAX_ASPECT * merged_h)
+
+
+def _box_gap(a: Group, b: Group) -> float:
+    """Euclidean distance between two boxes (0 when they overlap)."""
+    dx = max(0, max(a.x0, b.x0) - min(a.x1, b.x1))
+    dy = max(0, max(a.y0, b.y0) - min(a.y1, b.y1))
+    return float(np.hypot(dx, dy))
+
+
+def _lines(groups: list[Group]) -> list[list[Group]]:
+    """Cluster groups into lines by vertical overlap; drop dashes and dots.
+
+    Only marks of at least half the tallest mark's height start a line; a shorter one
+    (a stray stroke, a dash) joins the line it overlaps most, or is dropped.
+    """
+    tallest = max(g.h for g in groups)
+    lines: list[list[Group]] = []
+    spans: list[list[int]] = []
+    for g in sorted(groups, key=lambda g: (-g.h, g.y0)):
+        overlaps = [min(g.y1, span[1]) - max(g.y0, span[0]) for span in spans]
+        best = int(np.argmax(overlaps)) if overlaps else -1
+        if best >= 0 and overlaps[best] >= LINE_OVERLAP * min(g.h, spans[best][1] - spans[best][0]):
+            lines[best].append(g)
+            spans[best][0], spans[best][1] = min(spans[best][0], g.y0), max(spans[best][1], g.y1)
+        elif g.h >= LINE_START * tallest:
+            lines.append([g])
+            spans.append([g.y0, g.y1])
+        elif best >= 0 and overlaps[best] > 0:
+            lines[best].append(g)
+    biggest = max(max(g.w, g.h) for g in groups)
+    result = []
+    for line in sorted(lines, key=lambda line: np.median([(g.y0 + g.y1) / 2 for g in line])):
+        top = max(g.h for g in line)
+        kept = [g for g in line if g.h >= MIN_LINE_HEIGHT * top
+                and max(g.w, g.h) >= MIN_PAGE_EXTENT * biggest]
+        if kept:
+            result.append(sorted(kept, key=lambda g: g.x0 + g.x1))
+    return result
