@@ -20,13 +20,8 @@ from streamlit.testing.v1 import AppTest
 
 from model.reader import read_canvas
 from model.settings import SETTINGS
-from training.samples import (
-    DEFAULT_SEED,
-    SAMPLES_DIR,
-    canvas_drawing,
-    read_labels,
-    write_samples,
-)
+from training.pages import canvas_rgba
+from training.samples import DEFAULT_SEED, SAMPLES_DIR, read_labels, write_samples
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 APP = str(PROJECT_DIR / "app.py")
@@ -136,7 +131,7 @@ def test_draw_page_shows_a_dash_before_anything_is_drawn(app: AppTest):
 
 def test_draw_page_reads_real_mnist_digits_drawn_on_the_canvas(app: AppTest, mnist):
     for label, digit in _first_of_each_class(mnist):
-        app.session_state["draw_image"] = canvas_drawing([digit])
+        app.session_state["draw_image"] = canvas_rgba(digit)
         _run(app)
         assert _metric(app, "Prediction") == str(label)
         assert _metric(app, "Confidence").endswith("%")
@@ -151,7 +146,7 @@ def test_draw_page_says_not_sure_exactly_when_the_reader_is(app: AppTest, mnist,
     nines = mnist.x_test[mnist.y_test == 9][:20].astype(np.float32)
     seen = set()
     for four, nine in zip(fours, nines, strict=True):
-        rgba = canvas_drawing([np.maximum(four, nine).astype(np.uint8)])
+        rgba = canvas_rgba(np.maximum(four, nine).astype(np.uint8))
         reading = read_canvas(rgba, predictor, single=True)  # as in "One digit" mode
         if reading is None or reading.sure in seen:
             continue
@@ -170,8 +165,8 @@ def test_number_mode_reads_several_digits_side_by_side(app: AppTest, mnist):
     digits = dict(_first_of_each_class(mnist))
     app.button_group(key="draw_mode").set_value("A number")
     _run(app)
-    app.session_state["draw_image"] = canvas_drawing([digits[3], digits[0], digits[7]],
-                                                     height=240, width=640)
+    app.session_state["draw_image"] = canvas_rgba([digits[3], digits[0], digits[7]],
+                                                  size=240, width=640)
     _run(app)
     assert _metric(app, "Prediction") == "307"
     captions = [caption for img in app.image for caption in img.captions]
@@ -180,7 +175,7 @@ def test_number_mode_reads_several_digits_side_by_side(app: AppTest, mnist):
 
 
 def test_clear_empties_the_prediction(app: AppTest, mnist):
-    app.session_state["draw_image"] = canvas_drawing([mnist.x_test[0]])
+    app.session_state["draw_image"] = canvas_rgba(mnist.x_test[0])
     _run(app)
     assert _metric(app, "Prediction") == str(mnist.y_test[0])
     app.button(key="draw_clear").click()

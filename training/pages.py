@@ -5,12 +5,13 @@ are made of, so they all mean the same thing by "a phone photo of 4071":
 
 - :func:`render_digit`: one MNIST digit at any size, with its own stroke width or
   redrawn with a pen of a given width (from its morphological skeleton);
-- :func:`compose_page`: rows of digits as dark ink on light paper, with their boxes;
+- :func:`compose_page`: rows of digits as dark ink on light paper (grey, or coloured
+  ink on coloured paper), with their boxes;
 - :func:`touching_pair`: two digits slid together until their strokes touch;
 - :func:`photograph`: tilt, uneven lighting, paper grain, blur and JPEG, as a phone
   or a cheap scanner would add them;
-- :func:`canvas_rgba`: a digit as the drawing canvas returns it (black strokes on a
-  transparent background).
+- :func:`canvas_rgba`: one digit or a row of them as the drawing canvas returns them
+  (black strokes on a transparent background).
 
 Pure numpy/OpenCV and deterministic for a given `numpy.random.Generator`.
 """
@@ -26,6 +27,10 @@ import numpy as np
 MNIST_BOX = 20  # MNIST digits fill a 20x20 box inside 28x28
 SUPERSAMPLE = 4  # pens are drawn this much larger, then area-averaged (anti-aliasing)
 
+Colour = float | tuple[float, float, float]  # a grey level or an RGB triple, in [0, 1]
+WARM_PAPER: Colour = (0.945, 0.929, 0.886)  # off-white notebook paper
+BALLPOINT_BLUE: Colour = (0.110, 0.125, 0.227)  # blue-black ballpoint ink
+
 
 @dataclass(frozen=True)
 class PageStyle:
@@ -36,8 +41,12 @@ class PageStyle:
     gap: float = 0.35  # between digits, in digit heights (negative: they overlap)
     line_gap: float = 0.6  # between rows, in digit heights
     margin: float = 0.6  # around the writing, in digit heights
-    ink: float = 0.12  # grey level of the ink (0 black, 1 white)
-    paper: float = 0.94
+    ink: Colour = 0.12  # 0 black, 1 white; RGB ink or paper gives an RGB page
+    paper: Colour = 0.94
+    # Handwriting is uneven: with an `rng`, each digit's height and the gap after it
+    # vary by up to these fractions of the digit height.
+    size_jitter: float = 0.0
+    gap_jitter: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -45,8 +54,8 @@ class PhotoStyle:
     """What the camera or scanner adds."""
 
     tilt_deg: float = 0.0
-    shading: float = 0.0  # depth of a smooth lighting gradient, in grey levels
-    noise: float = 0.0  # standard deviation of paper grain, in grey levels
+    shading: float = 0.0  # how much darker the far side is, as a fraction of the brightness
+    noise: float = 0.0  # standard deviation of paper grain, in [0, 1] grey levels
     blur: float = 0.0  # Gaussian sigma in pixels
     jpeg_quality: int | None = None
 
@@ -130,14 +139,21 @@ def render_digit(digit: np.ndarray, height: int, pen: float | None = None) -> np
 def compose_page(rows: Sequence[Sequence[np.ndarray]], style: PageStyle = PageStyle(),
                  rng: np.random.Generator | None = None
                  ) -> tuple[np.ndarray, list[list[tuple[int, int, int, int]]]]:
-    """Rows of MNIST digits written on paper: (uint8 grey page, boxes x, y, w, h per row).
+    """Rows of MNIST digits written on paper: (uint8 page, boxes x, y, w, h per row).
 
-    Digits sit on a common baseline per row with a little random vertical jitter
-    (when `rng` is given); `style.gap < 0` makes neighbours overlap, i.e. touch.
+    The page is grey (H, W), or RGB (H, W, 3) when the style's ink or paper is a
+    colour. Digits sit on a common baseline per row; with `rng` they get a little
+    random vertical jitter, and size and spacing jitter as the style asks.
+    `style.gap < 0` makes neighbours overlap, i.e. touch.
     """
-    inks = [[render_digit(d, style.digit_height, style.pen) for d in row] for row in rows]
     h = style.digit_height
-    gap, margin = round(style.gap * h), round(style.margin * h)
+
+    def vary(spread: float) -> float:  # a random fraction in [-spread, spread], if asked for
+        return float(rng.uniform(-spread, spread)) if rng is not None and spread else 0.0
+
+    inks = [[render_digit(d, round(h * (1 + vary(style.size_jitter))), style.pen) for d in row]
+            for row in rows]
+    margin = round(style.margin * h)
     jitter = (lambda: int(rng.integers(-h // 12, h // 12 + 1))) if rng is not None else (lambda: 0)
     placements: list[list[tuple[int, int, np.ndarray]]] = []
     y = margin
@@ -148,6 +164,7 @@ def compose_page(rows: Sequence[Sequence[np.ndarray]], style: PageStyle = PageSt
         for ink in row:
             dy = row_height - ink.shape[0] + jitter()  # bottom-aligned, like handwriting
             placed.append((x, y + max(0, dy), ink))
+            gap = round((style.gap + vary(style.gap_jitter)) * h)
             x += ink.shape[1] + gap
         placements.append(placed)
         width = max(width, x - gap + margin)
@@ -162,15 +179,23 @@ def compose_page(rows: Sequence[Sequence[np.ndarray]], style: PageStyle = PageSt
             np.maximum(region, ink, out=region)
             row_boxes.append((x, y0, ink.shape[1], ink.shape[0]))
         boxes.append(row_boxes)
-    page = style.paper + (style.ink - style.paper) * strength
-    return np.clip(page * 255 + 0.5, 0, 255).astype(np.uint8), boxes
+    return on_paper(strength, style.ink, style.paper), boxes
+
+
+def on_paper(strength: np.ndarray, ink: Colour, paper: Colour) -> np.ndarray:
+    """Ink strength in [0, 1] as a uint8 page: grey, or RGB if either colour is RGB."""
+    ink_c, paper_c = np.asarray(ink, np.float32), np.asarray(paper, np.float32)
+    if ink_c.ndim or paper_c.ndim:
+        strength = strength[..., None]
+    page = paper_c + (ink_c - paper_c) * strength
+    return np.clip(page * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
 def touching_pair(left: np.ndarray, right: np.ndarray, overlap: int = 0,
-                  paper: float = 0.94, ink: float = 0.12, margin: int = 30) -> np.ndarray:
+                  paper: Colour = 0.94, ink: Colour = 0.12, margin: int = 30) -> np.ndarray:
     """Two rendered digits (ink strength) slid together until their strokes touch.
 
-    `overlap` slides them that many pixels further. Returns a uint8 grey page.
+    `overlap` slides them that many pixels further. Returns a uint8 page (see `on_paper`).
     """
     height = max(left.shape[0], right.shape[0])
 
@@ -189,45 +214,62 @@ def touching_pair(left: np.ndarray, right: np.ndarray, overlap: int = 0,
             break
         shift += 1
     strength = np.pad(place(min(shift + overlap, left.shape[1] - 1)), margin)
-    page = paper + (ink - paper) * strength
-    return np.clip(page * 255 + 0.5, 0, 255).astype(np.uint8)
+    return on_paper(strength, ink, paper)
 
 
 def photograph(page: np.ndarray, style: PhotoStyle,
                rng: np.random.Generator | None = None) -> np.ndarray:
-    """Add what a camera adds to a grey uint8 page: tilt, lighting, grain, blur, JPEG."""
+    """Add what a camera adds to a uint8 page (grey or RGB): tilt, lighting, grain, blur, JPEG."""
     rng = rng or np.random.default_rng(0)
     image = page.astype(np.float32) / 255.0
-    h, w = image.shape
+    h, w = image.shape[:2]
     if style.tilt_deg:
-        paper = float(np.median(image))
+        # The corners the turn uncovers are filled with paper (the commonest colour).
+        paper = np.median(image.reshape(h * w, -1), axis=0)
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), style.tilt_deg, 1.0)
         image = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=paper)
+                               borderMode=cv2.BORDER_CONSTANT,
+                               borderValue=tuple(float(v) for v in paper))
     if style.shading:
         # A light source off to one side: a linear fall-off plus a soft vignette.
         angle = rng.uniform(0, 2 * np.pi)
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
         ramp = ((xx / w - 0.5) * np.cos(angle) + (yy / h - 0.5) * np.sin(angle)) + 0.5
         vignette = ((xx / w - 0.5) ** 2 + (yy / h - 0.5) ** 2) * 2
-        image = image * (1.0 - style.shading * np.clip(0.7 * ramp + 0.3 * vignette, 0, 1))
+        light = 1.0 - style.shading * np.clip(0.7 * ramp + 0.3 * vignette, 0, 1)
+        image = image * (light[..., None] if image.ndim == 3 else light)
     if style.blur:
         image = cv2.GaussianBlur(image, (0, 0), style.blur)
     if style.noise:
         image = image + rng.normal(0.0, style.noise, image.shape).astype(np.float32)
     out = np.clip(image * 255 + 0.5, 0, 255).astype(np.uint8)
     if style.jpeg_quality is not None:
-        ok, data = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, style.jpeg_quality])
-        out = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if ok else out
+        colour = out.ndim == 3
+        # OpenCV's encoder expects BGR; convert so chroma subsampling sees the real colours.
+        ok, data = cv2.imencode(".jpg", cv2.cvtColor(out, cv2.COLOR_RGB2BGR) if colour else out,
+                                [cv2.IMWRITE_JPEG_QUALITY, style.jpeg_quality])
+        if ok and colour:
+            out = cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        elif ok:
+            out = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
     return out
 
 
-def canvas_rgba(digit: np.ndarray, size: int = 280, brush: float = 18.0,
-                fill: float = 0.7) -> np.ndarray:
-    """A digit drawn on the app's canvas: black strokes `brush` px wide, transparent paper."""
-    ink = render_digit(digit, round(size * fill), pen=brush)
-    ink = ink[:size, :size]
-    rgba = np.zeros((size, size, 4), np.uint8)
-    top, left = (size - ink.shape[0]) // 2, (size - ink.shape[1]) // 2
-    rgba[top:top + ink.shape[0], left:left + ink.shape[1], 3] = np.round(ink * 255)
+def canvas_rgba(digits: np.ndarray | Sequence[np.ndarray], size: int = 280,
+                brush: float = 18.0, fill: float = 0.7, width: int | None = None) -> np.ndarray:
+    """Digits drawn on the app's canvas: black strokes `brush` px wide, transparent paper.
+
+    `digits` is one MNIST digit (28x28) or several, written side by side in equal
+    slots across a canvas `size` high and `width` wide (default: `size` per digit).
+    Each digit's 20 px MNIST box fills `fill` of the height.
+    """
+    many = [digits] if isinstance(digits, np.ndarray) and digits.ndim == 2 else list(digits)
+    width = width or size * len(many)
+    slot = width // len(many)
+    rgba = np.zeros((size, width, 4), np.uint8)
+    for i, digit in enumerate(many):
+        ink = render_digit(digit, round(size * fill), pen=brush)[:size, :slot]
+        top, left = (size - ink.shape[0]) // 2, i * slot + (slot - ink.shape[1]) // 2
+        region = rgba[top:top + ink.shape[0], left:left + ink.shape[1], 3]
+        np.maximum(region, np.round(ink * 255).astype(np.uint8), out=region)
     return rgba

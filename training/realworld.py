@@ -114,16 +114,25 @@ def optdigit_samples(limit: int | None = None) -> Iterator[Sample]:
 
 def number_samples(mnist_x: np.ndarray, mnist_y: np.ndarray, count: int = 200,
                    seed: int = 0) -> Iterator[Sample]:
-    """Numbers of 2-6 MNIST test digits photographed on paper (training.samples' renderer)."""
-    from training.samples import render_page
+    """Numbers of 2-6 MNIST test digits in ballpoint, photographed (see training.pages)."""
+    from training.pages import (
+        BALLPOINT_BLUE,
+        WARM_PAPER,
+        PageStyle,
+        PhotoStyle,
+        compose_page,
+        photograph,
+    )
 
     rng = np.random.default_rng(seed)
-    for i in range(count):
+    for _ in range(count):
         idx = rng.choice(len(mnist_x), int(rng.integers(2, 7)), replace=False)
-        page = render_page([list(mnist_x[idx])], digit_height=int(rng.integers(40, 130)),
-                           tilt_degrees=float(rng.uniform(-4, 4)),
-                           lighting=float(rng.uniform(0.0, 0.7)),
-                           noise=float(rng.uniform(2, 9)), seed=seed * 100_000 + i)
+        style = PageStyle(digit_height=int(rng.integers(40, 130)), ink=BALLPOINT_BLUE,
+                          paper=WARM_PAPER, gap=float(rng.uniform(0.2, 0.4)),
+                          size_jitter=0.08, gap_jitter=0.08)
+        photo = PhotoStyle(tilt_deg=float(rng.uniform(-4, 4)), shading=float(rng.uniform(0, 0.35)),
+                           noise=float(rng.uniform(2, 9)) / 255, blur=0.8)
+        page = photograph(compose_page([list(mnist_x[idx])], style, rng)[0], photo, rng)
         yield Sample(page, "".join(str(int(d)) for d in mnist_y[idx]))
 
 

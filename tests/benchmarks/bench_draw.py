@@ -39,7 +39,7 @@ from tests.browser import (
     streamlit_app,
 )
 from training.data import load_mnist
-from training.samples import canvas_drawing
+from training.pages import canvas_rgba
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -87,7 +87,7 @@ def bench_read(count: int, model_dir: Path | None = None) -> float:
     """(a): median ms of `read_canvas` on `count` canvases of real MNIST test digits."""
     predictor = load_predictor(model_dir)
     mnist = load_mnist()
-    canvases = [canvas_drawing([digit]) for digit in mnist.x_test[:count]]
+    canvases = [canvas_rgba(digit) for digit in mnist.x_test[:count]]
     for rgba in canvases[:WARMUP]:
         read_canvas(rgba, predictor, single=True)
     pngs = []
