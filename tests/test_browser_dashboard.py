@@ -19,9 +19,15 @@ pytestmark = pytest.mark.browser
 # take tens of seconds on a busy 2-core machine (the benchmark measures them properly).
 SLOW_MS = 180_000
 
+# While a rerun is in flight Streamlit keeps the previous copy of an element beside the
+# new one (data-stale="true"); selectors must skip it.
+LIVE = ':not([data-stale="true"])'
+CM_CHART = f".st-key-cm_chart{LIVE}"
+
 # Where a data cell (predicted, true) of the confusion matrix is, in page pixels.
 CELL_CENTRE_JS = """([pred, truth]) => {
-    const plot = document.querySelector('.st-key-cm_chart .js-plotly-plot');
+    const plot = document.querySelector(
+        '.st-key-cm_chart:not([data-stale="true"]) .js-plotly-plot');
     const layout = plot._fullLayout, box = plot.getBoundingClientRect();
     return [box.left + layout._size.l + layout.xaxis.l2p(pred),
             box.top + layout._size.t + layout.yaxis.l2p(truth)];
@@ -30,7 +36,8 @@ CELL_CENTRE_JS = """([pred, truth]) => {
 
 # The first point of digit d's trace on the embedding map: page pixels and test image number.
 MAP_POINT_JS = """(digit) => {
-    const plot = document.querySelector('.st-key-map_chart .js-plotly-plot');
+    const plot = document.querySelector(
+        '.st-key-map_chart:not([data-stale="true"]) .js-plotly-plot');
     const layout = plot._fullLayout, box = plot.getBoundingClientRect();
     const trace = plot._fullData[digit];
     return [box.left + layout._size.l + layout.xaxis.l2p(trace.x[0]),
@@ -63,12 +70,13 @@ def test_clicking_a_confusion_cell_shows_its_images(page, app_url: str, artifact
     from playwright.sync_api import expect
 
     open_app(page, app_url, "evaluate")
-    gallery = page.locator(".st-key-cell_gallery img")
+    gallery = page.locator(f".st-key-cell_gallery{LIVE} img")
     expect(gallery.first).to_be_visible(timeout=SLOW_MS)
+    wait_until_idle(page)
     truth, pred = _cell_to_click(shipped_cm)
     count = int(shipped_cm[truth, pred])
 
-    chart = page.locator(".st-key-cm_chart")
+    chart = page.locator(CM_CHART)
     chart.scroll_into_view_if_needed()
     x, y = page.evaluate(CELL_CENTRE_JS, [pred, truth])
     page.mouse.move(x, y)  # plotly picks the point under the pointer on hover, then clicks it
@@ -92,11 +100,11 @@ def test_data_page_draws_its_charts_and_the_map(page, app_url: str, artifacts_di
     # The class distribution and the pixel intensities.
     expect(page.locator(".js-plotly-plot")).to_have_count(2, timeout=SLOW_MS)
     page.get_by_role("button", name="Compute the map").click()
-    expect(page.locator(".st-key-map_chart .js-plotly-plot")).to_be_visible(timeout=SLOW_MS)
+    expect(page.locator(f".st-key-map_chart{LIVE} .js-plotly-plot")).to_be_visible(timeout=SLOW_MS)
     expect(page.locator(".js-plotly-plot")).to_have_count(3)
     expect(page.get_by_role("button", name="Compute the map")).to_have_count(0)
     wait_until_idle(page)
-    page.locator(".st-key-map_chart").scroll_into_view_if_needed()
+    page.locator(f".st-key-map_chart{LIVE}").scroll_into_view_if_needed()
     x, y, index = page.evaluate(MAP_POINT_JS, 3)
     page.mouse.move(x, y)
     page.mouse.click(x, y)

@@ -78,8 +78,8 @@ def test_card_history_and_test_report(trained: tuple[Path, dict[str, Any]]) -> N
     history = card["history"]
     assert len(history) == card["epochs_run"] and 1 <= card["epochs_run"] <= RUN.epochs
     assert all(epoch.keys() >= HISTORY_KEYS for epoch in history)
-    val = [epoch["val_accuracy"] for epoch in history]
-    assert val[card["best_epoch"] - 1] == max(val)  # early stopping restored the best epoch
+    val_loss = [epoch["val_loss"] for epoch in history]
+    assert val_loss[card["best_epoch"] - 1] == min(val_loss)  # the best epoch was restored
     test = card["test"]
     cm = np.array(test["confusion_matrix"])
     assert cm.shape == (10, 10) and cm.sum() == test["n"] == 10_000
