@@ -137,11 +137,21 @@ def number_samples(mnist_x: np.ndarray, mnist_y: np.ndarray, count: int = 200,
 
 
 def naive_read(sample: Sample, predictor: Predictor) -> str:
-    """The 'before': the whole image squeezed to 28x28 and inverted, as most demos do."""
+    """The 'before': what a typical tutorial does with an upload.
+
+    Invert, stretch the contrast so the paper is black and the darkest ink white, and
+    squeeze the whole picture to 28x28: no cropping, centring or stroke handling.
+    """
     image = sample.image
-    grey = 255 - image[..., 3] if sample.canvas else image
-    small = cv2.resize(grey, (28, 28), interpolation=cv2.INTER_AREA)
-    return str(int(predictor.predict((255 - small)[None] / 255.0)[0]))
+    if sample.canvas:
+        grey = 255 - image[..., 3]
+    else:
+        grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    ink = 255.0 - grey.astype(np.float32)
+    paper = np.median(ink)
+    ink = np.clip((ink - paper) / max(float(ink.max() - paper), 1.0), 0, 1)
+    small = cv2.resize(ink, (28, 28), interpolation=cv2.INTER_AREA)
+    return str(int(predictor.predict(small[None])[0]))
 
 
 def reader_read(sample: Sample, predictor: Predictor) -> str:

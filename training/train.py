@@ -124,9 +124,12 @@ def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
                     loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
     # Validation loss, not accuracy: on 6,000 images accuracy moves in steps of
-    # 0.017 % and its noise stopped a cosine schedule before its low-rate epochs.
+    # 0.017 %. A decaying schedule does its best work in its low-rate epochs, so only
+    # its last third is watched: stopping earlier cut a cosine run short (99.56 %).
     monitor = "val_loss" if len(splits.x_val) else "loss"
+    watch_from = 0 if cfg.schedule == "constant" else (2 * cfg.epochs) // 3
     stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg.patience,
+                                         start_from_epoch=watch_from,
                                          restore_best_weights=True, verbose=1)
     history = network.fit(
         dataset, epochs=cfg.epochs, steps_per_epoch=steps,
@@ -150,7 +153,9 @@ def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
         "versions": library_versions(),
         "training_seconds": round(train_seconds, 1),
         "epochs_run": len(epochs),
-        "best_epoch": (stop.best_epoch + 1) if stop.best is not None else len(epochs),
+        "best_epoch": (stop.best_epoch + 1) if stop.best_weights is not None else len(epochs),
+        "early_stopping": {"monitor": monitor, "from_epoch": watch_from + 1,
+                           "patience": cfg.patience},
         "history": epochs,
         "test": report,
     }
