@@ -20,7 +20,7 @@ import streamlit as st
 
 from model.reader import ReadError, Reading, read_canvas
 from pages.common import charts
-from pages.common.state import ensure_app_frame, get_predictor
+from pages.common.state import digit_crops, ensure_app_frame, get_predictor
 
 INJECTED_IMAGE_KEY = "draw_image"
 CLEARS_KEY = "draw_clears"
@@ -31,7 +31,6 @@ JUST_CLEARED_KEY = "draw_just_cleared"
 CLEAR_COUNT_FIELD = "digitStudioClears"
 EMPTY = "–"
 MODEL_VIEW_PX = 168  # 28 model pixels, 6 screen pixels each
-CROP_VIEW_PX = 72
 
 
 class Mode(NamedTuple):
@@ -121,12 +120,7 @@ def _show_digit(reading: Reading) -> None:
 
 def _show_number(reading: Reading) -> None:
     st.caption("Each digit as the model sees it")
-    for start in range(0, len(reading.digits), CROPS_PER_ROW):
-        row = reading.digits[start : start + CROPS_PER_ROW]
-        for column, found in zip(st.columns(CROPS_PER_ROW), row, strict=False):
-            mark = "" if found.sure else " ?"
-            column.image(charts.pixelated(found.image, CROP_VIEW_PX), width=CROP_VIEW_PX,
-                         caption=f"{found.digit}{mark} · {found.confidence:.0%}")
+    digit_crops(reading, CROPS_PER_ROW)
     least = min(reading.digits, key=lambda d: d.confidence)
     st.caption(f"Probabilities for the digit it is least sure of (the {least.digit})")
     st.plotly_chart(charts.probability_bars(least.probabilities, height=200),

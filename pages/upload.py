@@ -17,6 +17,7 @@ import streamlit as st
 from model.reader import Reading
 from pages.common import charts
 from pages.common.state import (
+    digit_crops,
     display_picture,
     ensure_app_frame,
     read_file,
@@ -25,7 +26,6 @@ from pages.common.state import (
 )
 
 FILE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"]
-CROP_VIEW_PX = 72
 CROPS_PER_ROW = 8
 CSV_NAME = "digit-readings.csv"
 # Up to this many files each get an open panel; a bigger batch folds each file away
@@ -65,16 +65,6 @@ def _inputs() -> tuple[list[Item], bool]:
     return items, single
 
 
-def _crops(reading: Reading) -> None:
-    """Every digit as the model saw it, with its confidence; doubtful ones flagged."""
-    for start in range(0, len(reading.digits), CROPS_PER_ROW):
-        row = reading.digits[start : start + CROPS_PER_ROW]
-        for column, found in zip(st.columns(CROPS_PER_ROW), row, strict=False):
-            flag = "" if found.sure else " · ⚠ not sure"
-            column.image(charts.pixelated(found.image, CROP_VIEW_PX), width=CROP_VIEW_PX,
-                         caption=f"{found.digit} · {found.confidence:.0%}{flag}")
-
-
 def _summary(result: Result) -> str:
     """One line for a file: its name and the text read, or why there is none."""
     if result.reading is None:
@@ -102,7 +92,7 @@ def _show(result: Result, index: int) -> None:
             doubtful = sum(not d.sure for d in reading.digits)
             st.warning(f"{doubtful} digit(s) are uncertain (marked ?): check them by eye.",
                        icon=":material/help:")
-    _crops(reading)
+    digit_crops(reading, CROPS_PER_ROW)
 
 
 def _table(results: list[Result]) -> pd.DataFrame:

@@ -88,3 +88,16 @@ def sample_scans() -> dict[str, Path]:
 def sample_truth() -> dict[str, str]:
     """The text actually written on each sample scan."""
     return read_labels(SAMPLES_DIR)
+
+
+CROP_VIEW_PX = 72  # 28 model pixels shown at about 2.5x
+
+
+def digit_crops(reading: Reading, per_row: int) -> None:
+    """Every digit as the model saw it, with its confidence; doubtful ones flagged."""
+    for start in range(0, len(reading.digits), per_row):
+        row = reading.digits[start : start + per_row]
+        for column, found in zip(st.columns(per_row), row, strict=False):
+            flag = "" if found.sure else " · ⚠ not sure"
+            column.image(charts.pixelated(found.image, CROP_VIEW_PX), width=CROP_VIEW_PX,
+                         caption=f"{found.digit} · {found.confidence:.0%}{flag}")
