@@ -8,6 +8,7 @@ inference) and `card.json` (how it was trained and how well it does).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -82,6 +83,17 @@ def read_card(model_dir: str | Path) -> dict[str, Any]:
 
 
 def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's content.
+
+    Remembered per (path, size, modification time): pages key their caches on a
+    model's hash at every rerun, and must not re-read megabytes each time.
+    """
+    stat = os.stat(path)
+    return _sha256(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from model.files import ModelFileError, list_model_dirs, read_card
+from model.files import ModelFileError, file_sha256, list_model_dirs, read_card
 from model.settings import SETTINGS
 from pages.common import charts
 from pages.common import evaluation as ev
@@ -71,7 +71,7 @@ def map_section(mnist: Mnist, key: str) -> None:
                   help="Loads TensorFlow once per server process (10-30 s).",
                   on_click=st.session_state.update, kwargs={"map_on": True})
         return
-    result = ev.embedding_map(str(folder), ev.keras_fingerprint(folder), key)
+    result = ev.embedding_map(str(folder), file_sha256(folder / SETTINGS.keras_file), key)
     index = result["index"]
     labels = mnist.y_test[index]
     chart, preview = st.columns([3, 1])

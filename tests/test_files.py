@@ -189,3 +189,17 @@ def test_list_model_dirs_shipped_first_then_newest_runs(private_settings: Path,
         os.utime(run, (now - age, now - age))
     write_card(private_settings / "no-weights", {"name": "no-weights"})
     assert list_model_dirs() == [shipped, *(private_settings / n for n in ("new", "middle", "old"))]
+
+
+def test_file_sha256_is_remembered_but_follows_changes(tmp_path: Path) -> None:
+    from model.files import file_sha256
+
+    path = tmp_path / "weights.bin"
+    path.write_bytes(b"first")
+    assert file_sha256(path) == hashlib.sha256(b"first").hexdigest()
+    path.write_bytes(b"second!")  # another size, so even a coarse clock cannot hide it
+    assert file_sha256(path) == hashlib.sha256(b"second!").hexdigest()
+    before = path.stat().st_mtime_ns
+    path.write_bytes(b"third!!")  # same size: only the modification time tells
+    os.utime(path, ns=(before + 1_000_000, before + 1_000_000))
+    assert file_sha256(path) == hashlib.sha256(b"third!!").hexdigest()

@@ -16,7 +16,6 @@ import streamlit as st
 from PIL import Image
 
 from model import Predictor
-from model.files import file_sha256
 from model.settings import SETTINGS
 from training.data import Mnist, MnistError, load_mnist, prepare, to_model_input
 from training.evaluate import predict_test_set
@@ -276,10 +275,6 @@ def embedding_map(model_dir: str, fingerprint: str, key: str) -> dict[str, np.nd
     coords, explained = pca_2d(features)
     return {"index": index, "coords": coords, "pred": proba.argmax(axis=1),
             "explained": explained}
-
-
-def keras_fingerprint(model_dir: Path) -> str:
-    return file_sha256(model_dir / SETTINGS.keras_file)
 
 
 @st.cache_data(show_spinner="Counting pixels…", max_entries=2)
