@@ -6,32 +6,51 @@ import keras
 import numpy as np
 import pytest
 
-from model.network import build_cnn
+from model.network import build_cnn, default_convs
 from model.settings import SETTINGS
 
 SIDE = SETTINGS.image_size
 CLASSES = SETTINGS.num_classes
 
 
-def expected_params(filters: tuple[int, ...], kernel: int = 3, dense: int = 128) -> int:
-    """Count the weights by hand: two bias-free convs + BN per block, then the dense head."""
+def expected_params(filters: tuple[int, ...], convs: tuple[int, ...] | None = None,
+                    kernel: int = 3, dense: int = 128) -> int:
+    """Count the weights by hand: bias-free convs + BN in each block, then the dense head."""
     total, channels, side = 0, 1, SIDE
-    for f in filters:
-        total += kernel * kernel * channels * f + 4 * f  # conv a + BN (gamma, beta, mean, var)
-        total += kernel * kernel * f * f + 4 * f  # conv b + BN
-        channels, side = f, side // 2
+    for f, n in zip(filters, convs or default_convs(len(filters)), strict=True):
+        for _ in range(n):
+            total += kernel * kernel * channels * f + 4 * f  # conv + BN (gamma, beta, mean, var)
+            channels = f
+        side //= 2
     flat = side * side * channels
     return total + flat * dense + 4 * dense + dense * CLASSES + CLASSES
 
 
-@pytest.mark.parametrize("filters", [(2,), (5,), (32,), (32, 64), (16, 32, 64)])
-def test_shapes_and_parameter_count_follow_filters(filters: tuple[int, ...]) -> None:
-    net = build_cnn(filters)
+@pytest.mark.parametrize(("filters", "convs"), [
+    ((2,), None), ((5,), None), ((32,), None), ((32, 64), None), ((16, 32, 64), None),
+    ((16, 32, 64), (2, 2, 2)), ((8, 16), (3, 1)),
+])
+def test_shapes_and_parameter_count_follow_filters_and_convs(
+        filters: tuple[int, ...], convs: tuple[int, ...] | None) -> None:
+    net = build_cnn(filters, convs)
     assert net.input_shape == (None, SIDE, SIDE, 1)
     assert net.output_shape == (None, CLASSES)
-    assert net.count_params() == expected_params(filters)
-    convs = [layer for layer in net.layers if isinstance(layer, keras.layers.Conv2D)]
-    assert [c.filters for c in convs] == [f for f in filters for _ in range(2)]
+    assert net.count_params() == expected_params(filters, convs)
+    layers = [layer for layer in net.layers if isinstance(layer, keras.layers.Conv2D)]
+    per_block = convs or default_convs(len(filters))
+    expected = [f for f, n in zip(filters, per_block, strict=True) for _ in range(n)]
+    assert [c.filters for c in layers] == expected
+
+
+def test_default_puts_two_convolutions_in_the_deepest_block_only() -> None:
+    assert default_convs(1) == (2,)
+    assert default_convs(3) == (1, 1, 2)
+
+
+@pytest.mark.parametrize("convs", [(1, 2), (1, 0, 2)])
+def test_convs_must_match_the_blocks(convs: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError, match="one positive count per block"):
+        build_cnn((8, 16, 32), convs)
 
 
 def test_wider_network_has_more_parameters() -> None:

@@ -64,7 +64,7 @@ def test_card_describes_the_run(trained: tuple[Path, dict[str, Any]], mnist: Mni
     assert datetime.fromisoformat(card["created"]).tzinfo is not None
     assert card["command"].startswith("python -m training.train")
     assert card["hyperparameters"] == RUN.to_dict()
-    assert card["parameters"] == build_cnn(RUN.filters, RUN.kernel_size, RUN.dropout,
+    assert card["parameters"] == build_cnn(RUN.filters, RUN.convs, RUN.kernel_size, RUN.dropout,
                                            RUN.dense_units).count_params()
     n_val = round(RUN.limit * RUN.validation_split)
     assert card["data"] == {"checksums": mnist.checksums, "train": RUN.limit - n_val,

@@ -20,6 +20,7 @@ class TrainConfig:
     schedule: Schedule = "cosine"
     warmup_epochs: float = 1.0
     filters: tuple[int, ...] = (16, 32, 64)
+    convs: tuple[int, ...] | None = None  # per block; None: one each, two in the last
     kernel_size: int = 3
     dropout: float = 0.2
     dense_units: int = 128
@@ -34,6 +35,7 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["filters"] = list(self.filters)
+        d["convs"] = list(self.convs) if self.convs else None
         return d
 
 
@@ -47,14 +49,14 @@ PRESETS: dict[str, TrainConfig] = {
 }
 
 
-def _filters(text: str) -> tuple[int, ...]:
+def _counts(text: str) -> tuple[int, ...]:
     try:
         values = tuple(int(v) for v in text.replace(" ", "").split(",") if v)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"--filters takes integers like 32,64, not {text!r}") from None
+            f"expected integers like 32,64, not {text!r}") from None
     if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError("--filters needs at least one positive channel count.")
+        raise argparse.ArgumentTypeError("expected at least one positive count.")
     return values
 
 
@@ -66,7 +68,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "learning_rate": {"type": float},
         "schedule": {"choices": ["cosine", "constant", "exponential"]},
         "warmup_epochs": {"type": float},
-        "filters": {"type": _filters, "help": "channels per conv block, e.g. 32,64 or 2"},
+        "filters": {"type": _counts, "help": "channels per conv block, e.g. 32,64 or 2"},
+        "convs": {"type": _counts,
+                  "help": "convolutions per block, e.g. 1,1,2 (default: two in the last)"},
         "kernel_size": {"type": int}, "dropout": {"type": float}, "dense_units": {"type": int},
         "augment_strength": {"type": float}, "validation_split": {"type": float},
         "patience": {"type": int}, "seed": {"type": int}, "limit": {"type": int},
@@ -83,5 +87,11 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     base = PRESETS[args.preset]
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
                  if getattr(args, f.name, None) is not None}
-    return dataclasses.replace(base, **overrides)
+    if "filters" in overrides and "convs" not in overrides:
+        overrides["convs"] = None  # the preset's counts were for its own blocks
+    cfg = dataclasses.replace(base, **overrides)
+    if cfg.convs is not None and len(cfg.convs) != len(cfg.filters):
+        raise SystemExit(f"error: --convs needs one count per block of --filters "
+                         f"({len(cfg.filters)} blocks).")
+    return cfg
 

@@ -119,7 +119,7 @@ def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
     keras.utils.set_random_seed(cfg.seed)
     tf.config.experimental.enable_op_determinism()
     dataset, steps = make_dataset(splits, cfg)
-    network = build_cnn(cfg.filters, cfg.kernel_size, cfg.dropout, cfg.dense_units)
+    network = build_cnn(cfg.filters, cfg.convs, cfg.kernel_size, cfg.dropout, cfg.dense_units)
     network.compile(optimizer=keras.optimizers.Adam(learning_rate(cfg, steps)),
                     loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 

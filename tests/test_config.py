@@ -1,0 +1,47 @@
+"""Training options: presets, command-line overrides, and how block counts follow filters."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from training.config import PRESETS, TrainConfig, add_arguments, config_from_args
+
+
+def parse(*argv: str) -> TrainConfig:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return config_from_args(parser.parse_args(list(argv)))
+
+
+def test_no_options_give_the_preset() -> None:
+    assert parse() == PRESETS["default"]
+    assert parse("--preset", "classroom") == PRESETS["classroom"]
+
+
+def test_options_override_only_what_they_name() -> None:
+    cfg = parse("--preset", "classroom", "--epochs", "5", "--no-augment")
+    assert cfg.epochs == 5 and cfg.augment is False
+    assert cfg.filters == PRESETS["classroom"].filters
+
+
+def test_filters_and_convs_are_parsed_per_block() -> None:
+    cfg = parse("--filters", "8,16,32", "--convs", "2,1,1")
+    assert cfg.filters == (8, 16, 32) and cfg.convs == (2, 1, 1)
+    assert cfg.to_dict()["convs"] == [2, 1, 1]
+
+
+def test_new_filters_drop_convs_meant_for_other_blocks() -> None:
+    assert parse("--filters", "32,64").convs is None
+
+
+def test_mismatched_convs_are_one_clear_error() -> None:
+    with pytest.raises(SystemExit, match="one count per block"):
+        parse("--filters", "8,16", "--convs", "1,1,2")
+
+
+@pytest.mark.parametrize("bad", ["a,b", "0", ""])
+def test_bad_counts_are_rejected_by_the_parser(bad: str) -> None:
+    with pytest.raises(SystemExit):
+        parse("--filters", bad)
