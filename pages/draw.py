@@ -20,6 +20,7 @@ import streamlit as st
 
 from model.reader import ReadError, Reading, read_canvas
 from pages.common import charts
+from pages.common.quick_send import send_strokes_at_once
 from pages.common.state import digit_crops, ensure_app_frame, get_predictor
 
 INJECTED_IMAGE_KEY = "draw_image"
@@ -81,6 +82,7 @@ def _canvas(mode: Mode, brush: int) -> np.ndarray | None:
     from streamlit_drawable_canvas import st_canvas  # only importable inside a running app
 
     clears = st.session_state.get(CLEARS_KEY, 0)
+    st.space("small")  # room for the toolbar the canvas floats above its top edge
     result = st_canvas(
         stroke_width=brush, stroke_color="#000000", background_color="",
         width=mode.width, height=mode.height, drawing_mode="freedraw",
@@ -170,6 +172,7 @@ ensure_app_frame("draw")
 st.title("Draw a digit")
 mode, brush = _controls()
 draw_and_read(mode, brush)
+send_strokes_at_once()
 with st.expander("How does the model see my drawing?"):
     st.markdown(
         "The model was trained on MNIST: 28×28 grey pictures with white ink on black, each "

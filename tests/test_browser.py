@@ -39,6 +39,32 @@ def test_digits_drawn_with_the_mouse_are_read(page, app_url: str, artifacts_dir:
         expect(prediction).to_have_text("–", timeout=READ_TIMEOUT_MS)
 
 
+# Counts the clicks on the canvas toolbar's send button, the one the page's quick sender
+# presses at each mouse-up (pages/common/quick_send.py).
+COUNT_SEND_CLICKS = """
+window.sendClicks = 0;
+document.addEventListener('click', (event) => {
+  const send = event.composedPath().some((el) => el instanceof Element
+      && el.matches('button[aria-label="Update the app with this drawing"]'));
+  if (send) window.sendClicks += 1;
+}, true);
+"""
+FOUR_IN_TWO_STROKES = [[(0.34, 0.14), (0.24, 0.56), (0.76, 0.56)], [(0.62, 0.18), (0.62, 0.88)]]
+
+
+def test_every_stroke_is_sent_at_mouse_up(page, app_url: str):
+    """The canvas delays its send by 200 ms; the page's quick sender sends each stroke."""
+    from playwright.sync_api import expect
+
+    from tests.browser import draw, metric_value, open_app
+
+    page.add_init_script(COUNT_SEND_CLICKS)
+    open_app(page, app_url, "draw")
+    draw(page, FOUR_IN_TWO_STROKES)
+    expect(metric_value(page, "Prediction")).to_have_text("4", timeout=READ_TIMEOUT_MS)
+    assert page.evaluate("window.sendClicks") == len(FOUR_IN_TWO_STROKES)
+
+
 def test_an_uploaded_scan_is_read(page, app_url: str, artifacts_dir: Path):
     from playwright.sync_api import expect
 
