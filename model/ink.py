@@ -7,7 +7,11 @@ Works on scans, phone photos and canvas drawings alike:
 3. uneven lighting: the background is a morphological opening with a window a few
    stroke widths wide (it removes the strokes and keeps the shading), subtracted;
 4. threshold: Otsu on the flattened picture, never inside the paper noise;
-5. a contrast check refuses an empty page, a flat or a noise-only picture.
+5. a contrast check refuses an empty page, a flat or a noise-only picture;
+6. ink strength: the threshold maps to INK_LEVEL and the stroke core (the 90th
+   percentile of the ink) to 1.0. A blurred, low-resolution scan keeps its grey
+   profile, and the holes blur has nearly filled stay lighter than the strokes; a
+   plain gain that put 1.0 at twice the threshold would flatten both.
 A clean synthetic picture passes through unchanged up to a constant: its
 background is flat, so step 3 subtracts zero.
 """
@@ -46,6 +50,7 @@ MIN_LEVEL = 0.25  # ... and at this share of the strongest ink (Otsu gives 0 on 
 NOISE_GAIN = 1.0  # residual-to-median deviation -> pixel noise deviation
 INK_LEVEL = 0.5  # the threshold maps to this value of `InkMap.ink`
 WEAK_LEVEL = 0.25  # fainter ink joins the mask where it connects to ink above INK_LEVEL
+CORE_PERCENTILE = 90  # the stroke core, strength 1.0: this percentile of the ink's levels
 SAMPLE_SIZE = 65536  # pixels that statistics of the whole picture are taken from
 
 
@@ -57,7 +62,7 @@ class InkMap:
     mask: np.ndarray  # bool (h, w): ink >= INK_LEVEL, and fainter ink connected to it
     scale: float  # working pixels per pixel of the decoded picture (<= 1)
     light_on_dark: bool
-    contrast: float  # how far the ink stands above the paper, in grey levels
+    contrast: float  # how far the stroke core stands above the paper, in grey levels
 
 
 def find_ink(gray: np.ndarray) -> InkMap:
@@ -71,13 +76,25 @@ def find_ink(gray: np.ndarray) -> InkMap:
     if sigma >= 0.5:
         strength = cv2.GaussianBlur(strength, (0, 0), sigma)
     threshold, contrast, flat = _threshold(strength - _background(strength), noise)
-    ink = np.clip(flat * (INK_LEVEL / threshold), 0.0, 1.0)
+    ink = _strength(flat, threshold, contrast)
     # Hysteresis: the faint parts of a stroke (light pen pressure, a thin loop) count
     # as ink where they connect to clearly dark ink; faint specks on their own do not.
     weak = max(WEAK_LEVEL, INK_LEVEL * THRESHOLD_NOISE * noise / threshold)
     mask = _connected_to(ink >= INK_LEVEL, ink >= weak)
     return InkMap(ink=ink, mask=mask, scale=scale, light_on_dark=light_on_dark,
                   contrast=contrast)
+
+
+def _strength(flat: np.ndarray, threshold: float, core: float) -> np.ndarray:
+    """Ink strength: 0 at the paper, INK_LEVEL at the threshold, 1.0 at the stroke core.
+
+    Linear on either side of the threshold, so the mask (>= INK_LEVEL) and the faint
+    ink below it are exactly as a single gain would make them.
+    """
+    core = core if core > threshold else 2.0 * threshold
+    below = flat * (INK_LEVEL / threshold)
+    above = INK_LEVEL + (flat - threshold) * ((1.0 - INK_LEVEL) / (core - threshold))
+    return np.clip(np.where(flat < threshold, below, above), 0.0, 1.0).astype(np.float32)
 
 
 def _connected_to(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
@@ -223,7 +240,7 @@ def _threshold(diff: np.ndarray, noise: float) -> tuple[float, float, np.ndarray
         raise NoDigitError()
     level = max(_otsu(flat / top) * top, THRESHOLD_NOISE * noise, MIN_LEVEL * top)
     ink = flat[flat >= level]
-    contrast = float(np.percentile(ink, 90)) if ink.size else 0.0
+    contrast = float(np.percentile(ink, CORE_PERCENTILE)) if ink.size else 0.0
     if contrast < MIN_CONTRAST or contrast < MIN_SIGNAL_TO_NOISE * noise:
         raise NoDigitError()
     return level, contrast, flat

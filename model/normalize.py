@@ -10,6 +10,14 @@ scan resolution all look alike to the network. Strokes already in the range are
 left untouched, grey edges and all (that scored best: MNIST digits re-normalised
 this way keep the model's 99.2 %, forcing every digit to the median cost 0.2 %).
 
+Blurred ink (a low-resolution or out-of-focus scan, a digit upscaled from a few
+pixels) looks too thick at the threshold, but most of its mask is the grey ramp of
+the blur, not stroke core: thresholding and eroding it closes the holes the blur has
+nearly filled (an 8 becomes a bar, a 1's flag a blob). Its grey profile is kept and
+sharpened instead (squared: the halo fades, the core stays). On optdigits (with the
+ink strength of `model.ink`) this took the reader from 94.7 % to 97.6 % with one model
+(naive squeeze 97.7 %) and from 95.2 % to 96.7 % with another (naive 95.7 %).
+
 Measured on 5,000 MNIST training digits: the stroke is 0.07-0.25 (1st-99th
 percentile, median 0.125) of the digit's longer side, and the centre of mass sits
 at (14.0, 14.0) with 0.3 px spread.
@@ -36,6 +44,11 @@ MIN_WORK_SIDE = 64
 # Thickness changes are capped: erosion must not delete a thin part of a bold digit.
 MAX_ERODE_SHARE = 0.3
 MIN_KEPT_INK = 0.25  # an erosion that keeps less of the ink than this is not applied
+# Blurred: less than this share of the mask is stroke core (ink >= CORE_LEVEL). Crisp
+# pens, fonts and canvas brushes measure 0.75-0.98; optdigits (8x8 upscaled) 0.2-0.5.
+CORE_LEVEL = 0.9
+MIN_CORE_SHARE = 0.6
+BLUR_GAMMA = 2.0  # a blurred digit's 28x28 ink is raised to this power
 
 
 def normalize_digit(ink: np.ndarray) -> np.ndarray:
@@ -55,9 +68,17 @@ def normalize_digit(ink: np.ndarray) -> np.ndarray:
     if MIN_STROKE_RATIO <= ratio <= MAX_STROKE_RATIO:
         # Strokes as thick as MNIST's: keep the grey edges exactly as they were.
         return _fit_and_centre(ink)
+    if ratio > MAX_STROKE_RATIO and is_blurred(ink, mask):
+        # Thick only at the threshold: a blur, not a marker. No erosion (see above).
+        return _fit_and_centre(ink, BLUR_GAMMA)
     target = float(np.clip(ratio, MIN_STROKE_RATIO, MAX_STROKE_RATIO))
     mask = _upsample(ink) >= INK_LEVEL
     return _fit_and_centre(_tight(normalize_thickness(_tight(mask), target)).astype(np.float32))
+
+
+def is_blurred(ink: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether most of the mask is the grey ramp of a blur rather than stroke core."""
+    return np.count_nonzero(ink >= CORE_LEVEL) < MIN_CORE_SHARE * np.count_nonzero(mask)
 
 
 def _upsample(ink: np.ndarray) -> np.ndarray:
@@ -102,8 +123,11 @@ def normalize_thickness(mask: np.ndarray, ratio: float = MNIST_STROKE_RATIO) -> 
     return eroded if eroded.sum() >= MIN_KEPT_INK * mask.sum() else mask
 
 
-def _fit_and_centre(ink: np.ndarray) -> np.ndarray:
-    """Fit into the digit box keeping the aspect ratio, anti-aliased; centre by mass."""
+def _fit_and_centre(ink: np.ndarray, gamma: float = 1.0) -> np.ndarray:
+    """Fit into the digit box keeping the aspect ratio, anti-aliased; centre by mass.
+
+    `gamma` > 1 sharpens a blurred profile (after the resize, before centring).
+    """
     size, box = SETTINGS.image_size, SETTINGS.digit_box
     h, w = ink.shape
     scale = box / max(h, w)
@@ -115,6 +139,8 @@ def _fit_and_centre(ink: np.ndarray) -> np.ndarray:
     if peak <= 0:
         return np.zeros((size, size), np.float32)
     digit /= peak  # the stroke core reaches 1.0 even for a very thin digit
+    if gamma != 1.0:
+        digit **= gamma
     mass = digit.sum()
     rows, cols = np.indices(digit.shape)
     com_y, com_x = (rows * digit).sum() / mass, (cols * digit).sum() / mass

@@ -28,15 +28,33 @@ TYPICAL_ASPECT = 0.65  # expected digit width / height when a line gives no refe
 MAX_PIECES = 6
 # Log-priors (natural log units) that the classifier's log-probabilities must beat.
 # Halves of one digit are often classified confidently (as 1s), so a cut needs
-# evidence; few digits are wider than ASPECT_FREE (1 % of MNIST above 1.43, 0.1 %
-# above 1.67), beyond it each unit of width/height costs ASPECT_SLOPE; in a line of
-# several digits, each digit more or fewer than its width suggests costs CONTEXT_WEIGHT.
-CUT_PENALTY = 0.7  # 1.0 split 5 of 20 touching test pairs with the shipped model, 0.7 splits 7+
+# evidence; in a line of several digits, each digit more or fewer than its width
+# suggests costs CONTEXT_WEIGHT.
+CUT_PENALTY = 0.7
 JOIN_PENALTY = 0.4
-ASPECT_FREE = 1.25
-ASPECT_SLOPE = 6.0
 CONTEXT_WEIGHT = 1.0
 CROSSING_PENALTY = 0.5  # per stroke a cut goes through beyond the one touching digits share
+LOOP_CUT_PENALTY = 2.0  # per cut through a closed loop: a 0, 6, 8 or 9 is not two digits
+# How wide digits of each class are: the share of MNIST's 60,000 training digits whose
+# ink box (pixels >= 128) is at least WIDTH_GRID times as wide as tall (the tests
+# recompute it). Reading a mark as a digit wider than its class usually is costs
+# WIDTH_WEIGHT per unit of log-rarity against a square digit, so a mark as wide as two
+# digits is rather an 8 touching a 3 than one broad 8, while a wide 2 or 5 stays whole.
+WIDTH_GRID = (1.0, 1.2, 1.4, 1.6, 1.8, 2.0)
+WIDTH_TAIL = (
+    (0.3427, 0.0763, 0.0206, 0.0032, 0.0012, 0.0008),  # 0
+    (0.0070, 0.0004, 0.0001, 0.0001, 0.0001, 0.0001),  # 1
+    (0.4105, 0.1235, 0.0515, 0.0183, 0.0062, 0.0045),  # 2
+    (0.1488, 0.0215, 0.0041, 0.0005, 0.0001, 0.0001),  # 3
+    (0.1448, 0.0219, 0.0034, 0.0002, 0.0001, 0.0001),  # 4
+    (0.4272, 0.1887, 0.0847, 0.0269, 0.0063, 0.0035),  # 5
+    (0.0656, 0.0096, 0.0035, 0.0005, 0.0001, 0.0001),  # 6
+    (0.1152, 0.0215, 0.0073, 0.0018, 0.0008, 0.0002),  # 7
+    (0.1108, 0.0178, 0.0048, 0.0010, 0.0002, 0.0002),  # 8
+    (0.0296, 0.0027, 0.0012, 0.0003, 0.0001, 0.0001),  # 9
+)
+WIDTH_WEIGHT = 0.5
+_LOG_TAIL = np.log(np.asarray(WIDTH_TAIL))
 # A digit shorter than SHORT_FREE of its line's tallest mark costs SHORT_SLOPE per unit
 # (a 5's flag read on its own, a piece cut off a digit). Reading two marks whose boxes
 # overlap by more than OVERLAP_FREE of the narrower as two digits costs OVERLAP_SLOPE
@@ -118,15 +136,23 @@ def _slot(labels: np.ndarray, group: Group, line: list[Group], height: float) ->
         return -CONTEXT_WEIGHT * abs(k - expected) if in_context else 0.0
 
     options = [_option((whole,), height, context(1))]
-    for pieces, crossed in cut_options(whole, MAX_PIECES):
-        k = len(pieces)
-        prior = context(k) - CUT_PENALTY * (k - 1) - CROSSING_PENALTY * crossed
-        options.append(_option(pieces, height, prior))
+    for cut in cut_options(whole, MAX_PIECES):
+        k = len(cut.pieces)
+        prior = (context(k) - CUT_PENALTY * (k - 1) - CROSSING_PENALTY * cut.crossed
+                 - LOOP_CUT_PENALTY * cut.loops)
+        options.append(_option(cut.pieces, height, prior))
     return Slot(tuple(options))
 
 
 def _option(pieces: tuple[Piece, ...], height: float, prior: float = 0.0) -> Option:
-    """An option whose prior also charges digits wider, or far shorter, than digits are."""
-    wide = sum(max(0.0, p.w / p.h - ASPECT_FREE) for p in pieces)
+    """An option whose prior also charges digits far shorter than their line."""
     short = sum(max(0.0, SHORT_FREE - p.h / height) for p in pieces)
-    return Option(pieces, prior - ASPECT_SLOPE * wide - SHORT_SLOPE * short)
+    return Option(pieces, prior - SHORT_SLOPE * short)
+
+
+def width_prior(digit: int, aspect: float) -> float:
+    """Log-prior (<= 0) of a mark `aspect` times as wide as tall being this digit."""
+    if aspect <= WIDTH_GRID[0]:
+        return 0.0
+    tail = _LOG_TAIL[digit]
+    return WIDTH_WEIGHT * float(np.interp(aspect, WIDTH_GRID, tail) - tail[0])

@@ -24,6 +24,7 @@ MAX_PART_WIDTH = 1.3
 MIN_PART_HEIGHT = 0.5  # ... and at least this share of its height tall (not a tail)
 MINIMUM_RADIUS = 0.05  # a local minimum is the thinnest column within this share of the height
 SLIVER = 0.15  # after a cut, marks smaller than this share of the part's largest go
+MIN_LOOP = 0.1  # enclosed paper counts as a loop from this share of the height squared
 
 
 @dataclass(frozen=True)
@@ -65,22 +66,32 @@ class Group:
         self.x1, self.y1 = max(self.x1, other.x1), max(self.y1, other.y1)
 
 
+@dataclass(frozen=True)
+class Cut:
+    """One way to cut a piece: its parts, the strokes its cuts cross beyond one per
+    cut (touching digits meet in one stroke, a loop cut in half has two) and how many
+    of its cuts go through a closed loop."""
+
+    pieces: tuple[Piece, ...]
+    crossed: float
+    loops: int
+
+
 def piece_of(labels: np.ndarray, g: Group) -> Piece:
     """The piece a group makes in a label image."""
     window = labels[g.y0:g.y1, g.x0:g.x1]
     return Piece(g.x0, g.y0, g.w, g.h, np.isin(window, g.labels))
 
 
-def cut_options(piece: Piece, max_parts: int) -> list[tuple[tuple[Piece, ...], float]]:
+def cut_options(piece: Piece, max_parts: int) -> list[Cut]:
     """Every cut of a piece at its thinnest columns into 2..max_parts plausible parts.
 
-    Each option comes with the number of strokes its cuts go through beyond one per
-    cut: touching digits meet in one stroke, a loop cut in half has two. Parts shared
-    by several options are the same objects, so they are classified once.
+    Parts shared by several cuts are the same objects, so they are classified once.
     """
     profile = _profile(piece)
     columns = _thin_columns(piece, profile)
     width = max(stroke_width(piece.mask), 1.0)
+    in_loop = _loop_columns(piece)
     parts: dict[tuple[int, int], Piece | None] = {}
 
     def part(left: int, right: int) -> Piece | None:
@@ -98,8 +109,20 @@ def cut_options(piece: Piece, max_parts: int) -> list[tuple[tuple[Piece, ...], f
             cut = [part(a, b) for a, b in itertools.pairwise(edges)]
             if all(p is not None for p in cut):
                 extra = sum(max(0.0, float(profile[c]) / width - 1.0) for c in chosen)
-                options.append((tuple(p for p in cut if p is not None), extra))
+                loops = sum(bool(in_loop[c]) for c in chosen)
+                options.append(Cut(tuple(p for p in cut if p is not None), extra, loops))
     return options
+
+
+def _loop_columns(piece: Piece) -> np.ndarray:
+    """Per column, whether it passes through paper the piece's ink encloses (a loop)."""
+    paper = cv2.copyMakeBorder((~piece.mask).astype(np.uint8), 1, 1, 1, 1,
+                               cv2.BORDER_CONSTANT, value=1)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
+    outside = labels[0, 0]
+    loops = [i for i in range(1, count)
+             if i != outside and stats[i, cv2.CC_STAT_AREA] >= (MIN_LOOP * piece.h) ** 2]
+    return np.isin(labels[1:-1, 1:-1], loops).any(axis=0)
 
 
 def _profile(piece: Piece) -> np.ndarray:

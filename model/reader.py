@@ -22,8 +22,9 @@ import numpy as np
 
 from model.imaging import ImageSource, NoDigitError, ReadError, decode_image
 from model.ink import InkMap, find_ink
+from model.likeness import looks_like_a_digit, nudges
 from model.normalize import normalize_digit
-from model.options import Option, Slot
+from model.options import Option, Slot, width_prior
 from model.pieces import Piece
 from model.segment import segment
 from model.settings import SETTINGS
@@ -32,13 +33,6 @@ __all__ = ["DigitReading", "NoDigitError", "ReadError", "Reading", "decode_image
            "read_canvas", "read_digits"]
 
 _TINY = 1e-6
-# A network without a "not a digit" class can be sure of a scribble. What it saw is
-# checked against MNIST itself (10,000 training digits, normalised like ours): 99 %
-# have at most two enclosed holes and 99.8 % have an ink mass (sum of the 28x28
-# image) between 29 and 191. Outside either, a reading is never "sure".
-MAX_HOLES = 2
-MIN_HOLE_AREA = 2.0
-INK_MASS_RANGE = (29.0, 191.0)
 EDGE_KERNEL = np.ones((3, 3), np.uint8)
 
 
@@ -124,17 +118,33 @@ def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool) -> Readin
                         pieces.append(piece)
     images = np.stack([normalize_digit(_digit_ink(ink, p)) for p in pieces])
     proba = np.asarray(predictor.predict_proba(images), dtype=np.float32)
-    height, width = gray.shape
-    digits: list[DigitReading] = []
-    for number, line in enumerate(lines):
-        for slot in line:
-            for piece in _best_option(slot, proba, index).pieces:
-                row = index[id(piece)]
-                digits.append(_digit(piece, proba[row], images[row], number, ink.scale,
-                                     (width, height)))
-    if not digits:
+    chosen = [(piece, number) for number, line in enumerate(lines) for slot in line
+              for piece in _best_option(slot, proba, index).pieces]
+    if not chosen:
         raise NoDigitError()
-    return Reading(digits=tuple(digits), width=width, height=height)
+    rows = [index[id(piece)] for piece, _ in chosen]
+    steady = _steadiness(predictor, images[rows], proba[rows])
+    height, width = gray.shape
+    digits = tuple(_digit(piece, proba[row], images[row], number, ink.scale, (width, height),
+                          float(kept))
+                   for (piece, number), row, kept in zip(chosen, rows, steady, strict=True))
+    return Reading(digits=digits, width=width, height=height)
+
+
+def _steadiness(predictor: ProbabilityModel, images: np.ndarray,
+                proba: np.ndarray) -> np.ndarray:
+    """Each read digit's probability averaged over its image and the image's nudges.
+
+    A real digit keeps its class when moved or turned a little; the confident
+    reading of a scribble is more often a knife-edge one.
+    """
+    moved = nudges(images)
+    count, kinds = moved.shape[:2]
+    nudged = np.asarray(predictor.predict_proba(moved.reshape(count * kinds, *moved.shape[2:])),
+                        dtype=np.float32).reshape(count, kinds, -1)
+    digit = proba.argmax(axis=1)
+    own = np.take_along_axis(nudged, digit[:, None, None], axis=2)[..., 0]
+    return (proba[np.arange(count), digit] + own.sum(axis=1)) / (kinds + 1)
 
 
 def _digit_ink(ink: InkMap, piece: Piece) -> np.ndarray:
@@ -144,36 +154,28 @@ def _digit_ink(ink: InkMap, piece: Piece) -> np.ndarray:
 
 
 def _best_option(slot: Slot, proba: np.ndarray, index: dict[int, int]) -> Option:
-    """The option with the highest classifier log-probability plus geometric log-prior."""
+    """The option with the highest classifier log-probability plus log-priors."""
     def score(option: Option) -> float:
-        top = [float(proba[index[id(p)]].max()) for p in option.pieces]
-        return sum(math.log(max(t, _TINY)) for t in top) + option.prior
+        total = option.prior
+        for piece in option.pieces:
+            probabilities = proba[index[id(piece)]]
+            digit = int(probabilities.argmax())
+            total += math.log(max(float(probabilities[digit]), _TINY))
+            total += width_prior(digit, piece.w / piece.h)
+        return total
 
     return max(slot.options, key=score)
 
 
 def _digit(piece: Piece, probabilities: np.ndarray, image: np.ndarray, line: int,
-           scale: float, size: tuple[int, int]) -> DigitReading:
+           scale: float, size: tuple[int, int], steady: float) -> DigitReading:
     digit = int(np.argmax(probabilities))
     confidence = float(probabilities[digit])
     # Working-resolution box -> the decoded picture's pixels, rounded outwards.
     x0, y0 = math.floor(piece.x / scale), math.floor(piece.y / scale)
     x1 = min(size[0], math.ceil((piece.x + piece.w) / scale))
     y1 = min(size[1], math.ceil((piece.y + piece.h) / scale))
-    sure = confidence >= SETTINGS.min_confidence and looks_like_a_digit(image)
+    sure = (min(confidence, steady) >= SETTINGS.min_confidence
+            and looks_like_a_digit(image, digit))
     return DigitReading(digit=digit, confidence=confidence, probabilities=probabilities,
                         box=(x0, y0, x1 - x0, y1 - y0), image=image, sure=sure, line=line)
-
-
-def looks_like_a_digit(image: np.ndarray) -> bool:
-    """Whether a normalised 28x28 image is within what MNIST digits look like."""
-    mass = float(image.sum())
-    if not INK_MASS_RANGE[0] <= mass <= INK_MASS_RANGE[1]:
-        return False
-    contours, hierarchy = cv2.findContours((image >= 0.5).astype(np.uint8), cv2.RETR_CCOMP,
-                                           cv2.CHAIN_APPROX_SIMPLE)
-    if hierarchy is None:
-        return False
-    holes = sum(1 for contour, link in zip(contours, hierarchy[0], strict=True)
-                if link[3] >= 0 and cv2.contourArea(contour) >= MIN_HOLE_AREA)
-    return holes <= MAX_HOLES

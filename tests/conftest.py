@@ -21,7 +21,7 @@ def mnist_dir() -> Path:
     folder = os.environ.get("MNIST_DIR")
     if not folder:
         pytest.fail("Set MNIST_DIR to the folder of the four MNIST files (make test does).")
-    return Path(folder)
+    return Path(folder).resolve()  # relative paths too: tests symlink the files elsewhere
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import gzip
 import http.server
-import os
 import shutil
 import socket
 import threading
@@ -30,14 +29,6 @@ from training.data import (
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 SMALL = "t10k-labels-idx1-ubyte"  # the smallest file keeps corruption tests fast
-
-
-@pytest.fixture(scope="module")
-def mnist_dir() -> Path:
-    """The folder of the four real .gz files, as the suite is told by $MNIST_DIR."""
-    if not os.environ.get("MNIST_DIR"):
-        pytest.skip("MNIST_DIR is not set; point it at the folder of the four MNIST files")
-    return Path(os.environ["MNIST_DIR"])
 
 
 @pytest.fixture(scope="module")

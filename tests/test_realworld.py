@@ -1,4 +1,5 @@
-"""Digits that are not MNIST: handwriting fonts, canvas strokes, optdigits, photographed numbers.
+"""Digits that are not MNIST: handwriting fonts, canvas strokes, optdigits, photographed numbers,
+and scribbles that are no digit at all.
 
 The floors sit a few points under what the shipped model measures on the full sets
 (README), so a regression in the reader or a worse model fails here.
@@ -8,10 +9,17 @@ from __future__ import annotations
 
 import pytest
 
-from training.realworld import evaluate_realworld, handwriting_fonts
+from training.realsets import handwriting_fonts
+from training.realworld import evaluate_realworld
 
 # Set -> lowest acceptable share read exactly, on the quick sets.
 FLOORS = {"fonts": 0.93, "strokes": 0.97, "optdigits": 0.90, "numbers": 0.88}
+# Set -> lowest acceptable share read exactly *and* sure: the checks that keep scribbles
+# from being sure must not cost real digits their "sure" flag.
+SURE_FLOORS = {"fonts": 0.90, "strokes": 0.90, "optdigits": 0.85, "numbers": 0.80}
+# Zig-zags, loops, crosses and scrawls: the least share the reader must not be sure of
+# (0.64 on the quick set; 0.36 before the MNIST outline, anisotropy and nudge checks).
+SCRIBBLES_REJECTED = 0.55
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +38,20 @@ def test_reader_reads_non_mnist_digits(results, name: str) -> None:
     assert results[name]["reader"] >= FLOORS[name], results[name]
 
 
-# Not optdigits: on those blurred 8x8 upscales the naive squeeze keeps grey levels the
-# reader's thresholding loses, and it wins by about a point (see the README).
+@pytest.mark.parametrize("name", sorted(SURE_FLOORS))
+def test_real_digits_stay_sure(results, name: str) -> None:
+    assert results[name]["sure"] >= SURE_FLOORS[name], results[name]
+
+
+def test_scribbles_are_not_sure(results) -> None:
+    assert results["scribbles"]["n"] >= 100
+    assert results["scribbles"]["rejected"] >= SCRIBBLES_REJECTED, results["scribbles"]
+
+
+# Not optdigits: since the reader keeps the grey profile of those blurred 8x8 upscales
+# (model.normalize) it beats the naive squeeze on the full set by a point with the
+# shipped model, but is level with it (within 0.2 %) with the model before, and on the
+# 300 of the quick set either may win: not a margin a test can hold.
 @pytest.mark.parametrize("name", ["fonts", "strokes"])
 def test_reader_is_no_worse_than_naive_preprocessing(results, name: str) -> None:
     # Invert + contrast stretch + squeeze to 28x28, what tutorials do with an upload.

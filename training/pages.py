@@ -207,13 +207,14 @@ def touching_pair(left: np.ndarray, right: np.ndarray, overlap: int = 0,
         np.maximum(region, right, out=region)
         return strength
 
+    most = min(left.shape[1], right.shape[1]) - 1  # neither digit slides past the other
     shift = 0
-    while shift < left.shape[1] - 1:
+    while shift < most:
         mask = (place(shift) >= 0.5).astype(np.uint8)
         if cv2.connectedComponents(mask)[0] == 2:  # background + one mark
             break
         shift += 1
-    strength = np.pad(place(min(shift + overlap, left.shape[1] - 1)), margin)
+    strength = np.pad(place(min(shift + overlap, most)), margin)
     return on_paper(strength, ink, paper)
 
 

@@ -10,10 +10,17 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             brush widths from 8 to 36 px: what the draw page receives;
 - optdigits: scikit-learn's bundled 8x8 digits (43 other writers), upscaled;
 - numbers:  multi-digit numbers composed from MNIST *test* digits on a noisy, tilted,
-            unevenly lit page: the share read exactly.
+            unevenly lit page: the share read exactly;
+- touching: two MNIST test digits whose strokes touch (one connected mark), read
+            exactly: what cutting touching digits apart achieves;
+- scribbles: zig-zags, loops, crosses and scrawls on the canvas, no digit at all: the
+            share the reader is not sure of (rejected).
 
-Each set is also run through the naive preprocessing most demos use (resize the
-whole image to 28x28 and invert), the "before" against which the reader is judged.
+Each digit set is also run through the naive preprocessing most demos use (resize the
+whole image to 28x28 and invert), the "before" against which the reader is judged,
+and "sure" is the share read exactly *and* flagged sure.
+
+The sets themselves are built in `training.realsets`.
 """
 
 from __future__ import annotations
@@ -21,119 +28,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
 from model import Predictor, load_predictor
 from model.reader import ReadError, read_canvas, read_digits
-
-FONT_DIRS = ("/usr/share/fonts/opentype", "/usr/share/fonts/truetype")
-HANDWRITING_FONTS = ("bwht", "breip", "femkeklaver", "fifthhorseman", "humor-sans",
-                     "dancingscript", "comic-neue", "kaushanscript")
-HERSHEY = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
-           cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_COMPLEX,
-           cv2.FONT_HERSHEY_PLAIN, cv2.FONT_HERSHEY_TRIPLEX)
-BRUSH_WIDTHS = (8, 14, 22, 36)
-CANVAS = 280
-
-
-@dataclass(frozen=True)
-class Sample:
-    image: np.ndarray  # uint8 page (dark ink on light paper, grey or RGB) or an RGBA canvas
-    text: str
-    canvas: bool = False
-
-
-def handwriting_fonts() -> list[Path]:
-    """The handwriting-style font files installed (see .ci/run for the Debian packages)."""
-    found = []
-    for root in FONT_DIRS:
-        for family in HANDWRITING_FONTS:
-            found += sorted(Path(root, family).glob("*.[ot]tf"))
-    return found
-
-
-def _paper(rng: np.random.Generator, ink: np.ndarray) -> np.ndarray:
-    """Dark ink (ink in [0,1], 1 = ink) on light, slightly noisy paper, as uint8."""
-    paper = rng.uniform(0.85, 0.97) + rng.normal(0, 0.02, ink.shape)
-    page = paper * (1 - ink) + rng.uniform(0.05, 0.25) * ink
-    return (np.clip(page, 0, 1) * 255).astype(np.uint8)
-
-
-def font_samples(seed: int = 0, variants: int = 3) -> Iterator[Sample]:
-    rng = np.random.default_rng(seed)
-    for path in handwriting_fonts():
-        for digit in range(10):
-            for _ in range(variants):
-                size = int(rng.integers(40, 90))
-                font = ImageFont.truetype(str(path), size)
-                glyph = Image.new("L", (3 * size, 3 * size), 0)
-                ImageDraw.Draw(glyph).text((size, size // 2), str(digit), fill=255, font=font)
-                glyph = glyph.rotate(float(rng.uniform(-10, 10)), resample=Image.BICUBIC)
-                box = glyph.getbbox()
-                if box is None:
-                    continue
-                ink = np.asarray(glyph.crop(box), np.float32) / 255
-                pad = int(rng.integers(12, 40))
-                ink = np.pad(ink, pad)
-                yield Sample(_paper(rng, ink), str(digit))
-
-
-def stroke_samples(seed: int = 0) -> Iterator[Sample]:
-    """Hershey digits drawn like brush strokes on the draw page's transparent canvas."""
-    rng = np.random.default_rng(seed)
-    for font in HERSHEY:
-        for digit in range(10):
-            for width in BRUSH_WIDTHS:
-                plain = font == cv2.FONT_HERSHEY_PLAIN  # drawn at half the others' size
-                scale = rng.uniform(10, 14) if plain else rng.uniform(5.0, 7.5)
-                (w, h), _ = cv2.getTextSize(str(digit), font, scale, width)
-                mask = np.zeros((CANVAS, CANVAS), np.uint8)
-                x = int(np.clip((CANVAS - w) / 2 + rng.normal(0, 15), 0, CANVAS - w))
-                y = int(np.clip((CANVAS + h) / 2 + rng.normal(0, 15), h, CANVAS - 5))
-                cv2.putText(mask, str(digit), (x, y), font, scale, 255, width, cv2.LINE_AA)
-                rgba = np.zeros((CANVAS, CANVAS, 4), np.uint8)
-                rgba[..., 3] = mask  # black strokes, transparent background
-                yield Sample(rgba, str(digit), canvas=True)
-
-
-def optdigit_samples(limit: int | None = None) -> Iterator[Sample]:
-    from sklearn.datasets import load_digits  # bundled with scikit-learn, no download
-
-    digits = load_digits()
-    rng = np.random.default_rng(0)
-    for image, label in list(zip(digits.images, digits.target, strict=True))[:limit]:
-        ink = cv2.resize(image / 16.0, (48, 48), interpolation=cv2.INTER_CUBIC).clip(0, 1)
-        yield Sample(_paper(rng, np.pad(ink, 16)), str(int(label)))
-
-
-def number_samples(mnist_x: np.ndarray, mnist_y: np.ndarray, count: int = 200,
-                   seed: int = 0) -> Iterator[Sample]:
-    """Numbers of 2-6 MNIST test digits in ballpoint, photographed (see training.pages)."""
-    from training.pages import (
-        BALLPOINT_BLUE,
-        WARM_PAPER,
-        PageStyle,
-        PhotoStyle,
-        compose_page,
-        photograph,
-    )
-
-    rng = np.random.default_rng(seed)
-    for _ in range(count):
-        idx = rng.choice(len(mnist_x), int(rng.integers(2, 7)), replace=False)
-        style = PageStyle(digit_height=int(rng.integers(40, 130)), ink=BALLPOINT_BLUE,
-                          paper=WARM_PAPER, gap=float(rng.uniform(0.2, 0.4)),
-                          size_jitter=0.08, gap_jitter=0.08)
-        photo = PhotoStyle(tilt_deg=float(rng.uniform(-4, 4)), shading=float(rng.uniform(0, 0.35)),
-                           noise=float(rng.uniform(2, 9)) / 255, blur=0.8)
-        page = photograph(compose_page([list(mnist_x[idx])], style, rng)[0], photo, rng)
-        yield Sample(page, "".join(str(int(d)) for d in mnist_y[idx]))
+from training.realsets import (
+    Sample,
+    font_samples,
+    number_samples,
+    optdigit_samples,
+    scribble_samples,
+    stroke_samples,
+    touching_samples,
+)
 
 
 def naive_read(sample: Sample, predictor: Predictor) -> str:
@@ -154,19 +64,32 @@ def naive_read(sample: Sample, predictor: Predictor) -> str:
     return str(int(predictor.predict(small[None])[0]))
 
 
-def reader_read(sample: Sample, predictor: Predictor) -> str:
+def reader_reading(sample: Sample, predictor: Predictor) -> tuple[str, bool]:
+    """The reader's text and whether it is sure of every digit ("", False: nothing read)."""
     try:
         if sample.canvas:
             reading = read_canvas(sample.image, predictor)
-            return reading.text if reading else ""
-        return read_digits(sample.image, predictor).text
+        else:
+            reading = read_digits(sample.image, predictor)
     except ReadError:
-        return ""
+        reading = None
+    return (reading.text, reading.sure) if reading else ("", False)
 
 
 def score(samples: list[Sample], read: Callable[[Sample, Predictor], str],
           predictor: Predictor) -> float:
     return float(np.mean([read(s, predictor) == s.text for s in samples])) if samples else 0.0
+
+
+def score_reader(samples: list[Sample], predictor: Predictor) -> dict[str, float]:
+    """Share read exactly, and share read exactly and sure (of scribbles: share not sure)."""
+    readings = [reader_reading(s, predictor) for s in samples]
+    if samples and not samples[0].text:
+        return {"rejected": float(np.mean([not sure for _, sure in readings]))}
+    right = [text == s.text for (text, _), s in zip(readings, samples, strict=True)]
+    return {"reader": float(np.mean(right)),
+            "sure": float(np.mean([r and sure for r, (_, sure) in zip(right, readings,
+                                                                       strict=True)]))}
 
 
 def build_sets(quick: bool = False) -> dict[str, list[Sample]]:
@@ -178,6 +101,8 @@ def build_sets(quick: bool = False) -> dict[str, list[Sample]]:
         "strokes": list(stroke_samples()),
         "optdigits": list(optdigit_samples(300 if quick else None)),
         "numbers": list(number_samples(mnist.x_test, mnist.y_test, 60 if quick else 300)),
+        "touching": list(touching_samples(mnist.x_test, mnist.y_test, 40 if quick else 200)),
+        "scribbles": list(scribble_samples(100 if quick else 400)),
     }
 
 
@@ -185,8 +110,9 @@ def evaluate_realworld(predictor: Predictor, quick: bool = False) -> dict[str, d
     """Exact-read accuracy per set, for the reader and the naive baseline."""
     results = {}
     for name, samples in build_sets(quick).items():
-        results[name] = {"n": len(samples), "reader": score(samples, reader_read, predictor)}
-        if name != "numbers":  # the naive baseline cannot read several digits at all
+        results[name] = {"n": len(samples), **score_reader(samples, predictor)}
+        # The naive baseline can read neither several digits nor refuse a scribble.
+        if name not in ("numbers", "touching", "scribbles"):
             results[name]["naive"] = score(samples, naive_read, predictor)
     return results
 
@@ -201,10 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results))
         return 0
-    print(f"{'set':<10} {'n':>5} {'reader':>8} {'naive':>8}")
+    print(f"{'set':<10} {'n':>5} {'reader':>8} {'sure':>8} {'naive':>8}")
     for name, r in results.items():
+        if "rejected" in r:
+            print(f"{name:<10} {r['n']:>5} rejected {r['rejected']:.1%}")
+            continue
         naive = f"{r['naive']:8.1%}" if "naive" in r else "       –"
-        print(f"{name:<10} {r['n']:>5} {r['reader']:8.1%} {naive}")
+        print(f"{name:<10} {r['n']:>5} {r['reader']:8.1%} {r['sure']:8.1%} {naive}")
     return 0
 
 

@@ -1,0 +1,60 @@
+"""The "is it a digit at all" checks: MNIST passes them, crosses and scribbles do not."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from model.likeness import MIN_ANISOTROPY, anisotropy, looks_like_a_digit, nudges
+from model.normalize import normalize_digit
+from model.reader import read_canvas
+from training.realsets import scribble_samples
+
+
+def test_mnist_test_digits_look_like_their_class(mnist) -> None:
+    # The bounds are MNIST training percentiles; unseen test digits must pass as often
+    # (99.2 % pass the class-free ink mass and holes checks alone).
+    images = mnist.x_test[:2000].astype(np.float32) / 255.0
+    passed = [looks_like_a_digit(normalize_digit(image), int(label))
+              for image, label in zip(images, mnist.y_test[:2000], strict=True)]
+    assert np.mean(passed) >= 0.985
+
+
+def _drawn(lines: list[tuple[tuple[int, int], tuple[int, int]]]) -> np.ndarray:
+    ink = np.zeros((200, 200), np.float32)
+    for start, end in lines:
+        cv2.line(ink, start, end, 1.0, 18, cv2.LINE_AA)
+    return normalize_digit(ink)
+
+
+def test_crosses_are_too_symmetric_for_a_four() -> None:
+    plus = _drawn([((100, 10), (100, 190)), ((10, 100), (190, 100))])
+    cross = _drawn([((20, 20), (180, 180)), ((20, 180), (180, 20))])
+    for image in (plus, cross):
+        assert anisotropy(image) < MIN_ANISOTROPY[4]
+        assert not looks_like_a_digit(image, 4)
+    bar = _drawn([((100, 10), (100, 190))])
+    assert anisotropy(bar) > 0.9 and looks_like_a_digit(bar, 1)
+
+
+def test_nudges_move_and_turn_each_image(mnist) -> None:
+    image = mnist.x_test[0].astype(np.float32) / 255.0
+    moved = nudges(image[None])
+    assert moved.shape == (1, 6, 28, 28) and moved.dtype == np.float32
+    right = moved[0, 2]  # shifted 2 px to the right
+    assert np.allclose(right[:, 2:], image[:, :-2], atol=1e-6)
+    assert all(not np.allclose(m, image) for m in moved[0])
+
+
+def test_scribbles_are_seeded_canvases_without_digits() -> None:
+    first, again = list(scribble_samples(8)), list(scribble_samples(8))
+    for a, b in zip(first, again, strict=True):
+        assert a.canvas and a.text == "" and a.image.shape == (280, 280, 4)
+        assert np.array_equal(a.image, b.image) and a.image[..., 3].any()
+    assert not np.array_equal(first[0].image, next(iter(scribble_samples(1, seed=1))).image)
+
+
+def test_most_scribbles_are_not_sure(predictor) -> None:
+    readings = [read_canvas(s.image, predictor) for s in scribble_samples(40, seed=3)]
+    sure = [r is not None and r.sure for r in readings]
+    assert np.mean(sure) <= 0.45

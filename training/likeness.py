@@ -1,0 +1,49 @@
+"""Measure on MNIST the per-class bounds `model.likeness` holds: `python -m training.likeness`.
+
+The 60,000 training digits are normalised exactly as the reader normalises what it
+reads, and for each class the 99.9th percentile of the outline length and the 0.1st
+percentile of the anisotropy are printed as the tuples to paste into model.likeness.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from model.likeness import anisotropy, outline_length
+from model.normalize import normalize_digit
+from training.data import load_mnist
+
+OUTLINE_PERCENTILE = 99.9
+ANISOTROPY_PERCENTILE = 0.1
+
+
+def class_bounds(limit: int | None = None) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(MAX_OUTLINE, MIN_ANISOTROPY) per class 0-9, from the first `limit` training digits."""
+    mnist = load_mnist()
+    images = mnist.x_train[:limit].astype(np.float32) / 255.0
+    labels = mnist.y_train[:limit]
+    seen = [normalize_digit(image) for image in images]
+    outline = np.array([outline_length(image) for image in seen])
+    spread = np.array([anisotropy(image) for image in seen])
+    top = tuple(round(float(np.percentile(outline[labels == c], OUTLINE_PERCENTILE)), 1)
+                for c in range(10))
+    low = tuple(round(float(np.percentile(spread[labels == c], ANISOTROPY_PERCENTILE)), 3)
+                for c in range(10))
+    return top, low
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=None, help="first N training digits")
+    args = parser.parse_args(argv)
+    top, low = class_bounds(args.limit)
+    print(f"MAX_OUTLINE = {top}")
+    print(f"MIN_ANISOTROPY = {low}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
