@@ -132,7 +132,7 @@ def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
                                          start_from_epoch=watch_from,
                                          restore_best_weights=True, verbose=1)
     history = network.fit(
-        dataset, epochs=cfg.epochs, steps_per_epoch=steps,
+        dataset, epochs=cfg.epochs, steps_per_epoch=steps, shuffle=False,  # shuffled above
         validation_data=(splits.x_val, splits.y_val) if len(splits.x_val) else None,
         callbacks=[stop, *(callbacks or [])],
         verbose=1 if sys.stdout.isatty() else 2,  # one line per epoch in logs and CI
