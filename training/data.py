@@ -3,22 +3,19 @@
 Lookup order: an explicit ``data_dir``, then ``$MNIST_DIR``, then the per-user cache
 (``$XDG_CACHE_HOME/digit-studio/mnist`` or ``~/.cache/digit-studio/mnist``), which is
 filled from public mirrors when empty. Every file is checked (magic number, counts,
-shape and the SHA-256 of its decompressed bytes) before any of it is used; anything
-wrong raises :class:`MnistError`. ``to_model_input`` is the only place pixels are
-normalised, so training and evaluation cannot drift apart.
+shape and the SHA-256 of its decompressed bytes, see ``training.idx``) before any of
+it is used; anything wrong raises :class:`MnistError`. ``to_model_input`` is the only
+place pixels are normalised, so training and evaluation cannot drift apart.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import gzip
-import hashlib
 import http.client
 import os
 import urllib.error
 import urllib.request
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,13 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from model.files import atomic_write_bytes
+from training.idx import FILES, GZIP_MAGIC, IMAGE_SIDE, MnistError, decode_idx
 
 ENV_VAR = "MNIST_DIR"
-IMAGES_MAGIC = 2051
-LABELS_MAGIC = 2049
-IMAGE_SIDE = 28
 PIXEL_MAX = 255.0
-GZIP_MAGIC = b"\x1f\x8b"
 DOWNLOAD_TIMEOUT_S = 30.0
 # The largest genuine file is ~9.6 MB gzipped; refuse anything far bigger.
 MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
@@ -43,37 +37,10 @@ MIRRORS: tuple[str, ...] = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "http://yann.lecun.com/exdb/mnist/",
 )
-
-
-@dataclass(frozen=True)
-class _Spec:
-    magic: int
-    count: int
-    sha256: str  # of the decompressed content
-
-
-FILES: dict[str, _Spec] = {
-    "train-images-idx3-ubyte": _Spec(
-        IMAGES_MAGIC, 60000, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"
-    ),
-    "train-labels-idx1-ubyte": _Spec(
-        LABELS_MAGIC, 60000, "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"
-    ),
-    "t10k-images-idx3-ubyte": _Spec(
-        IMAGES_MAGIC, 10000, "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"
-    ),
-    "t10k-labels-idx1-ubyte": _Spec(
-        LABELS_MAGIC, 10000, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
-    ),
-}
 _HINT = (
     f"set {ENV_VAR} to a folder holding the four MNIST files "
     f"({', '.join(FILES)}, each optionally .gz), for example `export {ENV_VAR}=/path/to/mnist`"
 )
-
-
-class MnistError(Exception):
-    """MNIST is missing, unreachable or fails verification; the message says which file."""
 
 
 @dataclass(frozen=True)
@@ -107,40 +74,6 @@ def default_cache_dir() -> Path:
     return Path(base) / "digit-studio" / "mnist"
 
 
-def _decode(stem: str, data: bytes, where: str) -> tuple[np.ndarray, str]:
-    """Check one file's decompressed bytes against its spec; return (array, sha256)."""
-    spec = FILES[stem]
-    if data[:2] == GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise MnistError(f"{stem} from {where} is not a valid gzip file ({exc}).") from exc
-    header_ints = 4 if spec.magic == IMAGES_MAGIC else 2
-    header_len = 4 * header_ints
-    if len(data) < header_len:
-        raise MnistError(f"{stem} from {where} is truncated ({len(data)} bytes, no full header).")
-    header = np.frombuffer(data, dtype=">u4", count=header_ints)
-    if int(header[0]) != spec.magic:
-        raise MnistError(
-            f"{stem} from {where} has magic number {int(header[0])}, expected {spec.magic}."
-        )
-    shape = tuple(int(n) for n in header[1:])
-    expected_shape = (spec.count, IMAGE_SIDE, IMAGE_SIDE)[: header_ints - 1]
-    if shape != expected_shape:
-        raise MnistError(f"{stem} from {where} declares shape {shape}, expected {expected_shape}.")
-    expected_len = header_len + int(np.prod(shape))
-    if len(data) != expected_len:
-        state = "truncated" if len(data) < expected_len else "longer than its header says"
-        raise MnistError(
-            f"{stem} from {where} is {state} ({len(data)} bytes, expected {expected_len})."
-        )
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != spec.sha256:
-        raise MnistError(f"{stem} from {where} fails its SHA-256 check (got {digest[:12]}…).")
-    # frombuffer over immutable bytes gives a read-only view, so the cached copy is safe.
-    return np.frombuffer(data, dtype=np.uint8, offset=header_len).reshape(shape), digest
-
-
 @functools.lru_cache(maxsize=8)
 def _load_file(path: Path, size: int, mtime_ns: int) -> tuple[np.ndarray, str]:
     """Read and verify one file; size and mtime are in the key so an edit re-verifies."""
@@ -149,7 +82,7 @@ def _load_file(path: Path, size: int, mtime_ns: int) -> tuple[np.ndarray, str]:
         data = path.read_bytes()
     except OSError as exc:
         raise MnistError(f"{stem} at {path} cannot be read ({exc.strerror}).") from exc
-    return _decode(stem, data, str(path))
+    return decode_idx(stem, data, str(path))
 
 
 def _locate(folder: Path) -> tuple[dict[str, Path], list[str]]:
@@ -205,7 +138,7 @@ def _download(stems: Sequence[str], cache: Path, mirrors: Sequence[str]) -> None
             url = f"{mirror.rstrip('/')}/{stem}.gz"
             try:
                 data = _fetch(url, DOWNLOAD_TIMEOUT_S)
-                _decode(stem, data, url)
+                decode_idx(stem, data, url)
             except MnistError as exc:
                 problems[mirror] = str(exc).rstrip(".")
                 continue
