@@ -32,7 +32,7 @@ bench: $(BIN)/.dev-installed  ## predictor latency/throughput against Keras pred
 train: $(BIN)/.installed  ## the recipe that produced the shipped model
 	$(BIN)/python -m training.train --output model/shipped
 
-train-classroom: $(BIN)/.installed  ## about 2 minutes on 2 cores
+train-classroom: $(BIN)/.installed  ## about a minute on 2 cores (99.2 % on MNIST test)
 	$(BIN)/python -m training.train --preset classroom
 
 evaluate: $(BIN)/.installed
