@@ -3,7 +3,8 @@
 The draw page, the upload page, the CLI, a web service and batch scoring all call
 :func:`read_digits` (or :func:`read_canvas` for a drawing canvas), so they agree:
 
-    decode (model.imaging) -> find ink (model.ink) -> segment (model.segment)
+    decode (model.imaging) -> find ink (model.ink) -> drop form lines (model.rules)
+    -> segment (model.segment)
     -> normalise each digit MNIST-style (model.normalize) -> one batched predict_proba
 
 Where segmentation is unsure (a group as wide as two digits might be two touching
@@ -13,6 +14,7 @@ reading wins, with a prior against inventing digits.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Protocol
@@ -26,6 +28,7 @@ from model.likeness import looks_like_a_digit, nudges
 from model.normalize import normalize_digit
 from model.options import Option, Slot, width_prior
 from model.pieces import Piece
+from model.rules import remove_rules
 from model.segment import segment
 from model.settings import SETTINGS
 
@@ -88,7 +91,7 @@ def read_digits(source: ImageSource, predictor: ProbabilityModel, *,
     `single=True` reads all the picture's ink as one digit. Raises ReadError (one
     sentence for the user) for unreadable input and NoDigitError when there is no digit.
     """
-    return _read(decode_image(source), predictor, single)
+    return _read(decode_image(source), predictor, single, form_lines=True)
 
 
 def read_canvas(rgba: np.ndarray, predictor: ProbabilityModel, *,
@@ -96,16 +99,21 @@ def read_canvas(rgba: np.ndarray, predictor: ProbabilityModel, *,
     """Read a drawing canvas (H, W, 4) uint8; None while it is blank.
 
     Transparent pixels count as paper whatever the stroke colour, so the canvas may
-    return its strokes on a transparent or on a painted background.
+    return its strokes on a transparent or on a painted background. A canvas has no
+    printed lines, so that step (the costliest per stroke) is skipped.
     """
     try:
-        return _read(decode_image(np.asarray(rgba)), predictor, single)
+        return _read(decode_image(np.asarray(rgba)), predictor, single, form_lines=False)
     except NoDigitError:
         return None
 
 
-def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool) -> Reading:
+def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
+          form_lines: bool) -> Reading:
+    """The pipeline; `form_lines` looks for printed lines (scans and photos, not canvases)."""
     ink = find_ink(gray)
+    if form_lines:
+        ink = dataclasses.replace(ink, mask=remove_rules(ink.mask))
     lines = segment(ink, single=single)
     pieces: list[Piece] = []
     index: dict[int, int] = {}

@@ -1,0 +1,147 @@
+"""Printed lines on forms: the box a digit is written in, the line it is written on.
+
+Forms, cheques and exercise sheets put each digit in a box, in a comb of ticks or on
+a line. To the segmenter a box is one mark larger than any digit, and a digit written
+across a line is joined to every other digit on it, so such lines are taken out of the
+ink first. A line is a straight run (within a few degrees, as a tilted photo leaves
+it) across at least RULE_VS_EXTENT of all the ink, in a thin mark (a pen stroke is
+thicker than a printed line) at least RULE_VS_TEXT times as long as the tallest
+digit-like mark, reaching past the ink beside it. A digit's own bars (a 7's top, a 2's
+base) are shorter than its height, and a 1 is no taller than its neighbours, so
+neither qualifies. Upright lines count where they meet a line already found (the sides
+of a box, the walls of a comb). Where a digit crosses a line, the ink the line covered
+is put back so the digit stays whole.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from model.ink import stroke_width
+
+RULE_VS_EXTENT = 0.4  # a straight run across this share of the ink's extent may be a line
+MIN_RULE_PX = 24  # ... and is this many pixels long at least
+RULE_VS_TEXT = 1.2  # a mark with such runs this many times the text height is a line
+UPRIGHT_VS_TEXT = 2.0  # ... a mark of upright runs only must be this much taller
+WALL_VS_TEXT = 1.1  # upright runs this long that meet a line are its box's walls
+MAX_TILT = 6.0  # degrees from level or upright: tilted photos keep their lines straight
+BRIDGE = 13  # a stroke crossing a line is bridged over this many pixels of removed line
+MAX_GAP = 2  # pixels a line may break (a faint print, JPEG) and stay one line
+STICK_OUT = 0.1  # ... and reach this share of the text height past the ink beside them
+TALL_VS_TEXT = 0.5  # ... that is, past marks at least this share of the text height
+MAX_THICKNESS = 0.08  # printed lines are thinner than this share of the text height
+MIN_TEXT_AREA = 0.2  # marks smaller than this share of the largest are specks, not text
+MAX_RUN_SHARE = 0.5  # marks mostly made of straight runs are lines, not text
+MIN_TEXT_VS_HEIGHT = 0.25  # with no text this share of the ink's height, nothing is removed
+_NEAR = np.ones((3, 3), np.uint8)
+
+
+def remove_rules(mask: np.ndarray) -> np.ndarray:
+    """The ink mask without printed lines; unchanged when it has none."""
+    if not mask.any() or min(mask.shape) < 3:
+        return mask
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    extent = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    length = max(MIN_RULE_PX, round(RULE_VS_EXTENT * extent))
+    ink = mask.astype(np.uint8)
+    flat = _straight_runs(ink, length, vertical=False)
+    upright = _straight_runs(ink, length, vertical=True)
+    runs = flat | upright
+    if not runs.any():
+        return mask
+    text = _text_height(mask, flat)
+    if text < MIN_TEXT_VS_HEIGHT * (rows[-1] - rows[0] + 1):
+        return mask  # little but straight strokes: a drawn 1 or 7, not a form
+    rest = mask & ~_grow(runs)
+    rules = np.zeros_like(mask)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(runs.astype(np.uint8),
+                                                               connectivity=8)
+    for i in range(1, count):
+        w, h = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]
+        part = labels == i
+        level = (part & flat).any() and max(w, h) >= RULE_VS_TEXT * text \
+            and _sticks_out(part, rest, text)
+        if (level or h >= UPRIGHT_VS_TEXT * text) and stroke_width(part) <= MAX_THICKNESS * text:
+            rules |= part
+    if not rules.any():
+        return mask
+    wall = max(MIN_RULE_PX, round(WALL_VS_TEXT * text))
+    # Hough can spend a wall's pixels on a slanted segment through a digit beside it;
+    # an opening with an upright bar finds the walls of an untilted row as well.
+    walls = _straight_runs(ink, wall, vertical=True)
+    walls |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((wall, 1), np.uint8)).astype(bool)
+    rules |= _touching(walls & ~rules, rules)
+    # The lines with their grey edges; ink a digit puts across them is given back.
+    covered = mask & _grow(rules)
+    kept = mask & ~covered
+    kept_u8 = kept.astype(np.uint8)
+    across = np.zeros_like(kept)
+    for kernel in (np.ones((BRIDGE, 1), np.uint8), np.ones((1, BRIDGE), np.uint8)):
+        across |= cv2.morphologyEx(kept_u8, cv2.MORPH_CLOSE, kernel).astype(bool)
+    return kept | (covered & across)
+
+
+def _sticks_out(line: np.ndarray, rest: np.ndarray, text: int) -> bool:
+    """Whether a line reaches past the other ink near it, as a box or an underline does.
+
+    Two touching digits can line up their bars into one long straight run; it ends
+    where their ink ends. Only digit-sized marks count (not a comb's short ticks, not
+    the thin walls of a row of boxes).
+    """
+    ys, xs = np.nonzero(line)
+    band = rest[max(0, ys.min() - text): ys.max() + text + 1].astype(np.uint8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
+    tall = 1 + np.flatnonzero((stats[1:, cv2.CC_STAT_HEIGHT] >= TALL_VS_TEXT * text)
+                              & (stats[1:, cv2.CC_STAT_WIDTH] > STICK_OUT * text))
+    cols = np.flatnonzero(np.isin(labels, tall).any(axis=0))
+    if cols.size == 0:
+        return True
+    margin = STICK_OUT * text
+    return bool(xs.min() < cols[0] - margin or xs.max() > cols[-1] + margin)
+
+
+def _grow(mask: np.ndarray) -> np.ndarray:
+    return cv2.dilate(mask.astype(np.uint8), _NEAR).astype(bool)
+
+
+def _touching(candidates: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """The connected parts of `candidates` that touch `found`."""
+    _, labels = cv2.connectedComponents(candidates.astype(np.uint8), connectivity=8)
+    hits = np.unique(labels[_grow(found) & candidates])
+    return np.isin(labels, hits[hits > 0])
+
+
+def _straight_runs(ink: np.ndarray, length: int, vertical: bool) -> np.ndarray:
+    """Ink on straight segments at least `length` long within MAX_TILT of level (or upright).
+
+    A probabilistic Hough transform finds the segments whatever their tilt; the ink
+    within a pixel of each is the run.
+    """
+    segments = cv2.HoughLinesP(ink, 1, np.pi / 360, threshold=max(1, length // 2),
+                               minLineLength=length, maxLineGap=MAX_GAP)
+    drawn = np.zeros_like(ink)
+    for x0, y0, x1, y1 in ([] if segments is None else segments.reshape(-1, 4)):
+        angle = np.degrees(np.arctan2(abs(y1 - y0), abs(x1 - x0)))
+        if (90.0 - angle if vertical else angle) <= MAX_TILT:
+            cv2.line(drawn, (int(x0), int(y0)), (int(x1), int(y1)), 1, 3)
+    return (drawn & ink).astype(bool)
+
+
+def _text_height(mask: np.ndarray, flat: np.ndarray) -> int:
+    """Height of the tallest mark that could be text (or 0).
+
+    Not text: specks, marks mostly made of level straight runs (lines), and marks
+    whose box holds another mark's box (a frame round a digit).
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
+                                                               connectivity=8)
+    if count <= 1:
+        return 0
+    x, y, w, h, areas = (stats[1:, k] for k in range(5))
+    in_runs = np.bincount(labels[flat], minlength=count)[1:]
+    text = (areas >= MIN_TEXT_AREA * areas.max()) & (in_runs < MAX_RUN_SHARE * areas)
+    for i in np.flatnonzero(text):
+        inside = (x >= x[i]) & (y >= y[i]) & (x + w <= x[i] + w[i]) & (y + h <= y[i] + h[i])
+        text[i] = inside.sum() == 1  # only itself
+    return int(h[text].max()) if text.any() else 0
