@@ -45,8 +45,7 @@ def remove_rules(mask: np.ndarray) -> np.ndarray:
     extent = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
     length = max(MIN_RULE_PX, round(RULE_VS_EXTENT * extent))
     ink = mask.astype(np.uint8)
-    flat = _straight_runs(ink, length, vertical=False)
-    upright = _straight_runs(ink, length, vertical=True)
+    flat, upright = _straight_runs(ink, length)
     runs = flat | upright
     if not runs.any():
         return mask
@@ -69,7 +68,7 @@ def remove_rules(mask: np.ndarray) -> np.ndarray:
     wall = max(MIN_RULE_PX, round(WALL_VS_TEXT * text))
     # Hough can spend a wall's pixels on a slanted segment through a digit beside it;
     # an opening with an upright bar finds the walls of an untilted row as well.
-    walls = _straight_runs(ink, wall, vertical=True)
+    walls = _straight_runs(ink, wall)[1]
     walls |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((wall, 1), np.uint8)).astype(bool)
     rules |= _touching(walls & ~rules, rules)
     # The lines with their grey edges; ink a digit puts across them is given back.
@@ -112,20 +111,22 @@ def _touching(candidates: np.ndarray, found: np.ndarray) -> np.ndarray:
     return np.isin(labels, hits[hits > 0])
 
 
-def _straight_runs(ink: np.ndarray, length: int, vertical: bool) -> np.ndarray:
-    """Ink on straight segments at least `length` long within MAX_TILT of level (or upright).
+def _straight_runs(ink: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ink on straight segments at least `length` long: (level, upright), within MAX_TILT.
 
-    A probabilistic Hough transform finds the segments whatever their tilt; the ink
+    One probabilistic Hough transform finds the segments whatever their tilt; the ink
     within a pixel of each is the run.
     """
     segments = cv2.HoughLinesP(ink, 1, np.pi / 360, threshold=max(1, length // 2),
                                minLineLength=length, maxLineGap=MAX_GAP)
-    drawn = np.zeros_like(ink)
+    drawn = [np.zeros_like(ink), np.zeros_like(ink)]  # level, upright
     for x0, y0, x1, y1 in ([] if segments is None else segments.reshape(-1, 4)):
         angle = np.degrees(np.arctan2(abs(y1 - y0), abs(x1 - x0)))
-        if (90.0 - angle if vertical else angle) <= MAX_TILT:
-            cv2.line(drawn, (int(x0), int(y0)), (int(x1), int(y1)), 1, 3)
-    return (drawn & ink).astype(bool)
+        for canvas, tilt in zip(drawn, (angle, 90.0 - angle), strict=True):
+            if tilt <= MAX_TILT:
+                cv2.line(canvas, (int(x0), int(y0)), (int(x1), int(y1)), 1, 3)
+    level, upright = ((canvas & ink).astype(bool) for canvas in drawn)
+    return level, upright
 
 
 def _text_height(mask: np.ndarray, flat: np.ndarray) -> int:
