@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from model.reader import read_canvas
 from model.settings import SETTINGS
-from training.pages import canvas_rgba
+from training.synthetic_scans import canvas_rgba
 from training.samples import DEFAULT_SEED, SAMPLES_DIR, read_labels, write_samples
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

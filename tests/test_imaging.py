@@ -13,7 +13,7 @@ from PIL import Image
 
 from model.imaging import MAX_PIXELS, NoDigitError, ReadError, decode_image
 from model.reader import read_digits
-from training.pages import PageStyle, compose_page
+from training.synthetic_scans import PageStyle, compose_page
 
 NOT_AN_IMAGE = "The file is not a supported image"
 

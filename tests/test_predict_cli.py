@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from model.predict import UNEXPECTED
-from training.pages import PageStyle, compose_page
+from training.synthetic_scans import PageStyle, compose_page
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 

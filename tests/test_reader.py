@@ -12,7 +12,7 @@ from model.ink import stroke_width
 from model.normalize import MNIST_CENTRE, normalize_digit
 from model.reader import DigitReading, NoDigitError, Reading, read_canvas, read_digits
 from model.settings import SETTINGS
-from training.pages import (
+from training.synthetic_scans import (
     PageStyle,
     PhotoStyle,
     canvas_rgba,

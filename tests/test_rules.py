@@ -10,7 +10,7 @@ from model.imaging import decode_image
 from model.ink import find_ink
 from model.reader import read_digits
 from model.rules import remove_rules
-from training.pages import PhotoStyle, on_paper, photograph, render_digit
+from training.synthetic_scans import PhotoStyle, on_paper, photograph, render_digit
 
 HEIGHT = 80
 PAD = 30

@@ -162,8 +162,8 @@ def optdigit_samples(limit: int | None = None) -> Iterator[Sample]:
 
 def number_samples(mnist_x: np.ndarray, mnist_y: np.ndarray, count: int = 200,
                    seed: int = 0) -> Iterator[Sample]:
-    """Numbers of 2-6 MNIST test digits in ballpoint, photographed (see training.pages)."""
-    from training.pages import (
+    """Numbers of 2-6 MNIST test digits in ballpoint, photographed (see training.synthetic_scans)."""
+    from training.synthetic_scans import (
         BALLPOINT_BLUE,
         WARM_PAPER,
         PageStyle,
@@ -187,7 +187,7 @@ def number_samples(mnist_x: np.ndarray, mnist_y: np.ndarray, count: int = 200,
 def touching_samples(mnist_x: np.ndarray, mnist_y: np.ndarray, count: int = 100,
                      seed: int = 0) -> Iterator[Sample]:
     """Pairs of MNIST test digits slid together until their strokes touch: one mark."""
-    from training.pages import PhotoStyle, photograph, render_digit, touching_pair
+    from training.synthetic_scans import PhotoStyle, photograph, render_digit, touching_pair
 
     rng = np.random.default_rng(seed)
     for _ in range(count):

@@ -3,7 +3,7 @@
 `python -m training.samples` writes them to assets/samples/ (PNG files plus
 labels.json with the true text of each, lines separated by one space like
 `Reading.text`); the same seed always gives the same files. The pictures are
-made by :mod:`training.pages` (blue ballpoint on warm paper, tilted, unevenly
+made by :mod:`training.synthetic_scans` (blue ballpoint on warm paper, tilted, unevenly
 lit, grainy); the digits come from the MNIST *test* set, which no model here was
 trained on.
 """
@@ -22,7 +22,7 @@ from PIL import Image
 from model.files import atomic_write, atomic_write_bytes
 from model.settings import PROJECT_DIR
 from training.data import Mnist, load_mnist
-from training.pages import (
+from training.synthetic_scans import (
     BALLPOINT_BLUE,
     WARM_PAPER,
     PageStyle,

@@ -41,7 +41,7 @@ from tests.browser import (
     streamlit_app,
 )
 from training.data import load_mnist
-from training.pages import canvas_rgba
+from training.synthetic_scans import canvas_rgba
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

@@ -21,7 +21,7 @@ from PIL import Image
 from model import load_predictor
 from model.reader import ReadError, read_canvas, read_digits
 from training.data import load_mnist
-from training.pages import (
+from training.synthetic_scans import (
     PageStyle,
     PhotoStyle,
     canvas_rgba,
