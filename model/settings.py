@@ -14,6 +14,10 @@ def _runs_dir() -> Path:
     return Path(os.environ.get("DIGIT_STUDIO_RUNS", PROJECT_DIR / "runs"))
 
 
+def _monitor_db() -> Path:
+    return Path(os.environ.get("DIGIT_STUDIO_MONITOR_DB") or _runs_dir() / "monitor.db")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Constants that more than one module relies on; change them here only."""
@@ -34,6 +38,17 @@ class Settings:
 
     # Below this top probability a digit is reported as "not sure".
     min_confidence: float = 0.70
+
+    # The prediction log (model.predlog) and the alerts of the Monitor page: a PSI
+    # above 0.2 is the usual "the population has shifted" line.
+    alert_drift_psi: float = 0.2
+    alert_not_sure_share: float = 0.25
+    alert_latency_p95_ms: float = 250.0
+
+    @property
+    def monitor_db(self) -> Path:
+        """$DIGIT_STUDIO_MONITOR_DB, else monitor.db under runs/ (read at each call)."""
+        return _monitor_db()
 
 
 SETTINGS = Settings()
