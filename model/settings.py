@@ -39,6 +39,17 @@ class Settings:
     # Below this top probability a digit is reported as "not sure".
     min_confidence: float = 0.70
 
+    @property
+    def tracking_uri(self) -> str:
+        """Where MLflow runs and the model registry live: `$MLFLOW_TRACKING_URI` (a server,
+        an Azure ML workspace) or else a SQLite store in runs/ that works offline."""
+        return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.runs_dir / 'mlflow.db'}"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Artifacts of experiments created in the local store (beside `mlflow.db`)."""
+        return self.runs_dir / "mlartifacts"
+
     # The prediction log (model.predlog) and the alerts of the Monitor page: a PSI
     # above 0.2 is the usual "the population has shifted" line.
     alert_drift_psi: float = 0.2
