@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export MNIST_DIR ?= $(abspath ../shared/data/mnist)
 
-.PHONY: run test lint bench train train-classroom evaluate clean
+.PHONY: run test lint bench train train-classroom evaluate clean serve
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,16 @@ train-classroom: $(BIN)/.installed  ## about a minute on 2 cores (99.2 % on MNIS
 
 evaluate: $(BIN)/.installed
 	$(BIN)/python -m training.evaluate
+
+# The scoring script (model/score.py) under Azure ML's inference server, on loopback:
+# the server binds 0.0.0.0 on its own, so its app runs under gunicorn (../shared/FACTS.md).
+PORT    ?= 5001
+WORKERS ?= 2
+serve: $(BIN)/.installed  ## model/score.py under azmlinfsrv on 127.0.0.1:$(PORT) (MODEL=DIR to pin a model)
+	AML_APP_ROOT=$(CURDIR) AZUREML_ENTRY_SCRIPT=model/score.py \
+	$(if $(MODEL),AZUREML_MODEL_DIR=$(abspath $(MODEL))) \
+	$(BIN)/gunicorn -b 127.0.0.1:$(PORT) -w $(WORKERS) --timeout 300 \
+	azureml_inference_server_http.server.entry:app
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
