@@ -1,0 +1,157 @@
+"""The prediction log: records land whole, several processes lose nothing, a broken store
+never breaks a prediction and recovers once fixed."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model import predlog
+from model.reader import read_digits
+from training.samples import SAMPLES_DIR
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+WAIT_S = 20.0
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "monitor.db"
+    monkeypatch.setenv("DIGIT_STUDIO_MONITOR_DB", str(path))
+    monkeypatch.delenv(predlog.OFF_SWITCH, raising=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reading(predictor):
+    return read_digits(SAMPLES_DIR / "invoice_total.png", predictor)
+
+
+def test_a_logged_reading_is_stored_whole(store: Path, reading):
+    predlog.log_reading("cli", reading, latency_ms=3.5, model="digit-cnn v3", session="abc",
+                        image=b"the image bytes")
+    predlog.log_reading("service", None, latency_ms=1.0, model="shipped")
+    assert predlog.flush(WAIT_S)
+    (first, crops), (second, none) = predlog.load_readings(path=store, with_crops=True)
+    assert (first.source, first.session, first.model, first.version) == (
+        "cli", "abc", "digit-cnn v3", "3")
+    assert first.text == reading.text and first.latency_ms == 3.5
+    assert first.digits == [d.digit for d in reading.digits]
+    assert first.sure == reading.sure
+    assert np.allclose(first.confidences, [d.confidence for d in reading.digits], atol=1e-4)
+    assert crops.shape == (len(reading.digits), 28, 28) and crops.dtype == np.uint8
+    expected = np.round(reading.digits[0].image * 255).astype(np.uint8)
+    assert np.array_equal(crops[0], expected)
+    assert (second.text, second.digits, second.sure, second.version) == ("", [], False, "")
+    assert none.shape == (0, 28, 28)
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT image_hash FROM readings").fetchall()[0][0] is not None
+
+
+WRITER = """
+import sys
+from model import predlog
+for i in range(int(sys.argv[1])):
+    predlog.log_reading("batch", None, latency_ms=float(i), model="shipped", session=sys.argv[2])
+"""
+
+
+def test_several_processes_writing_at_once_lose_nothing(store: Path):
+    count, processes = 400, 4
+    env = {**os.environ, "DIGIT_STUDIO_MONITOR_DB": str(store)}
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(count), f"p{i}"],
+                                cwd=PROJECT_DIR, env=env) for i in range(processes)]
+    predlog.log_reading("draw", None, latency_ms=1.0, model="shipped")  # and this process
+    assert [w.wait(timeout=120) for w in writers] == [0] * processes
+    assert predlog.flush(WAIT_S)
+    rows = predlog.load_readings(path=store)
+    assert len(rows) == count * processes + 1
+    for i in range(processes):
+        assert sorted(r.latency_ms for r in rows if r.session == f"p{i}") == list(
+            map(float, range(count)))
+
+
+def _backup(store: Path, copy: Path) -> None:
+    with sqlite3.connect(store) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+
+
+def _wait_for(condition, timeout: float = WAIT_S) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_corrupt_store_warns_once_and_recovers(store: Path, reading, predictor, tmp_path,
+                                                 caplog: pytest.LogCaptureFixture):
+    predlog.log_reading("draw", reading, latency_ms=1.0, model="shipped")
+    assert predlog.flush(WAIT_S)
+    _backup(store, tmp_path / "good.db")
+    with open(store, "r+b") as f:  # scribbled over while the app runs
+        f.write(b"this is no longer a database")
+    caplog.set_level(logging.INFO, logger="model.predlog")
+    for _ in range(5):  # predictions go on
+        again = read_digits(SAMPLES_DIR / "invoice_total.png", predictor)
+        predlog.log_reading("draw", again, latency_ms=1.0, model="shipped")
+    assert _wait_for(lambda: predlog.writer_state()["failing"])
+    for _ in range(3):
+        predlog.log_reading("draw", reading, latency_ms=1.0, model="shipped")
+    time.sleep(0.5)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "cannot be written" in warnings[0].getMessage()
+
+    os.replace(tmp_path / "good.db", store)  # fixed: the backup is put back
+    predlog.log_reading("draw", reading, latency_ms=1.0, model="shipped")
+    assert predlog.flush(WAIT_S)
+    assert not predlog.writer_state()["failing"]
+    assert len(predlog.load_readings(path=store)) == 1 + 5 + 3 + 1  # the waiting ones too
+    assert any("works again" in r.getMessage() for r in caplog.records)
+
+
+def test_a_store_that_cannot_be_opened_never_raises(store: Path, reading, caplog):
+    store.mkdir()  # a folder where the file should be: SQLite cannot open it
+    caplog.set_level(logging.WARNING, logger="model.predlog")
+    predlog.log_reading("upload", reading, latency_ms=1.0, model="shipped")
+    assert _wait_for(lambda: predlog.writer_state()["failing"])
+    assert not predlog.flush(0.5)
+    store.rmdir()
+    predlog.log_reading("upload", reading, latency_ms=2.0, model="shipped")
+    assert predlog.flush(WAIT_S)
+    assert [r.latency_ms for r in predlog.load_readings(path=store)] == [1.0, 2.0]
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
+
+
+def test_logging_can_be_switched_off(store: Path, monkeypatch):
+    monkeypatch.setenv(predlog.OFF_SWITCH, "off")
+    predlog.log_reading("cli", None, latency_ms=1.0, model="shipped")
+    assert predlog.flush(WAIT_S)
+    assert predlog.load_readings(path=store) == []
+
+
+def test_prune_deletes_old_readings_only(store: Path):
+    predlog.log_reading("cli", None, latency_ms=1.0, model="shipped")
+    assert predlog.flush(WAIT_S)
+    with predlog.open_store(store) as conn:
+        conn.execute("UPDATE readings SET time = time - 10 * 86400")
+    predlog.log_reading("cli", None, latency_ms=2.0, model="shipped")
+    assert predlog.flush(WAIT_S)
+    assert predlog.prune(7, store) == 1
+    assert [r.latency_ms for r in predlog.load_readings(path=store)] == [2.0]
+
+
+def test_model_versions_are_parsed_from_labels():
+    assert predlog.model_version("digit-cnn v12") == "12"
+    assert predlog.model_version("digit-cnn@3") == "3"
+    assert predlog.model_version("shipped") == ""
