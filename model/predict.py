@@ -1,6 +1,6 @@
 """Read digits from image files on the command line.
 
-    python -m model.predict [--json] [--single] [--model DIR] FILE...
+    python -m model.predict [--json] [--single] [--log] [--model DIR] FILE...
 
 Every file is read with the same reader the app uses (`model.reader`). With
 ``--json`` each file gives exactly one JSON object on its own line::
@@ -21,14 +21,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from model.files import ModelFileError
 from model.predictor import load_predictor
+from model.predlog import log_reading
 from model.reader import ProbabilityModel, ReadError, Reading, read_digits
 
 UNEXPECTED = "The file could not be read because of an unexpected error."
@@ -44,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="print one JSON object per file, one per line")
     parser.add_argument("--single", action="store_true",
                         help="read each image's ink as one digit (no segmentation)")
+    parser.add_argument("--log", action="store_true",
+                        help="record each reading in the prediction log (source 'cli')")
     parser.add_argument("--model", metavar="DIR", default=None,
                         help="model folder (default: the shipped model)")
     return parser
@@ -61,10 +66,16 @@ def reading_record(file: str, reading: Reading) -> dict[str, Any]:
     }
 
 
-def read_file(file: str, predictor: ProbabilityModel, single: bool) -> dict[str, Any]:
-    """Read one file into its record; never raises."""
+def read_file(file: str, predictor: ProbabilityModel, single: bool,
+              log_as: str | None = None) -> dict[str, Any]:
+    """Read one file into its record; never raises. `log_as` (a model label) logs the reading."""
     try:
-        return reading_record(file, read_digits(file, predictor, single=single))
+        started = time.perf_counter()
+        reading = read_digits(file, predictor, single=single)
+        if log_as is not None:
+            log_reading("cli", reading, latency_ms=(time.perf_counter() - started) * 1000,
+                        model=log_as, image=Path(file).read_bytes())
+        return reading_record(file, reading)
     except ReadError as exc:
         return {"file": file, "error": str(exc)}
     except Exception:  # a bug or an exotic failure must not stop the batch
@@ -92,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         records = [{"file": f, "error": f"The model could not be loaded: {exc}"}
                    for f in args.files]
     else:
-        records = (read_file(f, predictor, args.single) for f in args.files)
+        label = predictor.name if args.log else None
+        records = (read_file(f, predictor, args.single, label) for f in args.files)
     failed = False
     for record in records:
         failed |= "error" in record

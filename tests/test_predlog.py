@@ -155,3 +155,15 @@ def test_model_versions_are_parsed_from_labels():
     assert predlog.model_version("digit-cnn v12") == "12"
     assert predlog.model_version("digit-cnn@3") == "3"
     assert predlog.model_version("shipped") == ""
+
+
+def test_the_predict_cli_logs_with_log(store: Path):
+    files = [str(SAMPLES_DIR / "invoice_total.png"), str(SAMPLES_DIR / "invoice_total.png")]
+    env = {**os.environ, "DIGIT_STUDIO_MONITOR_DB": str(store)}
+    for flags in ([], ["--log"]):
+        done = subprocess.run([sys.executable, "-m", "model.predict", *flags, *files],
+                              cwd=PROJECT_DIR, env=env, capture_output=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    rows = predlog.load_readings(path=store)
+    assert [r.source for r in rows] == ["cli", "cli"]  # only the run with --log
+    assert all(r.latency_ms > 0 and r.digits for r in rows)
