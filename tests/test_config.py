@@ -45,3 +45,28 @@ def test_mismatched_convs_are_one_clear_error() -> None:
 def test_bad_counts_are_rejected_by_the_parser(bad: str) -> None:
     with pytest.raises(SystemExit):
         parse("--filters", bad)
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["--learning-rate", "-0.1"], "learning rate"),
+    (["--epochs", "0"], "epochs"),
+    (["--dropout", "1.5"], "dropout"),
+    (["--filters", "8,16,32,64,128"], "at most 4 blocks"),
+])
+def test_invalid_settings_are_one_clear_error(argv: list[str], words: str) -> None:
+    with pytest.raises(SystemExit, match=words):
+        parse(*argv)
+
+
+def test_validate_names_every_problem_in_one_sentence() -> None:
+    import dataclasses
+
+    from training.config import ConfigError, validate
+
+    assert validate(PRESETS["classroom"]) is PRESETS["classroom"]
+    bad = dataclasses.replace(PRESETS["default"], filters=(0, 8), learning_rate=-1.0)
+    with pytest.raises(ConfigError) as caught:
+        validate(bad)
+    message = str(caught.value)
+    assert "filter" in message and "learning rate" in message
+    assert message.endswith(".") and message.count(".") == 1

@@ -39,6 +39,57 @@ class TrainConfig:
         return d
 
 
+# Each block halves the picture with 2x2 pooling: 28 -> 14 -> 7 -> 3 -> 1.
+MAX_BLOCKS = 4
+SCHEDULES = ("cosine", "constant", "exponential")
+
+
+class ConfigError(ValueError):
+    """A recipe that cannot train; the message is one sentence naming every problem."""
+
+
+def validate(cfg: TrainConfig) -> TrainConfig:
+    """Return `cfg` if it can train, else raise ConfigError saying what is wrong.
+
+    The app's training form and the command line both call this before anything starts.
+    """
+    problems = []
+    if not cfg.filters or min(cfg.filters) < 1:
+        problems.append("every block needs at least 1 filter")
+    if len(cfg.filters) > MAX_BLOCKS:
+        problems.append(f"at most {MAX_BLOCKS} blocks fit a 28x28 digit")
+    if cfg.convs is not None and (len(cfg.convs) != len(cfg.filters) or min(cfg.convs) < 1):
+        problems.append("convolutions need one count of at least 1 per block of filters")
+    if cfg.epochs < 1:
+        problems.append("epochs must be at least 1")
+    if cfg.batch_size < 1:
+        problems.append("the batch size must be at least 1")
+    if not cfg.learning_rate > 0:
+        problems.append("the learning rate must be above 0")
+    if cfg.schedule not in SCHEDULES:
+        problems.append(f"the schedule must be one of {', '.join(SCHEDULES)}")
+    if cfg.warmup_epochs < 0:
+        problems.append("warm-up epochs cannot be negative")
+    if cfg.kernel_size < 1:
+        problems.append("the kernel size must be at least 1")
+    if not 0 <= cfg.dropout < 1:
+        problems.append("dropout must be from 0 up to (not including) 1")
+    if cfg.dense_units < 1:
+        problems.append("the dense layer needs at least 1 unit")
+    if cfg.augment_strength < 0:
+        problems.append("augmentation strength cannot be negative")
+    if not 0 <= cfg.validation_split < 1:
+        problems.append("the validation share must be from 0 up to (not including) 1")
+    if cfg.patience < 0:
+        problems.append("patience cannot be negative")
+    if cfg.limit is not None and cfg.limit < 1:
+        problems.append("the data limit must be at least 1 image (or none)")
+    if problems:
+        text = "; ".join(problems)
+        raise ConfigError(f"Invalid settings: {text}.")
+    return cfg
+
+
 PRESETS: dict[str, TrainConfig] = {
     # The recipe of the shipped model: a lean network (3.8 M multiply-adds per digit, so
     # ONNX Runtime reads 10,000 digits in under half a second on 2 cores) trained long
@@ -94,5 +145,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if cfg.convs is not None and len(cfg.convs) != len(cfg.filters):
         raise SystemExit(f"error: --convs needs one count per block of --filters "
                          f"({len(cfg.filters)} blocks).")
-    return cfg
+    try:
+        return validate(cfg)
+    except ConfigError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
