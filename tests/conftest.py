@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from model import Predictor, load_predictor
-from model.settings import SETTINGS
-from tests.browser import app_url, browser, page  # noqa: F401  (browser fixtures, shared)
+# No test reads or writes the developer's runs/ (trained models, the MLflow store and its
+# model registry): the session gets an empty one of its own, set before model.settings is
+# imported, and inherited by every CLI and server a test starts. With no registry there,
+# everything loads model/shipped, as the tests expect; tests of the store make their own.
+_SESSION_RUNS = tempfile.mkdtemp(prefix="digit-studio-runs-")
+atexit.register(shutil.rmtree, _SESSION_RUNS, ignore_errors=True)
+os.environ["DIGIT_STUDIO_RUNS"] = _SESSION_RUNS
+os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+from model import Predictor, load_predictor  # noqa: E402
+from model.settings import SETTINGS  # noqa: E402
+from tests.browser import app_url, browser, page  # noqa: E402, F401  (browser fixtures, shared)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"

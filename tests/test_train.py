@@ -38,7 +38,7 @@ TINY = dataclasses.replace(PRESETS["classroom"], limit=1500, epochs=1, augment=T
                            export_onnx=False)
 CARD_KEYS = {"name", "created", "command", "hyperparameters", "parameters", "data", "versions",
              "training_seconds", "epochs_run", "best_epoch", "early_stopping", "history", "test",
-             "files"}
+             "files", "mlflow"}
 HISTORY_KEYS = {"loss", "accuracy", "val_loss", "val_accuracy"}
 AUGMENTED_MIN_ACCURACY = 0.95  # the shipped model was trained on such warps
 AUGMENT_IMAGES = 1000

@@ -1,7 +1,8 @@
 """Train the digit CNN: `python -m training.train [--preset classroom] [options]`.
 
 Writes a model folder: `model.keras`, `model.onnx` and `card.json`, each
-atomically, so the app never loads a half-written file.
+atomically, so the app never loads a half-written file, and logs the run to MLflow
+(`training.tracking`): the recipe, every epoch, the test metrics and the folder.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import numpy as np
 
 from model.files import atomic_write, file_sha256, write_card
 from model.settings import SETTINGS
+from training import tracking
 from training.config import TrainConfig, add_arguments, config_from_args
 from training.data import MnistError, Splits, load_mnist, prepare
 from training.metrics import classification_report
+from training.tracking import DEFAULT_EXPERIMENT
 
 if TYPE_CHECKING:
     import keras
@@ -105,12 +108,36 @@ def save_model(network: keras.Model, output: Path, card: dict[str, Any],
 
 
 def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
-          callbacks: list[keras.callbacks.Callback] | None = None) -> dict[str, Any]:
-    """Train, evaluate on the MNIST test set, save the folder; returns the card."""
+          callbacks: list[keras.callbacks.Callback] | None = None, *,
+          experiment: str | None = DEFAULT_EXPERIMENT, run_name: str | None = None,
+          tags: dict[str, str] | None = None, parent_run_id: str | None = None) -> dict[str, Any]:
+    """Train, evaluate on the MNIST test set, save the folder; returns the card.
+
+    The run is logged to MLflow experiment `experiment` (None: not tracked), as a child
+    of `parent_run_id` when given. An error ends it FAILED, KeyboardInterrupt (or SIGTERM
+    through `tracking.cancel_on_sigterm`) KILLED. Its id is in the card's `mlflow` entry
+    and, while it trains, in `mlflow.active_run()` for callbacks.
+    """
     started = time.perf_counter()
     # Data first: a wrong folder is reported before TensorFlow takes seconds to start.
     splits = prepare(load_mnist(data_dir), cfg.validation_split, cfg.seed, cfg.limit)
+    output = Path(output)
+    if experiment is None:
+        return _train(cfg, output, splits, callbacks or [], started, None)
+    run_tags = tracking.run_tags(cfg, splits.checksums, tags, output)
+    with tracking.tracked_run(experiment, run_name or output.name, run_tags,
+                              parent_run_id) as run:
+        import mlflow
 
+        mlflow.log_params(tracking.params_of(cfg))
+        card = _train(cfg, output, splits, [tracking.epoch_logger(), *(callbacks or [])],
+                      started, {"run_id": run.info.run_id, "experiment": experiment})
+        tracking.log_results(card, output)
+        return card
+
+
+def _train(cfg: TrainConfig, output: Path, splits: Splits, callbacks: list[Any],
+           started: float, run_info: dict[str, str] | None) -> dict[str, Any]:
     import keras
     import tensorflow as tf
 
@@ -134,7 +161,7 @@ def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
     history = network.fit(
         dataset, epochs=cfg.epochs, steps_per_epoch=steps, shuffle=False,  # shuffled above
         validation_data=(splits.x_val, splits.y_val) if len(splits.x_val) else None,
-        callbacks=[stop, *(callbacks or [])],
+        callbacks=[stop, *callbacks],
         verbose=1 if sys.stdout.isatty() else 2,  # one line per epoch in logs and CI
     )
     train_seconds = time.perf_counter() - started
@@ -159,6 +186,8 @@ def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
         "history": epochs,
         "test": report,
     }
+    if run_info:
+        card["mlflow"] = run_info
     return save_model(network, output, card, cfg.export_onnx)
 
 
@@ -168,15 +197,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=None,
                         help="model folder to write (default: runs/<time>-<preset>)")
     parser.add_argument("--data-dir", default=None, help="folder with the four MNIST IDX files")
+    parser.add_argument("--experiment", default=DEFAULT_EXPERIMENT,
+                        help=f"MLflow experiment to log to (default: {DEFAULT_EXPERIMENT})")
+    parser.add_argument("--run-name", default=None, help="MLflow run name (default: the folder)")
     args = parser.parse_args(argv)
-    cfg = config_from_args(args)
+    try:
+        cfg = config_from_args(args)
+    except SystemExit as exc:  # a bad setting: its one sentence, the usage exit status
+        if isinstance(exc.code, str):
+            parser.error(exc.code.removeprefix("error: "))
+        raise
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     output = args.output or SETTINGS.runs_dir / f"{stamp}-{args.preset}"
+    tracking.cancel_on_sigterm()
     try:
-        card = train(cfg, output, args.data_dir)
+        card = train(cfg, output, args.data_dir, experiment=args.experiment,
+                     run_name=args.run_name, tags={"preset": args.preset})
     except MnistError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except tracking.Cancelled:
+        print("Cancelled: the run is marked KILLED and nothing was registered.", file=sys.stderr)
+        return 130
     test = card["test"]
     print(f"Saved {output}: test accuracy {test['accuracy']:.4%} ({test['errors']} errors "
           f"of {test['n']}), {card['training_seconds']:.0f} s, best epoch {card['best_epoch']}.")
