@@ -18,8 +18,10 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
-from model.reader import ReadError, Reading, read_canvas
+from model.reader import ReadError, Reading
 from pages.common import charts
+from pages.common.feedback import feedback_widget
+from pages.common.monitoring import read_canvas_logged
 from pages.common.quick_send import send_strokes_at_once
 from pages.common.state import digit_crops, ensure_app_frame, get_predictor
 
@@ -160,12 +162,13 @@ def draw_and_read(mode: Mode, brush: int) -> None:
         rgba = _canvas(mode, brush)
     with results:
         try:
-            reading = None if rgba is None else read_canvas(rgba, get_predictor(),
-                                                            single=mode.single)
+            reading = None if rgba is None else read_canvas_logged(rgba, get_predictor(),
+                                                                   single=mode.single)
         except ReadError as exc:  # e.g. a scribble across the whole canvas
             reading = None
             st.warning(str(exc), icon=":material/warning:")
         _show_reading(reading, mode.hint)
+        feedback_widget(reading, source="draw", key="draw_feedback", picture=rgba)
 
 
 ensure_app_frame("draw")

@@ -16,11 +16,12 @@ import streamlit as st
 
 from model.reader import Reading
 from pages.common import charts
+from pages.common.feedback import feedback_widget
+from pages.common.monitoring import read_file_logged
 from pages.common.state import (
     digit_crops,
     display_picture,
     ensure_app_frame,
-    read_file,
     sample_scans,
     sample_truth,
 )
@@ -93,6 +94,7 @@ def _show(result: Result, index: int) -> None:
             st.warning(f"{doubtful} digit(s) are uncertain (marked ?): check them by eye.",
                        icon=":material/help:")
     digit_crops(reading, CROPS_PER_ROW)
+    feedback_widget(reading, source="upload", key=f"upload_feedback_{index}", picture=item.data)
 
 
 def _table(results: list[Result]) -> pd.DataFrame:
@@ -119,7 +121,7 @@ if not items:
     st.stop()
 
 with st.spinner("Reading…"):
-    results = [Result(item, *read_file(item.data, single)) for item in items]
+    results = [Result(item, *read_file_logged(item.data, single)) for item in items]
 
 if len(results) > 1:
     table = _table(results)

@@ -18,6 +18,7 @@ _SESSION_RUNS = tempfile.mkdtemp(prefix="digit-studio-runs-")
 atexit.register(shutil.rmtree, _SESSION_RUNS, ignore_errors=True)
 os.environ["DIGIT_STUDIO_RUNS"] = _SESSION_RUNS
 os.environ.pop("MLFLOW_TRACKING_URI", None)
+os.environ.pop("DIGIT_STUDIO_MONITOR_DB", None)  # the prediction log: <session runs>/monitor.db
 
 from model import Predictor, load_predictor  # noqa: E402
 from model.settings import SETTINGS  # noqa: E402
