@@ -162,7 +162,7 @@ def optdigit_samples(limit: int | None = None) -> Iterator[Sample]:
 
 def number_samples(mnist_x: np.ndarray, mnist_y: np.ndarray, count: int = 200,
                    seed: int = 0) -> Iterator[Sample]:
-    """Numbers of 2-6 MNIST test digits in ballpoint, photographed (see training.synthetic_scans)."""
+    """Numbers of 2-6 MNIST test digits in ballpoint, photographed (training.synthetic_scans)."""
     from training.synthetic_scans import (
         BALLPOINT_BLUE,
         WARM_PAPER,
@@ -198,3 +198,44 @@ def touching_samples(mnist_x: np.ndarray, mnist_y: np.ndarray, count: int = 100,
                              overlap=int(rng.integers(0, 3)))
         photo = PhotoStyle(noise=float(rng.uniform(2, 6)) / 255, blur=0.6)
         yield Sample(photograph(page, photo, rng), f"{mnist_y[first]}{mnist_y[second]}")
+
+
+# USPS digits as scans (`usps_samples`): each 16x16 digit is upscaled to 64-96 px, then
+# written either with the scan's own soft grey profile (a third) or as a crisp pen whose
+# edge lies at a random level of that profile (thinner or thicker strokes), blurred a
+# little like a scanner's optics, on noisy off-white paper. A quarter are cropped tight
+# (0-3 px of paper, as a form's box or the USPS files themselves crop), the rest have
+# a margin of 10-40 px.
+USPS_SIDES = (64, 96)
+USPS_SOFT_SHARE = 1 / 3
+USPS_PEN_LEVELS = (0.25, 0.6)  # lower level: the pen's edge further out, a thicker stroke
+USPS_PEN_EDGE = 0.08  # half-width of the pen edge's ramp, in ink levels
+USPS_BLUR = (0.3, 1.2)  # scanner blur, Gaussian sigma in pixels of the scan
+USPS_MARGIN = (10, 40)
+USPS_TIGHT_SHARE = 0.25
+USPS_TIGHT_MARGIN = (0, 4)
+
+
+def usps_scan(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One USPS digit (16x16 ink in [0, 1]) as a uint8 scan: dark ink on light paper."""
+    side = int(rng.integers(USPS_SIDES[0], USPS_SIDES[1] + 1))
+    # One pixel of paper round the 16x16 box, so the cubic kernel sees where strokes end.
+    ink = cv2.resize(np.pad(digit.astype(np.float32), 1), (side + side // 8,) * 2,
+                     interpolation=cv2.INTER_CUBIC).clip(0, 1)
+    if rng.random() >= USPS_SOFT_SHARE:
+        level = rng.uniform(*USPS_PEN_LEVELS)
+        ink = np.clip((ink - level) / (2 * USPS_PEN_EDGE) + 0.5, 0, 1)
+    ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(*USPS_BLUR))
+    tight = rng.random() < USPS_TIGHT_SHARE
+    margin = int(rng.integers(*(USPS_TIGHT_MARGIN if tight else USPS_MARGIN)))
+    return _paper(rng, np.pad(ink, margin))
+
+
+def usps_samples(split: str = "test", limit: int | None = None, seed: int = 0) -> Iterator[Sample]:
+    """The USPS digits of one split rendered as scans (see `usps_scan`), seeded."""
+    from training.usps import load_usps
+
+    usps = load_usps(split)  # type: ignore[arg-type]
+    rng = np.random.default_rng(seed)
+    for image, label in list(zip(usps.images, usps.labels, strict=True))[:limit]:
+        yield Sample(usps_scan(image, rng), str(int(label)))
