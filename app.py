@@ -33,6 +33,8 @@ PAGES = (
     PageSpec("upload.py", "Upload", ":material/upload_file:", "upload"),
     PageSpec("evaluate.py", "Evaluate", ":material/analytics:", "evaluate"),
     PageSpec("data.py", "Data", ":material/dataset:", "data"),
+    PageSpec("inside.py", "Look inside", ":material/neurology:", "inside"),
+    PageSpec("classroom.py", "Class", ":material/groups:", "class"),
 )
 LANDING_URL_PATH = "home"  # internal only: the landing page is served at "/"
 

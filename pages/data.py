@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from model.files import ModelFileError, file_sha256, list_model_dirs, read_card
-from model.settings import SETTINGS
+from model.files import ModelFileError, list_model_dirs, read_card
 from pages.common import charts
 from pages.common import evaluation as ev
-from pages.common.state import ensure_app_frame
+from pages.common.inside import model_bank
+from pages.common.state import ensure_app_frame, get_predictor
 from training.data import Mnist
 
 SAMPLES_PER_DIGIT = 16
@@ -54,43 +54,41 @@ def split_section(mnist: Mnist, key: str, card: dict[str, Any]) -> None:
     st.dataframe(rows, hide_index=True)
 
 
-def map_section(mnist: Mnist, key: str) -> None:
-    """PCA of the shipped network's embedding layer, computed on request (it needs TensorFlow)."""
+def map_section(mnist: Mnist) -> None:
+    """PCA of the answering model's penultimate layer, through its ONNX export (no TensorFlow).
+
+    Computed once per model version and cached for every session (pages.common.inside).
+    """
     st.subheader("Map of the test set")
-    folders = [d for d in list_model_dirs() if (d / SETTINGS.keras_file).is_file()]
-    if not folders:
-        st.caption("The map needs a model's Keras file (model.keras), and none is present.")
+    predictor = get_predictor()
+    try:
+        _, bank = model_bank(predictor)
+    except ModelFileError as exc:
+        st.caption(f"No map for this model: {exc}")
         return
-    folder = folders[0]
-    st.caption(f"{ev.MAP_SAMPLE:,} test images placed by the two main directions of "
-               f"{folder.name}'s penultimate layer (PCA); crosses are mistakes. "
+    if bank is None:
+        return
+    labels = mnist.y_test[bank.map_index]
+    st.caption(f"{len(labels):,} test images placed by the two main directions (PCA) of "
+               f"{predictor.name}'s penultimate layer; crosses are mistakes. "
                "Click a point to see its image.")
-    if not st.session_state.get("map_on"):
-        # A callback, so the run it triggers already draws the map instead of the button.
-        st.button("Compute the map", icon=":material/scatter_plot:", key="map_button",
-                  help="Loads TensorFlow once per server process (10-30 s).",
-                  on_click=st.session_state.update, kwargs={"map_on": True})
-        return
-    result = ev.embedding_map(str(folder), file_sha256(folder / SETTINGS.keras_file), key)
-    index = result["index"]
-    labels = mnist.y_test[index]
     chart, preview = st.columns([3, 1])
     with chart:
         event = st.plotly_chart(
-            charts.embedding_figure(result["coords"], labels, result["pred"], index),
+            charts.embedding_figure(bank.map_coords, labels, bank.map_pred, bank.map_index),
             key="map_chart", on_select="rerun", selection_mode=("points",))
-    explained = result["explained"]
+    explained = bank.projection.explained
     chart.caption(f"The two axes explain {explained[0]:.1%} and {explained[1]:.1%} "
-                  "of the embedding's variance.")
+                  "of the penultimate layer's variance.")
     picked = ev.picked_map_point(event, labels)
     with preview:
         if picked is None:
             st.caption("Selected image appears here.")
             return
-        test_index = int(index[picked])
+        test_index = int(bank.map_index[picked])
         st.image(charts.pixelated(mnist.x_test[test_index], PREVIEW_PX),
                  caption=f"test #{test_index}: true {labels[picked]}, "
-                         f"predicted {result['pred'][picked]}")
+                         f"predicted {bank.map_pred[picked]}")
 
 
 def main() -> None:
@@ -121,7 +119,7 @@ def main() -> None:
         st.subheader("Pixel intensities")
         st.plotly_chart(charts.pixel_histogram_figure(stats["pixels"]))
     split_section(mnist, key, card)
-    map_section(mnist, key)
+    map_section(mnist)
 
 
 ensure_app_frame("data")

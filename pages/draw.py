@@ -21,6 +21,7 @@ import streamlit as st
 from model.reader import ReadError, Reading
 from pages.common import charts
 from pages.common.feedback import feedback_widget
+from pages.common.inside import remember_drawing
 from pages.common.monitoring import read_canvas_logged
 from pages.common.quick_send import send_strokes_at_once
 from pages.common.state import digit_crops, ensure_app_frame, get_predictor
@@ -33,7 +34,7 @@ JUST_CLEARED_KEY = "draw_just_cleared"
 # loses a stroke begun in the first moments after the click, before it is ready.)
 CLEAR_COUNT_FIELD = "digitStudioClears"
 EMPTY = "–"
-MODEL_VIEW_PX = 168  # 28 model pixels, 6 screen pixels each
+MODEL_VIEW_PX = 280  # 28 model pixels, 10 screen pixels each: readable on a projector
 
 
 class Mode(NamedTuple):
@@ -112,7 +113,7 @@ def _not_sure_sentence(reading: Reading) -> str:
 
 def _show_digit(reading: Reading) -> None:
     found = reading.digits[0]
-    bars, seen = st.columns([3, 2])
+    bars, seen = st.columns([1, 1])
     with bars:
         st.caption("Probability of each digit")
         st.plotly_chart(charts.probability_bars(found.probabilities, height=220),
@@ -120,6 +121,8 @@ def _show_digit(reading: Reading) -> None:
     with seen:
         st.caption("What the model sees")
         st.image(charts.pixelated(found.image, MODEL_VIEW_PX), width=MODEL_VIEW_PX)
+    remember_drawing(found.image)  # the Look inside page follows this digit
+    st.page_link("pages/inside.py", label="Look inside the network", icon=":material/neurology:")
 
 
 def _show_number(reading: Reading) -> None:

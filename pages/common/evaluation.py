@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ from PIL import Image
 
 from model import Predictor
 from model.settings import SETTINGS
-from training.data import Mnist, MnistError, load_mnist, prepare, to_model_input
+from training.data import Mnist, MnistError, load_mnist, prepare
 from training.evaluate import predict_test_set
 
 K = SETTINGS.num_classes
@@ -190,21 +189,6 @@ def pca_2d(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return centred @ vt[:2].T, variance[:2] / max(variance.sum(), np.finfo(float).tiny)
 
 
-def embed(model_dir: Path, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(penultimate "embedding" activations, probabilities) of the Keras network.
-
-    Imports TensorFlow (seconds), so callers run it only on request.
-    """
-    import keras
-
-    network = keras.saving.load_model(model_dir / SETTINGS.keras_file, compile=False,
-                                      safe_mode=True)
-    probe = keras.Model(network.inputs,
-                        [network.get_layer("embedding").output, network.outputs[0]])
-    features, proba = probe.predict(images, batch_size=500, verbose=0)
-    return features, proba
-
-
 def training_details(card: dict[str, Any]) -> dict[str, str]:
     """The model card's training facts as label -> text, skipping what the card lacks."""
     hp = card.get("hyperparameters", {})
@@ -264,17 +248,6 @@ def test_set_proba(_predictor: Predictor, fingerprint: str, key: str) -> np.ndar
     the data `key`; the leading underscore keeps Streamlit from hashing the predictor itself.
     """
     return predict_test_set(_predictor, _mnist_for(key).x_test)
-
-
-@st.cache_data(show_spinner="Mapping the test digits through the network…", max_entries=4)
-def embedding_map(model_dir: str, fingerprint: str, key: str) -> dict[str, np.ndarray]:
-    """PCA of the embedding layer for a fixed sample of test images (index, coords, pred)."""
-    mnist = _mnist_for(key)
-    index = random_indices(np.ones(len(mnist.y_test), bool), MAP_SAMPLE, MAP_SEED)
-    features, proba = embed(Path(model_dir), to_model_input(mnist.x_test[index]))
-    coords, explained = pca_2d(features)
-    return {"index": index, "coords": coords, "pred": proba.argmax(axis=1),
-            "explained": explained}
 
 
 @st.cache_data(show_spinner="Counting pixels…", max_entries=2)
