@@ -174,23 +174,50 @@ def summarise(df: pd.DataFrame, since_s: float | None = None,
     return summary
 
 
+def window(since_s: float | None = None) -> pd.DataFrame:
+    """The readings of the last `since_s` seconds (None: everything) as a frame."""
+    return frame(load_readings(None if since_s is None else time.time() - since_s))
+
+
 def report(since_s: float | None = None) -> dict[str, Any]:
     """The summary of the log over the last `since_s` seconds (None: everything)."""
-    since = None if since_s is None else time.time() - since_s
-    return summarise(frame(load_readings(since)), since_s)
+    return summarise(window(since_s), since_s)
 
 
 def timeline(df: pd.DataFrame, bucket: str) -> pd.DataFrame:
     """Per time bucket ("1min", "15min", ...) and source: requests, latency p50/p95, not sure."""
     if not len(df):
         return pd.DataFrame(columns=["when", "source", "requests", "p50", "p95", "not_sure"])
-    df = df.assign(not_sure=~df["sure"] & (df["digits"].map(len) > 0))
-    grouped = df.groupby([pd.Grouper(key="when", freq=bucket), "source"])
+    df = df.assign(not_sure=~df["sure"].astype(bool) & (df["digits"].map(len) > 0),
+                   when=df["when"].dt.floor(bucket))
+    grouped = df.groupby(["when", "source"])
     out = grouped.agg(requests=("time", "size"),
                       p50=("latency_ms", lambda s: s.quantile(0.5)),
                       p95=("latency_ms", lambda s: s.quantile(0.95)),
                       not_sure=("not_sure", "mean")).reset_index()
     return out[out["requests"] > 0]
+
+
+BUCKETS_MIN = (1, 5, 15, 60, 120, 360, 1440)  # time-bucket sizes to choose from, minutes
+TARGET_BUCKETS = 90  # about this many buckets across a chart
+
+
+def bucket_minutes(df: pd.DataFrame, window_s: float | None) -> int:
+    """A bucket size that puts about TARGET_BUCKETS buckets across the window (or the data)."""
+    span_s = window_s if window_s is not None else (
+        float(df["time"].max() - df["time"].min()) if len(df) else 3600.0)
+    wanted = span_s / 60 / TARGET_BUCKETS
+    return next((m for m in BUCKETS_MIN if m >= wanted), BUCKETS_MIN[-1])
+
+
+def not_sure_over_time(df: pd.DataFrame, bucket: str) -> pd.DataFrame:
+    """Per time bucket: the share of readings (with digits) flagged "not sure"."""
+    answered = df[df["digits"].map(len) > 0] if len(df) else df
+    if not len(answered):
+        return pd.DataFrame(columns=["when", "not_sure"])
+    unsure = ~answered["sure"].astype(bool)
+    return unsure.groupby(answered["when"].dt.floor(bucket)).mean().rename(
+        "not_sure").reset_index()
 
 
 def _print_report(summary: dict[str, Any]) -> None:
