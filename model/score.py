@@ -34,6 +34,9 @@ from model.service import (  # noqa: E402
     score,
 )
 
+CHUNK = 1 << 16
+DRAIN_LIMIT = 64 * 1024 * 1024  # beyond this the connection is simply closed
+
 _model: LoadedModel | None = None
 
 
@@ -52,13 +55,25 @@ def run(request: AMLRequest) -> AMLResponse:
         return AMLResponse({"error": "The model is not loaded yet."}, 503, json_str=True)
     if request.method != "POST":
         return _bad('Send a POST with a JSON body like {"image": "<base64 PNG>"}.')
-    if (request.content_length or 0) > MAX_REQUEST_BYTES:  # refuse before reading it
+    if (request.content_length or 0) > MAX_REQUEST_BYTES:  # refuse without keeping it
+        _drain(request)
         return _bad(f"The request is larger than {MAX_REQUEST_BYTES // 2**20} MB.")
     try:
         result = score(request.get_data(cache=False), _model)
     except BadRequest as exc:
         return _bad(str(exc))
     return AMLResponse(result, 200, json_str=True)
+
+
+def _drain(request: AMLRequest) -> None:
+    """Read and drop an oversized body in chunks, so the client gets the 400 (a server
+    that answers mid-upload breaks the client's pipe); past the drain limit, stop."""
+    left = DRAIN_LIMIT
+    while left > 0:
+        chunk = request.stream.read(min(CHUNK, left))
+        if not chunk:
+            break
+        left -= len(chunk)
 
 
 def _bad(message: str) -> AMLResponse:
