@@ -20,21 +20,31 @@ PRIMARY_METRIC = "val_accuracy"
 MAX_TRIALS = 20
 MAX_CONCURRENT = 4
 TIMEOUT_S = 4 * 3600
+DEFAULT_PRESET = "classroom"  # training.sweep's starting recipe
 SLACK = 0.02  # Bandit: stop a trial whose val_accuracy trails the best by more than 2 %
-# Parameter -> (kind, values or bounds): the space of the local sweep (training/sweep.py).
-SEARCH_SPACE: dict[str, tuple[str, Any]] = {
-    "filters": ("choice", ["8,16,32", "16,32,64", "32,64,128"]),
-    "learning_rate": ("loguniform", (3e-4, 1e-2)),
-    "dropout": ("uniform", (0.0, 0.5)),
-    "augment_strength": ("uniform", (0.0, 1.5)),
-    "epochs": ("choice", [3, 6, 12]),
-}
+
+
+def local_space() -> dict[str, tuple[str, Any]]:
+    """Parameter -> (kind, values or bounds): the local sweep's TPE space (training.sweep).
+
+    Integers (epochs) become a choice of every value in their range; augmentation
+    strengths below training.sweep's cut-off still train with augmentation here.
+    """
+    from training.sweep import SEARCH, SEARCH_FILTERS
+
+    space: dict[str, tuple[str, Any]] = {"filters": ("choice", list(SEARCH_FILTERS))}
+    for name, (low, high, log) in SEARCH.items():
+        if isinstance(low, int) and isinstance(high, int):
+            space[name] = ("choice", list(range(low, high + 1)))
+        else:
+            space[name] = ("loguniform" if log else "uniform", (low, high))
+    return space
 
 
 def search_space(space: dict[str, tuple[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """The space in Azure ML's terms; LogUniform takes the natural logs of its bounds."""
     out: dict[str, dict[str, Any]] = {}
-    for name, (kind, values) in (space or SEARCH_SPACE).items():
+    for name, (kind, values) in (space or local_space()).items():
         if kind == "choice":
             out[name] = {"type": "choice", "values": list(values)}
         elif kind == "loguniform":
@@ -58,10 +68,14 @@ def sweep_job(train_args: Sequence[str], base: Path, mnist: Spec, env: Spec, *,
     """
     fixed_names = {a.split("=")[0] for a in train_args if a.startswith("--")}
     # An option fixed on the command line (say --epochs 1 for a quick sweep) is not sampled.
-    space = {name: dim for name, dim in (space or SEARCH_SPACE).items()
+    space = {name: dim for name, dim in (space or local_space()).items()
              if f"--{name.replace('_', '-')}" not in fixed_names}
     sampled = " ".join(f"--{name.replace('_', '-')} ${{{{search_space.{name}}}}}"
                        for name in space)
+    if "augment_strength" in space and not fixed_names & {"--augment", "--no-augment"}:
+        train_args = [*train_args, "--augment"]  # the classroom preset has it off
+    if not any(a.split("=")[0] == "--preset" for a in train_args):
+        train_args = ["--preset", DEFAULT_PRESET, *train_args]  # as local sweeps start
     fixed = " ".join(shlex.quote(a) for a in train_args)
     command = ("python -m training.train --data-dir ${{inputs.mnist}} "
                "--output ${{outputs.model}} " + sampled + (f" {fixed}" if fixed else ""))
