@@ -124,6 +124,8 @@ def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
                     if id(piece) not in index:
                         index[id(piece)] = len(pieces)
                         pieces.append(piece)
+    if not pieces:  # every mark was a dash or a dot
+        raise NoDigitError()
     images = np.stack([normalize_digit(_digit_ink(ink, p)) for p in pieces])
     proba = np.asarray(predictor.predict_proba(images), dtype=np.float32)
     chosen = [(piece, number) for number, line in enumerate(lines) for slot in line

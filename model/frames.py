@@ -1,0 +1,122 @@
+"""Printed boxes round digits: found by their shape, whatever their size, line or tilt.
+
+A form's box is a rectangle of thin straight lines: every column between its walls
+has ink on its top and bottom line, every row between them ink on its walls. No
+digit looks like that (a 0's top is curved, a 7's bar has no walls), so a mark is a
+box when, turned by the angle that makes its lines sharpest (a scan a few degrees
+askew), its outermost rows and columns are covered end to end. The walls between
+the cells of a row of boxes sharing their sides are columns covered from top to
+bottom, as thin as the frame's lines. A digit touching or crossing its box is part
+of the same mark; only the frame's own pixels are returned, and `model.rules` gives
+back the ink a digit puts across them.
+
+Unlike the long-line search in `model.rules`, this needs no comparison with the rest
+of the page, so a row of separate boxes (each one short beside the whole field), a
+single small box and a box drawn with a thick line are all found.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+MAX_TILT = 6.0  # degrees: a scan or photo askew by more than this is not straightened
+TILT_STEP = 0.5
+MIN_FRAME_PX = 16  # boxes smaller than this (either side) are specks or letters
+MAX_FILL = 0.5  # a frame's pixels cover at most this share of its bounding box
+MAX_CANDIDATES = 60  # more marks than this that could be boxes: a texture, not a form
+SEED_COVER = 0.5  # a row (column) covering this share of the mark's width may be a side
+SIDE_COVER = 0.85  # a side covers this share of the span between the opposite sides
+BAND = 1  # rows either side a side's coverage is gathered over (a 1 px wobble)
+MAX_LINE_VS_SIDE = 0.12  # a frame's line is thinner than this share of its shorter side
+WALL_SLACK = 2  # an inner wall is at most the frame's line width plus this many pixels
+_ANGLES = np.radians(np.arange(-MAX_TILT, MAX_TILT + TILT_STEP / 2, TILT_STEP))
+
+
+def frame_mask(mask: np.ndarray) -> np.ndarray:
+    """The pixels of printed boxes (bool, like `mask`); all False when there are none."""
+    frames = np.zeros_like(mask, dtype=bool)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
+                                                               connectivity=8)
+    if count <= 1:
+        return frames
+    x, y, w, h, area = (stats[1:, k] for k in range(5))
+    candidates = np.flatnonzero((w >= MIN_FRAME_PX) & (h >= MIN_FRAME_PX)
+                                & (area <= MAX_FILL * w * h))
+    if candidates.size > MAX_CANDIDATES:
+        return frames
+    for i in candidates:
+        window = (slice(y[i], y[i] + h[i]), slice(x[i], x[i] + w[i]))
+        own = labels[window] == i + 1
+        found = _frame_of(own)
+        if found is not None:
+            frames[window] |= found
+    return frames
+
+
+def _frame_of(own: np.ndarray) -> np.ndarray | None:
+    """The frame pixels of one mark (its box-sized crop), or None when it is no box."""
+    ys, xs = np.nonzero(own)
+    u, v = _straightened(xs.astype(np.float32), ys.astype(np.float32))
+    u, v = u - u.min(), v - v.min()
+    grid = np.zeros((v.max() + 1, u.max() + 1), bool)
+    grid[v, u] = True
+    rows = _runs(_cover(grid, axis=1) >= SEED_COVER)
+    cols = _runs(_cover(grid.T, axis=1) >= SEED_COVER)
+    if len(rows) < 2 or len(cols) < 2:
+        return None
+    (top, top_end), (bottom, bottom_end) = rows[0], rows[-1]
+    (left, left_end), (right, right_end) = cols[0], cols[-1]
+    inner = grid[:, left:right_end + 1]
+    upright = grid[top:bottom_end + 1].T
+    if not (_covers(inner[top:top_end + 1]) and _covers(inner[bottom:bottom_end + 1])
+            and _covers(upright[left:left_end + 1]) and _covers(upright[right:right_end + 1])):
+        return None
+    line = max(top_end - top, bottom_end - bottom, left_end - left, right_end - right) + 1
+    if line > MAX_LINE_VS_SIDE * min(bottom_end - top, right_end - left):
+        return None  # thick and small: a drawn square or a blot, not a printed box
+    walls = [(a, b) for a, b in cols[1:-1] if b - a + 1 <= line + WALL_SLACK
+             and _covers(upright[a:b + 1])]
+    sides = [(top, top_end), (bottom, bottom_end)]
+    on_frame = np.zeros(u.shape, bool)
+    across = (u >= left - BAND) & (u <= right_end + BAND)
+    for a, b in sides:
+        on_frame |= across & (v >= a - BAND) & (v <= b + BAND)
+    down = (v >= top - BAND) & (v <= bottom_end + BAND)
+    for a, b in [(left, left_end), *walls, (right, right_end)]:
+        on_frame |= down & (u >= a - BAND) & (u <= b + BAND)
+    found = np.zeros_like(own)
+    found[ys[on_frame], xs[on_frame]] = True
+    return found
+
+
+def _straightened(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel coordinates turned by the tilt that makes the mark's rows and columns sharpest."""
+    best, best_score = (xs, ys), -1
+    for angle in _ANGLES:
+        c, s = np.cos(angle), np.sin(angle)
+        u, v = np.rint(xs * c + ys * s), np.rint(ys * c - xs * s)
+        score = (np.bincount((u - u.min()).astype(np.int64)).max()
+                 + np.bincount((v - v.min()).astype(np.int64)).max())
+        if score > best_score:
+            best, best_score = (u, v), score
+    return best[0].astype(np.int64), best[1].astype(np.int64)
+
+
+def _cover(grid: np.ndarray, axis: int) -> np.ndarray:
+    """Per row of `grid` (axis=1), the share of the columns with ink within BAND rows."""
+    band = cv2.dilate(grid.astype(np.uint8), np.ones((2 * BAND + 1, 1), np.uint8))
+    return band.mean(axis=axis)
+
+
+def _covers(rows: np.ndarray) -> bool:
+    """Whether a side (its rows of the grid, cut to the span between the other two sides)
+    has ink at SIDE_COVER of its length."""
+    return rows.size > 0 and float(rows.any(axis=0).mean()) >= SIDE_COVER
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of True as (first, last) index pairs."""
+    padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
