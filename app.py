@@ -34,7 +34,7 @@ PAGES = (
     PageSpec("evaluate.py", "Evaluate", ":material/analytics:", "evaluate"),
     PageSpec("data.py", "Data", ":material/dataset:", "data"),
     PageSpec("inside.py", "Look inside", ":material/neurology:", "inside"),
-    PageSpec("classroom.py", "Class", ":material/groups:", "class"),
+    PageSpec("class.py", "Class", ":material/groups:", "class"),
     PageSpec("monitor.py", "Monitor", ":material/monitoring:", "monitor"),
 )
 LANDING_URL_PATH = "home"  # internal only: the landing page is served at "/"

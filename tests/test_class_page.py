@@ -30,7 +30,7 @@ def _open(query: dict[str, str] | None = None) -> AppTest:
     app.run()
     for name, value in (query or {}).items():
         app.query_params[name] = value
-    app.switch_page("pages/classroom.py")
+    app.switch_page("pages/class.py")
     app.run()
     assert not app.exception, [e.message for e in app.exception]
     return app

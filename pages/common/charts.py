@@ -175,7 +175,9 @@ def confusion_figure(cm: np.ndarray, normalise: bool = False,
     fig = go.Figure([
         go.Heatmap(z=_diagonal_mask(k), colorscale=[[0, DIAGONAL_GREY], [1, DIAGONAL_GREY]],
                    showscale=False, hoverinfo="skip", name="correct"),
+        # With no error at all, plotly would colour the zeros mid-scale; pin its top instead.
         go.Heatmap(z=errors, colorscale=ERROR_SCALE, zmin=0, hoverinfo="skip", name="errors",
+                   zmax=None if np.nanmax(errors, initial=0) > 0 else 1,
                    colorbar=dict(title="share" if normalise else "count", thickness=12,
                                  tickformat=".0%" if normalise else None)),
         _cell_labels([f"{int(c)}" for c in cm.ravel()], errors),

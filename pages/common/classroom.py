@@ -120,8 +120,8 @@ def student_view(code: str) -> None:
             st.info("Draw one digit in the box, as large as the box.", icon=":material/draw:")
             return
         found = reading.digits[0]
-        st.metric("The model reads", str(found.digit), f"{found.confidence:.0%} sure",
-                  delta_color="off")
+        st.metric("The model reads", str(found.digit))
+        st.caption(f"{found.confidence:.0%} sure")
         st.image(charts.pixelated(found.image, VIEW_PX), width=VIEW_PX,
                  caption="What the model sees")
         label_key = f"class_label_{sent}"
