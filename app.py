@@ -33,6 +33,8 @@ PAGES = (
     PageSpec("upload.py", "Upload", ":material/upload_file:", "upload"),
     PageSpec("evaluate.py", "Evaluate", ":material/analytics:", "evaluate"),
     PageSpec("data.py", "Data", ":material/dataset:", "data"),
+    PageSpec("train.py", "Train", ":material/model_training:", "train"),
+    PageSpec("experiments.py", "Experiments", ":material/science:", "experiments"),
     PageSpec("inside.py", "Look inside", ":material/neurology:", "inside"),
     PageSpec("class.py", "Class", ":material/groups:", "class"),
     PageSpec("monitor.py", "Monitor", ":material/monitoring:", "monitor"),
