@@ -31,6 +31,10 @@ class TrainConfig:
     seed: int = 0
     limit: int | None = None  # train on the first N shuffled images only (quick runs, tests)
     export_onnx: bool = True
+    # The training mix (training.mixture); all zero: MNIST as published, nothing else.
+    mnist_normalized: float = 0.0  # share of MNIST train digits given as the reader shows them
+    usps_copies: int = 0  # renderings of each USPS train digit as a scan
+    styles: int = 0  # synthetic digits in the styles MNIST lacks (training.styles)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -84,6 +88,10 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         problems.append("patience cannot be negative")
     if cfg.limit is not None and cfg.limit < 1:
         problems.append("the data limit must be at least 1 image (or none)")
+    if not 0 <= cfg.mnist_normalized <= 1:
+        problems.append("the share of normalised MNIST digits must be from 0 to 1")
+    if cfg.usps_copies < 0 or cfg.styles < 0:
+        problems.append("USPS copies and synthetic styles cannot be negative")
     if problems:
         text = "; ".join(problems)
         raise ConfigError(f"Invalid settings: {text}.")
@@ -92,9 +100,12 @@ def validate(cfg: TrainConfig) -> TrainConfig:
 
 PRESETS: dict[str, TrainConfig] = {
     # The recipe of the shipped model: a lean network (3.8 M multiply-adds per digit, so
-    # ONNX Runtime reads 10,000 digits in under half a second on 2 cores) trained long
-    # with augmentation.
-    "default": TrainConfig(),
+    # ONNX Runtime reads 10,000 digits in under half a second on 2 cores) trained with
+    # augmentation on MNIST, USPS train and synthesised styles, all as the reader shows
+    # them (training.mixture).
+    "default": TrainConfig(epochs=20, mnist_normalized=0.5, usps_copies=2, styles=24_000),
+    # The recipe before: MNIST alone, longer (99.70 % on MNIST test, 97.8 % on USPS scans).
+    "mnist": TrainConfig(),
     # A lesson-sized run: a narrower net, no augmentation, about a minute.
     "classroom": TrainConfig(epochs=3, filters=(16, 32), dense_units=64, augment=False,
                              warmup_epochs=0.3, patience=2),
@@ -126,6 +137,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "kernel_size": {"type": int}, "dropout": {"type": float}, "dense_units": {"type": int},
         "augment_strength": {"type": float}, "validation_split": {"type": float},
         "patience": {"type": int}, "seed": {"type": int}, "limit": {"type": int},
+        "mnist_normalized": {"type": float,
+                             "help": "share of MNIST train digits as the reader normalises them"},
+        "usps_copies": {"type": int, "help": "scan renderings of each USPS train digit"},
+        "styles": {"type": int, "help": "synthetic digits in styles MNIST lacks"},
     }
     for name, kwargs in opts.items():
         parser.add_argument("--" + name.replace("_", "-"), dest=name, default=None, **kwargs)

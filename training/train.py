@@ -22,8 +22,9 @@ from model.files import atomic_write, file_sha256, write_card
 from model.settings import SETTINGS
 from training import tracking
 from training.config import TrainConfig, add_arguments, config_from_args
-from training.data import MnistError, Splits, load_mnist, prepare
+from training.data import MnistError, Splits
 from training.metrics import classification_report
+from training.mixture import build_splits
 from training.tracking import DEFAULT_EXPERIMENT
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
     """
     started = time.perf_counter()
     # Data first: a wrong folder is reported before TensorFlow takes seconds to start.
-    splits = prepare(load_mnist(data_dir), cfg.validation_split, cfg.seed, cfg.limit)
+    splits = build_splits(cfg, data_dir)  # MNIST, plus USPS and styles per the recipe
     output = Path(output)
     if experiment is None:
         return _train(cfg, output, splits, callbacks or [], started, None)

@@ -1,0 +1,182 @@
+"""The training mix: MNIST, USPS train and synthesised styles, as the reader shows them.
+
+`build_splits(cfg, data_dir)` is what `training.train` trains on. With a recipe's
+mix fields at zero it is plain MNIST (`training.data.prepare`); the default recipe adds:
+
+- MNIST train: a seeded share (`mnist_normalized`) of the digits is given as the
+  reader's normalisation (`model.normalize.normalize_digit`: stroke width, 20x20 box,
+  centre of mass) makes them, the rest as published (the MNIST test set is read as
+  published, so both must stay familiar);
+- USPS train (7,291 digits by other writers): each rendered `usps_copies` times as a
+  scan (`training.realsets.usps_scan`, a fresh pen, blur and paper each time) and read
+  through the reader in single-digit mode (`training.styles.to_network_input`);
+- `styles` synthetic digits (`training.styles`): European 1s, crossed 7s, open 4s, open
+  and curled 9s, wide and narrow, slanted, tablet polylines, mouse and pen strokes,
+  read through the reader the same way.
+
+Validation comes from these training sources only (the MNIST validation split, a
+seeded tenth of the USPS train digits, a tenth of the styles); the USPS *test* digits
+are never used. The sources' conversions are cached as .npz files under
+`<runs_dir>/mix-cache/`, keyed by the data checksums, the counts, the seed and the
+source of the reader modules that shape them, and built on all cores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.files import atomic_write
+from model.settings import SETTINGS
+from training.config import TrainConfig
+from training.data import Splits, load_mnist, prepare, to_model_input
+
+MIX_VERSION = 1
+CHUNK = 500  # digits per worker task; each chunk has its own seed, so any worker count agrees
+MNIST_TRAIN = 60_000
+# The modules whose code decides what the network is shown; a change rebuilds the cache.
+READER_MODULES = ("imaging", "ink", "rules", "frames", "segment", "pieces", "options",
+                  "normalize", "reader")
+MAX_WORKERS = 4
+
+
+def build_splits(cfg: TrainConfig, data_dir: str | Path | None = None) -> Splits:
+    """The splits a recipe trains on (see the module docstring)."""
+    mnist = load_mnist(data_dir)
+    splits = prepare(mnist, cfg.validation_split, cfg.seed, cfg.limit)
+    if not (cfg.mnist_normalized or cfg.usps_copies or cfg.styles):
+        return splits
+    share = (cfg.limit or MNIST_TRAIN) / MNIST_TRAIN  # a --limit run shrinks every source
+    x_train, y_train = [_mnist_part(splits, cfg)], [splits.y_train]
+    x_val, y_val = [splits.x_val], [splits.y_val]
+    checksums = dict(splits.checksums)
+    if cfg.usps_copies:
+        from training.usps import load_usps
+
+        usps = load_usps("train")
+        checksums["usps-train"] = usps.checksum
+        order = np.random.default_rng(cfg.seed).permutation(len(usps.labels))
+        order = order[:max(10, round(len(order) * share))]
+        n_val = round(len(order) * cfg.validation_split)
+        images, labels = _cached("usps", _usps_images, (tuple(order.tolist()), cfg.usps_copies,
+                                                        cfg.seed), usps.checksum)
+        per_copy = len(order)
+        held = np.zeros(per_copy, bool)
+        held[:n_val] = True
+        held = np.tile(held, cfg.usps_copies)
+        # Validation: the held-out digits' first rendering only, so no digit is in both.
+        first = np.arange(len(labels)) < per_copy
+        x_train.append(images[~held]), y_train.append(labels[~held])
+        x_val.append(images[held & first]), y_val.append(labels[held & first])
+    if cfg.styles:
+        count = max(10, round(cfg.styles * share))
+        images, labels = _cached("styles", _style_images, (count, cfg.seed), "")
+        n_val = round(count * cfg.validation_split)
+        checksums["styles"] = f"training.styles v{MIX_VERSION}, {count} digits, seed {cfg.seed}"
+        x_train.append(images[n_val:]), y_train.append(labels[n_val:])
+        x_val.append(images[:n_val]), y_val.append(labels[:n_val])
+    return Splits(x_train=np.concatenate(x_train), y_train=np.concatenate(y_train),
+                  x_val=np.concatenate(x_val), y_val=np.concatenate(y_val),
+                  x_test=splits.x_test, y_test=splits.y_test, checksums=checksums)
+
+
+def _mnist_part(splits: Splits, cfg: TrainConfig) -> np.ndarray:
+    """The MNIST training digits, a seeded share of them as the reader normalises them."""
+    x = splits.x_train.copy()
+    pick = np.random.default_rng(cfg.seed + 1).random(len(x)) < cfg.mnist_normalized
+    if pick.any():
+        images = (x[pick, ..., 0] * 255).round().astype(np.uint8)
+        x[pick] = to_model_input(_normalized(images))
+    return x
+
+
+def _normalized(images: np.ndarray) -> np.ndarray:
+    from model.normalize import normalize_digit
+
+    return np.stack([np.round(normalize_digit(image / 255.0) * 255).astype(np.uint8)
+                     for image in images])
+
+
+def _usps_images(key: tuple) -> tuple[np.ndarray, np.ndarray]:
+    order, copies, seed = key
+    from training.usps import load_usps
+
+    labels = load_usps("train").labels[list(order)]
+    tasks = [(copy, seed, start, order[start:start + CHUNK]) for copy in range(copies)
+             for start in range(0, len(order), CHUNK)]
+    images = np.concatenate(_in_parallel(_usps_chunk, tasks))
+    return images, np.tile(labels, copies)
+
+
+def _usps_chunk(task: tuple) -> np.ndarray:
+    from training.realsets import usps_scan
+    from training.styles import to_network_input
+    from training.usps import load_usps
+
+    copy, seed, start, indices = task
+    digits = load_usps("train").images
+    rng = np.random.default_rng([seed, copy, start, MIX_VERSION])
+    return np.stack([_as_u8(to_network_input(usps_scan(digits[i], rng))) for i in indices])
+
+
+def _style_images(key: tuple) -> tuple[np.ndarray, np.ndarray]:
+    count, seed = key
+    tasks = [(seed, start, min(CHUNK, count - start)) for start in range(0, count, CHUNK)]
+    parts = _in_parallel(_style_chunk, tasks)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _style_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
+    from training.styles import synthesize
+
+    seed, start, n = task
+    return synthesize(n, seed * 1_000_003 + start)
+
+
+def _as_u8(image: np.ndarray) -> np.ndarray:
+    return np.round(image * 255).astype(np.uint8)
+
+
+def _in_parallel(work: Callable[[Any], Any], tasks: list) -> list:
+    """`work` over `tasks` in order, on up to MAX_WORKERS processes."""
+    workers = min(MAX_WORKERS, os.cpu_count() or 1, len(tasks))
+    if workers <= 1:
+        return [work(t) for t in tasks]
+    # Spawned, not forked: the caller may already hold TensorFlow's threads.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(work, tasks))
+
+
+def reader_fingerprint() -> str:
+    """SHA-256 of the reader modules' source: what decides the network's inputs."""
+    digest = hashlib.sha256()
+    for name in READER_MODULES:
+        path = SETTINGS.shipped_model_dir.parent / f"{name}.py"
+        if path.is_file():
+            digest.update(path.read_bytes())
+    for name in ("realsets", "styles"):
+        digest.update((Path(__file__).parent / f"{name}.py").read_bytes())
+    return digest.hexdigest()
+
+
+Images = tuple[np.ndarray, np.ndarray]  # uint8 (N, 28, 28) and labels
+
+
+def _cached(kind: str, make: Callable[[tuple], Images], key: tuple, checksum: str) -> Images:
+    """`make(key)` -> (uint8 images, labels) as model input, from the cache when it has them."""
+    digest = hashlib.sha256(repr((MIX_VERSION, kind, key, checksum,
+                                  reader_fingerprint())).encode()).hexdigest()[:20]
+    path = SETTINGS.runs_dir / "mix-cache" / f"{kind}-{digest}.npz"
+    if path.is_file():
+        with np.load(path) as data:
+            return to_model_input(data["images"]), data["labels"].astype(np.int64)
+    images, labels = make(key)
+    atomic_write(path, lambda p: np.savez_compressed(p, images=images, labels=labels))
+    return to_model_input(images), labels.astype(np.int64)
