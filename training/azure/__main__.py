@@ -16,6 +16,7 @@ stderr, exit 2.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -117,7 +118,7 @@ def _run(args: argparse.Namespace, opts: Options) -> int:
             print(result.line(), flush=True)
         return 0 if all(c.ok for c in checked) else 1
     if command == "pipeline" and args.local:
-        from training.azure.pipeline import run_local
+        from training.azure.pipeline import STEPS, run_local
         from training.data import find_mnist_dir
         from training.usps import find_usps_dir
 
@@ -125,7 +126,11 @@ def _run(args: argparse.Namespace, opts: Options) -> int:
                              "preset": opts.preset,
                              "epochs": None if opts.epochs is None else str(opts.epochs),
                              "limit": None if opts.limit is None else str(opts.limit)})
-        return 0 if results and all(r.ok for r in results) and len(results) == 4 else 1
+        ok = len(results) == len(STEPS) and all(r.ok for r in results)
+        decision = results[-1].outputs["decision"] / "decision.json" if ok else None
+        if decision is not None and decision.is_file():
+            print(f"pipeline: {json.loads(decision.read_text())['reason']}")
+        return 0 if ok else 1
     if command == "batch-local":
         from training.azure.batch import batch_local
 

@@ -96,7 +96,7 @@ def batch_score(folder: Path, out: Path, opts: Options, report: Report = print) 
     with azure_errors("invoke the batch endpoint"):
         job = ml.batch_endpoints.invoke(endpoint_name=opts.endpoint or BATCH_ENDPOINT,
                                         input=Input(type=AssetTypes.URI_FOLDER,
-                                                    path=str(folder)))
+                                                    path=str(folder.resolve())))
         report(f"submitted {job.name}: {job.studio_url}")
         ml.jobs.stream(job.name)
     download = Path(tempfile.mkdtemp(dir=SETTINGS.runs_dir))

@@ -57,11 +57,12 @@ def evaluate(model: Path, data: Path) -> dict[str, Any]:
         raise StepError(str(exc)) from exc
     report = evaluate_mnist(predictor, load_mnist(data / "mnist"))
     os.environ["USPS_DIR"] = str(data / "usps")  # where training.usps looks first
-    from training.realworld import usps_accuracy
+    from training.registry import measure_usps
 
+    usps, usps_n = measure_usps(model)  # as the registry measures it, so the gate compares
     return {"model_dir": str(model), "test_accuracy": report["accuracy"],
             "test_macro_f1": report["macro_f1"], "test_ece": report["calibration_error"],
-            "usps_accuracy": usps_accuracy(predictor)}
+            "usps_accuracy": usps, "usps_n": usps_n}
 
 
 def register(model: Path, metrics: Path) -> dict[str, Any]:
