@@ -57,7 +57,8 @@ def test_round_trip_keeps_what_matters(tmp_path) -> None:
     folder = tmp_path / "specs"
     job = {c.path.name: c.entity for c in dry_run("train", _options("train"), folder)}
     command_job = job["train-job.yml"]
-    assert command_job.command.startswith("python -m training.train --data-dir ${{inputs.mnist}}")
+    assert command_job.command.startswith(
+        "USPS_DIR=${{inputs.usps}} python -m training.train --data-dir ${{inputs.mnist}}")
     assert "--limit 2000" in command_job.command
     assert Path(folder / str(yaml.safe_load((folder / "train-job.yml").read_text())["code"])
                 ).resolve() == PROJECT_DIR

@@ -81,12 +81,12 @@ def build(command: str, opts: Options, base: Path) -> list[Spec]:
     data = specs.data_assets(base)
     common = [specs.compute(opts.compute, opts.vm_size), env]
     if command == "train":
-        return [*common, data["mnist"],
-                specs.command_job(opts.train_args, base, data["mnist"], env, opts.compute,
-                                  opts.experiment)]
+        return [*common, *data.values(),
+                specs.command_job(opts.train_args, base, data["mnist"], data["usps"], env,
+                                  opts.compute, opts.experiment)]
     if command == "sweep":
-        return [*common, data["mnist"],
-                sweep.sweep_job(opts.train_args, base, data["mnist"], env,
+        return [*common, *data.values(),
+                sweep.sweep_job(opts.train_args, base, data["mnist"], data["usps"], env,
                                 compute_name=opts.compute, max_trials=opts.max_trials,
                                 max_concurrent=opts.max_concurrent)]
     if command == "pipeline":

@@ -9,6 +9,7 @@ input's `$[[...]]` block is dropped when the input is unset).
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -27,6 +28,7 @@ STEPS = ("prepare", "train", "evaluate", "register")
 SCHEDULE_NAME = "digit-studio-retrain"
 _REF = re.compile(r"\$\{\{(inputs|outputs)\.(\w+)\}\}")
 _OPTIONAL = re.compile(r"\$\[\[(.*?)\]\]")
+_ASSIGNMENT = re.compile(r"^[A-Z_][A-Z0-9_]*=")
 
 # step -> (description, inputs, outputs, command); input types as in Azure ML's schema.
 COMPONENTS: dict[str, tuple[str, dict[str, dict[str, Any]], list[str], str]] = {
@@ -40,7 +42,8 @@ COMPONENTS: dict[str, tuple[str, dict[str, dict[str, Any]], list[str], str]] = {
         {"data": {"type": "uri_folder"}, "preset": {"type": "string", "default": "default"},
          "epochs": {"type": "integer", "optional": True},
          "limit": {"type": "integer", "optional": True}}, ["model"],
-        "python -m training.train --preset ${{inputs.preset}} --data-dir ${{inputs.data}}/mnist "
+        "USPS_DIR=${{inputs.data}}/usps python -m training.train --preset ${{inputs.preset}} "
+        "--data-dir ${{inputs.data}}/mnist "
         "--output ${{outputs.model}} $[[--epochs ${{inputs.epochs}}]] "
         "$[[--limit ${{inputs.limit}}]]"),
     "evaluate": (
@@ -156,9 +159,13 @@ def run_local(parent: dict[str, str | None], folder: Path | None = None,
             values[name] = str(path)
         argv = substitute(command, values)
         report(f"[{number}/{len(STEPS)}] {step}: {shlex.join(argv)}")
+        env = dict(os.environ)
+        while argv and _ASSIGNMENT.match(argv[0]):  # `VAR=value command`, as a shell reads it
+            name, value = argv.pop(0).split("=", 1)
+            env[name] = value
         started = time.perf_counter()
         code = subprocess.call([sys.executable if argv[0] == "python" else argv[0], *argv[1:]],
-                               cwd=PROJECT_DIR)
+                               cwd=PROJECT_DIR, env=env)
         result = StepResult(step, code == 0, time.perf_counter() - started, produced[step])
         results.append(result)
         report(f"[{number}/{len(STEPS)}] {step}: {'done' if result.ok else f'FAILED (exit {code})'}"

@@ -43,6 +43,8 @@ NOT_FOR_TRAINING = ("streamlit", "plotly", "qrcode", "gunicorn", "azureml-infere
                     "optuna", "azure-ai-ml", "mlflow==")
 AZURE_MLFLOW = ("mlflow-skinny==3.15.0", "azureml-mlflow==1.62.0.post6")
 DIGEST = 12  # hex digits of a content checksum used as an asset version
+# The default recipe also trains on USPS train (training.mixture), found through USPS_DIR.
+USPS_ENV = "USPS_DIR=${{inputs.usps}}"
 
 
 @dataclass(frozen=True)
@@ -153,11 +155,17 @@ def compute(name: str = COMPUTE, size: str = VM_SIZE) -> Spec:
 def train_command(train_args: Sequence[str]) -> str:
     """`python -m training.train` with the user's options; data and output from the job."""
     options = " ".join(shlex.quote(a) for a in train_args)
-    return ("python -m training.train --data-dir ${{inputs.mnist}} --output ${{outputs.model}}"
-            + (f" {options}" if options else ""))
+    return (f"{USPS_ENV} python -m training.train --data-dir ${{{{inputs.mnist}}}} "
+            "--output ${{outputs.model}}" + (f" {options}" if options else ""))
 
 
-def command_job(train_args: Sequence[str], base: Path, mnist: Spec, env: Spec,
+def data_inputs(mnist: Spec, usps: Spec) -> dict[str, dict[str, str]]:
+    """A job's two data inputs, downloaded to the node (small, read many times)."""
+    return {name: {"type": "uri_folder", "path": data_ref(spec), "mode": "download"}
+            for name, spec in (("mnist", mnist), ("usps", usps))}
+
+
+def command_job(train_args: Sequence[str], base: Path, mnist: Spec, usps: Spec, env: Spec,
                 compute_name: str = COMPUTE, experiment: str = EXPERIMENT) -> Spec:
     """The training run as a command job: the project's own CLI on the cluster.
 
@@ -170,7 +178,7 @@ def command_job(train_args: Sequence[str], base: Path, mnist: Spec, env: Spec,
         "description": "python -m training.train on Azure ML compute.",
         "code": relative(PROJECT_DIR, base),
         "command": train_command(train_args),
-        "inputs": {"mnist": {"type": "uri_folder", "path": data_ref(mnist), "mode": "download"}},
+        "inputs": data_inputs(mnist, usps),
         "outputs": {"model": {"type": "uri_folder"}},
         "environment": env_ref(env),
         "environment_variables": {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"},

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from model.settings import PROJECT_DIR
-from training.azure.specs import COMPUTE, EXPERIMENT, Spec, data_ref, env_ref, relative
+from training.azure.specs import (
+    COMPUTE,
+    EXPERIMENT,
+    USPS_ENV,
+    Spec,
+    data_inputs,
+    env_ref,
+    relative,
+)
 
 PRIMARY_METRIC = "val_accuracy"
 MAX_TRIALS = 20
@@ -57,7 +65,7 @@ def search_space(space: dict[str, tuple[str, Any]] | None = None) -> dict[str, d
     return out
 
 
-def sweep_job(train_args: Sequence[str], base: Path, mnist: Spec, env: Spec, *,
+def sweep_job(train_args: Sequence[str], base: Path, mnist: Spec, usps: Spec, env: Spec, *,
               compute_name: str = COMPUTE, max_trials: int = MAX_TRIALS,
               max_concurrent: int = MAX_CONCURRENT,
               space: dict[str, tuple[str, Any]] | None = None) -> Spec:
@@ -77,7 +85,7 @@ def sweep_job(train_args: Sequence[str], base: Path, mnist: Spec, env: Spec, *,
     if not any(a.split("=")[0] == "--preset" for a in train_args):
         train_args = ["--preset", DEFAULT_PRESET, *train_args]  # as local sweeps start
     fixed = " ".join(shlex.quote(a) for a in train_args)
-    command = ("python -m training.train --data-dir ${{inputs.mnist}} "
+    command = (f"{USPS_ENV} python -m training.train --data-dir ${{{{inputs.mnist}}}} "
                "--output ${{outputs.model}} " + sampled + (f" {fixed}" if fixed else ""))
     return Spec("sweep-job.yml", "sweepJob", {
         "type": "sweep", "experiment_name": f"{EXPERIMENT}-sweep",
@@ -90,7 +98,7 @@ def sweep_job(train_args: Sequence[str], base: Path, mnist: Spec, env: Spec, *,
                               "evaluation_interval": 1, "delay_evaluation": 2},
         "limits": {"max_total_trials": max_trials, "max_concurrent_trials": max_concurrent,
                    "timeout": TIMEOUT_S},
-        "inputs": {"mnist": {"type": "uri_folder", "path": data_ref(mnist), "mode": "download"}},
+        "inputs": data_inputs(mnist, usps),
         "outputs": {"model": {"type": "uri_folder"}},
         "trial": {
             "code": relative(PROJECT_DIR, base), "command": command,
