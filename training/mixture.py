@@ -62,9 +62,7 @@ def build_splits(cfg: TrainConfig, data_dir: str | Path | None = None) -> Splits
 
         usps = load_usps("train")
         checksums["usps-train"] = usps.checksum
-        order = np.random.default_rng(cfg.seed).permutation(len(usps.labels))
-        order = order[:max(10, round(len(order) * share))]
-        n_val = round(len(order) * cfg.validation_split)
+        order, n_val = usps_order(cfg, len(usps.labels))
         images, labels = _cached("usps", _usps_images, (tuple(order.tolist()), cfg.usps_copies,
                                                         cfg.seed), usps.checksum)
         per_copy = len(order)
@@ -85,6 +83,14 @@ def build_splits(cfg: TrainConfig, data_dir: str | Path | None = None) -> Splits
     return Splits(x_train=np.concatenate(x_train), y_train=np.concatenate(y_train),
                   x_val=np.concatenate(x_val), y_val=np.concatenate(y_val),
                   x_test=splits.x_test, y_test=splits.y_test, checksums=checksums)
+
+
+def usps_order(cfg: TrainConfig, total: int) -> tuple[np.ndarray, int]:
+    """The USPS train digits a recipe uses, in its seeded order; the first `n_val` validate."""
+    share = (cfg.limit or MNIST_TRAIN) / MNIST_TRAIN
+    order = np.random.default_rng(cfg.seed).permutation(total)
+    order = order[:max(10, round(total * share))]
+    return order, round(len(order) * cfg.validation_split)
 
 
 def _mnist_part(splits: Splits, cfg: TrainConfig) -> np.ndarray:

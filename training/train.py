@@ -26,6 +26,7 @@ from training.data import MnistError, Splits
 from training.metrics import classification_report
 from training.mixture import build_splits
 from training.tracking import DEFAULT_EXPERIMENT
+from training.usps import UspsError
 
 if TYPE_CHECKING:
     import keras
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         card = train(cfg, output, args.data_dir, experiment=args.experiment,
                      run_name=args.run_name, tags={"preset": args.preset})
-    except MnistError as exc:
+    except (MnistError, UspsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except tracking.Cancelled:
