@@ -153,3 +153,30 @@ def test_without_configuration_one_line_and_exit_2(tmp_path) -> None:
     assert len(lines) == 1 and "config.json" in lines[0] and "AZURE_SUBSCRIPTION_ID" in lines[0]
     assert result.stdout == ""
     assert elapsed < 10
+
+
+def test_pipeline_steps_prepare_and_refuse_an_untracked_model(tmp_path, mnist_dir) -> None:
+    from training.usps import find_usps_dir
+
+    out = tmp_path / "data"
+    step = [sys.executable, "-m", "training.azure.steps"]
+    prepared = subprocess.run([*step, "prepare", "--mnist", str(mnist_dir), "--usps",
+                               str(find_usps_dir()), "--out", str(out)],
+                              cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
+                              check=False)
+    assert prepared.returncode == 0, prepared.stderr
+    assert (out / "mnist" / "t10k-images-idx3-ubyte.gz").is_file()
+    assert (out / "usps" / "zip.test.gz").is_file() and (out / "prepared.json").is_file()
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "card.json").write_text("{}")
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    (metrics / "metrics.json").write_text('{"test_accuracy": 0.99}')
+    refused = subprocess.run([*step, "register", "--model", str(model), "--metrics",
+                              str(metrics), "--out", str(tmp_path / "decision")],
+                             cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
+                             check=False)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        "error: The model card has no MLflow run id: the train step ran untracked."]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from training.azure.steps import StepError
+from training.azure.pipeline import StepError
 
 
 def register_if_better(card: dict[str, Any], measured: dict[str, Any]) -> dict[str, Any]:

@@ -133,6 +133,11 @@ def substitute(command: str, values: dict[str, str | None]) -> list[str]:
     return shlex.split(_REF.sub(ref, _OPTIONAL.sub(optional, command)))
 
 
+class StepError(Exception):
+    """A step cannot go on; the message is one sentence. (Here, not in `steps`, which
+    runs as __main__: its own class there would not be the one `gate` raises.)"""
+
+
 @dataclass(frozen=True)
 class StepResult:
     step: str

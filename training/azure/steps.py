@@ -16,13 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from model.files import ModelFileError, atomic_write_bytes
+from training.azure.pipeline import StepError
 
 METRICS_FILE = "metrics.json"
 DECISION_FILE = "decision.json"
-
-
-class StepError(Exception):
-    """A step cannot go on; the message is one sentence."""
 
 
 def prepare(mnist: Path, usps: Path, out: Path) -> dict[str, Any]:
