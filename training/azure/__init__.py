@@ -6,7 +6,7 @@ needs it, so importing this package costs nothing:
     azure_status() -> (configured, one sentence)          no network
     submit_train(train_args) -> (job name, studio URL)    raises NotConfigured (one sentence)
     dry_run_specs(kind, train_args) -> {file: YAML}       checked by the SDK's loaders
-    job_status(name) -> {"name", "status", "studio_url", "experiment"}
+    job_status(name) -> {"name", "status", "studio_url", "experiment", "metrics"}
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ def dry_run_specs(kind: str = "train", train_args: Sequence[str] = ()) -> dict[s
 
 
 def job_status(name: str) -> dict[str, Any]:
-    """A submitted job's status and studio link; raises NotConfigured like the others."""
+    """A submitted job's status, studio link and (once completed) its test metrics;
+    raises NotConfigured like the others."""
     from training.azure.live import job_status as status
 
     return status(name)

@@ -90,12 +90,28 @@ def submit(command: str, opts: Options, *, wait: bool = False,
 
 
 def job_status(name: str) -> dict[str, Any]:
-    """A job's status, studio link and its latest metrics (for the app's follow-up)."""
+    """A job's status and studio link, and once it completed, its model card's metrics.
+
+    The metrics come from the job's `model` output (card.json), downloaded once: reading
+    the workspace's MLflow runs from here would need azureml-mlflow, which the app's
+    environment leaves out.
+    """
+    from training.azure import specs
+
     ml = ml_client()
     with azure_errors(f"read job {name}"):
         job = ml.jobs.get(name)
-    return {"name": job.name, "status": job.status, "studio_url": job.studio_url,
-            "experiment": job.experiment_name}
+    status = {"name": job.name, "status": job.status, "studio_url": job.studio_url,
+              "experiment": job.experiment_name, "metrics": {}}
+    if job.status == "Completed" and job.type == "command":
+        folder = SETTINGS.runs_dir / "azure-jobs" / name
+        if not any(folder.rglob("card.json")):
+            with azure_errors(f"download the model card of job {name}"):
+                ml.jobs.download(name, output_name="model", download_path=folder)
+        cards = sorted(folder.rglob("card.json"))
+        if cards:
+            status["metrics"] = specs.card_tags(cards[0].parent)
+    return status
 
 
 def register(opts: Options, report: Report = print) -> str:
