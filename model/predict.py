@@ -13,7 +13,9 @@ Every file is read with the same reader the app uses (`model.reader`). With
 "text" joins the digits of a line with nothing and the lines with one space.
 Without ``--json`` each file gives one readable line. A bad file never stops the
 others; the exit status is 1 if any file failed, else 0. The model is loaded once,
-through ONNX Runtime (TensorFlow is never imported), so start-up stays fast.
+through ONNX Runtime (TensorFlow is never imported), so start-up stays fast. Without
+``--model`` it is the registry's champion (`model.champion`), else the shipped model,
+which a note on stderr says.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 
 from PIL import Image
 
+from model.champion import resolve_model
 from model.files import ModelFileError
 from model.predictor import load_predictor
 from model.predlog import log_reading
@@ -50,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--log", action="store_true",
                         help="record each reading in the prediction log (source 'cli')")
     parser.add_argument("--model", metavar="DIR", default=None,
-                        help="model folder (default: the shipped model)")
+                        help="model folder (default: the registry's champion, else shipped)")
     return parser
 
 
@@ -97,8 +100,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Our own size limit refuses bombs with a clear message; Pillow's warning is noise.
     warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    model = args.model
+    if model is None:
+        choice = resolve_model()
+        model = choice.path
+        if choice.note:
+            print(f"note: {choice.note}", file=sys.stderr, flush=True)
     try:
-        predictor = load_predictor(args.model)
+        predictor = load_predictor(model)
     except (ModelFileError, OSError, ValueError) as exc:
         records = [{"file": f, "error": f"The model could not be loaded: {exc}"}
                    for f in args.files]

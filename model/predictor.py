@@ -66,6 +66,8 @@ class Predictor:
     backend: str
     card: dict[str, Any]
     _run: _Runner = field(repr=False)
+    # The short name of a registered model ("digit-cnn v3"), set by whoever resolved it.
+    label: str | None = None
 
     @property
     def name(self) -> str:

@@ -132,7 +132,9 @@ def test_cli_json_is_one_object_with_the_report(mnist_dir: Path, predictor: Pred
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)  # the whole of stdout is one JSON object
     assert result.keys() >= REPORT_KEYS
-    assert result["model"] == predictor.name and result["backend"] == "onnx"
+    # An empty registry (the session's own runs/): the shipped model, said on stderr.
+    assert result["model"] == {"name": predictor.name, "version": None}
+    assert result["backend"] == "onnx" and "shipped model answers" in done.stderr
     assert Path(result["model_dir"]) == predictor.model_dir
     assert result["n"] == 10_000 and result["accuracy"] >= SHIPPED_MIN_ACCURACY
     cm = np.array(result["confusion_matrix"])

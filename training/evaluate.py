@@ -1,5 +1,8 @@
 """Evaluate a model on the MNIST test set: `python -m training.evaluate [--model DIR] [--json]`.
 
+Without `--model` it scores the registry's champion (`model.champion`), or the shipped
+model when there is none, and says so on stderr.
+
 The numbers come from `training.metrics.classification_report`, the same code that
 fills the model card, so the command, the card and the dashboard always agree.
 """
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from model import Predictor, load_predictor
+from model.champion import ModelChoice, resolve_model
 from model.files import ModelFileError
 from training.data import Mnist, MnistError, load_mnist, to_model_input
 from training.metrics import classification_report
@@ -29,21 +33,33 @@ def predict_test_set(predictor: Predictor, x_test_uint8: np.ndarray) -> np.ndarr
     return predictor.predict_proba(to_model_input(x_test_uint8))
 
 
-def evaluate(predictor: Predictor, mnist: Mnist) -> dict[str, Any]:
-    """The classification report of `predictor` on the 10,000 MNIST test digits."""
+def evaluate(predictor: Predictor, mnist: Mnist,
+             choice: ModelChoice | None = None) -> dict[str, Any]:
+    """The classification report of `predictor` on the 10,000 MNIST test digits.
+
+    `model` names what was scored: the registered name and version when `choice`
+    came from the registry, else the folder's card name (version None).
+    """
     started = time.perf_counter()
     proba = predict_test_set(predictor, mnist.x_test)
     seconds = time.perf_counter() - started
     report = classification_report(mnist.y_test, proba)
-    return {"model": predictor.name, "model_dir": str(predictor.model_dir),
+    registered = choice is not None and choice.version is not None
+    model = ({"name": choice.name, "version": choice.version} if registered
+             else {"name": predictor.name, "version": None})
+    return {"model": model, "model_dir": str(predictor.model_dir),
             "backend": predictor.backend, "seconds": round(seconds, 3), **report}
+
+
+def model_label(model: dict[str, Any]) -> str:
+    return f"{model['name']} v{model['version']}" if model.get("version") else model["name"]
 
 
 def format_table(result: dict[str, Any]) -> str:
     """A plain-text report: per-digit metrics, totals and the confusion matrix."""
     lines = [
-        f"Model {result['model']} ({result['backend']}) on {result['n']} MNIST test digits, "
-        f"{result['seconds']:.2f} s",
+        f"Model {model_label(result['model'])} ({result['backend']}) on {result['n']} MNIST "
+        f"test digits, {result['seconds']:.2f} s",
         "",
         f"{'digit':>5} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}",
     ]
@@ -68,14 +84,17 @@ def format_table(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None,
-                        help="model folder (default: the shipped model)")
+                        help="model folder (default: the registry's champion, else shipped)")
     parser.add_argument("--data-dir", default=None, help="folder with the four MNIST IDX files")
     parser.add_argument("--backend", choices=["auto", "onnx", "keras"], default="auto")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
+    choice = None if args.model else resolve_model()
+    if choice is not None and choice.note:
+        print(f"note: {choice.note}", file=sys.stderr)
     try:
-        predictor = load_predictor(args.model, backend=args.backend)
-        result = evaluate(predictor, load_mnist(args.data_dir))
+        predictor = load_predictor(args.model or choice.path, backend=args.backend)
+        result = evaluate(predictor, load_mnist(args.data_dir), choice)
     except (ModelFileError, MnistError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR

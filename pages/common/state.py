@@ -11,6 +11,8 @@ import numpy as np
 import streamlit as st
 
 from model import Predictor, load_predictor
+from model.champion import SHIPPED_LABEL, current_model
+from model.files import ModelFileError
 from model.reader import ReadError, Reading, decode_image, read_digits
 from pages.common import charts
 from training.samples import SAMPLES_DIR, read_labels
@@ -32,20 +34,50 @@ RETURN_KEY = "app_return_to"
 
 
 @st.cache_resource(show_spinner="Loading the model…")
+def _load(model_dir: str | None, label: str | None) -> Predictor:
+    """None: the shipped model (`model.files` resolves where it is)."""
+    predictor = load_predictor(Path(model_dir) if model_dir else None)
+    predictor.label = label
+    return predictor
+
+
 def get_predictor(model_dir: str | None = None) -> Predictor:
-    """One predictor per model folder per process, shared by all sessions (it is thread-safe)."""
-    return load_predictor(Path(model_dir) if model_dir else None)
+    """One predictor per model folder per process, shared by all sessions (it is thread-safe).
+
+    Without a folder: the registry's champion (`model.champion.current_model`, refreshed
+    in the background, so a promotion reaches open pages within seconds), else shipped.
+    """
+    if model_dir:
+        return _load(model_dir, None)
+    choice = current_model()
+    if choice.version is None:
+        return _load(None, SHIPPED_LABEL)
+    try:
+        return _load(str(choice.path), choice.label)
+    except ModelFileError:
+        logger.exception("The champion %s cannot be loaded; shipped answers", choice.label)
+        return _load(None, SHIPPED_LABEL)
+
+
+# Tests and tools drop every loaded model with `get_predictor.clear()`, as before.
+get_predictor.clear = _load.clear  # type: ignore[attr-defined]
 
 
 def model_sidebar(predictor: Predictor) -> None:
-    """Which model is answering, and how good it is on MNIST."""
+    """Which model is answering (a short name, never a path), and how good it is on MNIST."""
+    choice = current_model()
+    answering = predictor.label or predictor.name
+    if choice.version and predictor.label == choice.label:
+        answering = choice.sidebar  # "digit-cnn v3 (champion)"
     with st.sidebar:
         st.caption("Model")
-        st.markdown(f"**{predictor.name}**")
+        st.markdown(f"**{answering}**")
         accuracy = predictor.test_accuracy
         if accuracy is not None:
             st.metric("MNIST test accuracy", f"{accuracy:.2%}")
-        st.caption(f"{predictor.backend.upper()} backend · {predictor.model_dir}")
+        st.caption(f"{predictor.backend.upper()} backend")
+        if choice.note and predictor.label == SHIPPED_LABEL:
+            st.caption(choice.note)
 
 
 def ensure_app_frame(url_path: str) -> None:
@@ -58,14 +90,22 @@ def ensure_app_frame(url_path: str) -> None:
         st.switch_page("app.py")
 
 
-@st.cache_data(max_entries=MAX_CACHED_READINGS, show_spinner=False)
 def read_file(data: bytes, single: bool) -> tuple[Reading | None, str | None]:
-    """The shipped model's reading of one image file, or the sentence saying why it has none.
+    """The answering model's reading of one image file, or the sentence saying why it has none.
 
-    Cached by content, so a rerun (any click on the page) does not read the batch again.
+    Cached by content and model, so a rerun (any click on the page) does not read the
+    batch again, and a promotion reads it afresh.
     """
+    predictor = get_predictor()
+    folder = None if predictor.label == SHIPPED_LABEL else str(predictor.model_dir)
+    return _read_file(data, single, folder, predictor.label)
+
+
+@st.cache_data(max_entries=MAX_CACHED_READINGS, show_spinner=False)
+def _read_file(data: bytes, single: bool, model_dir: str | None,
+               label: str | None) -> tuple[Reading | None, str | None]:
     try:
-        return read_digits(data, get_predictor(), single=single), None
+        return read_digits(data, _load(model_dir, label), single=single), None
     except ReadError as exc:
         return None, str(exc)
     except Exception:  # a reader bug on one odd file must not stop the rest of the batch
