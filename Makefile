@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export MNIST_DIR ?= $(abspath ../shared/data/mnist)
 
-.PHONY: run test lint bench train train-classroom evaluate clean serve
+.PHONY: run test lint bench train train-classroom evaluate clean serve mlflow
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ serve: $(BIN)/.installed  ## model/score.py under azmlinfsrv on 127.0.0.1:$(PORT
 	$(if $(MODEL),AZUREML_MODEL_DIR=$(abspath $(MODEL))) \
 	$(BIN)/gunicorn -b 127.0.0.1:$(PORT) -w $(WORKERS) --timeout 300 \
 	azureml_inference_server_http.server.entry:app
+
+STORE = $(BIN)/python -c 'from model.settings import SETTINGS as S; S.runs_dir.mkdir(parents=True, exist_ok=True); print(S.$(1))'
+mlflow: $(BIN)/.installed  ## the MLflow UI on the experiment store (runs/mlflow.db) at http://127.0.0.1:5000
+	$(BIN)/mlflow ui --backend-store-uri "$$($(call STORE,tracking_uri))" \
+		--artifacts-destination "$$($(call STORE,artifacts_dir))" \
+		--host 127.0.0.1 --port 5000 --workers 1
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
