@@ -47,14 +47,35 @@ def artifact_location(uri: str) -> str | None:
     return (db.parent / "mlartifacts").resolve().as_uri() if db else None
 
 
+_READY: set[str] = set()
+
+
+def init_store(uri: str) -> None:
+    """Create a SQLite store's tables once, under a file lock.
+
+    Two processes opening a fresh store at once (a training job and the Experiments
+    page) would otherwise both create its tables, and one would fail.
+    """
+    db = sqlite_path(uri)
+    if db is None or uri in _READY:
+        return
+    import fcntl
+
+    from mlflow import MlflowClient
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(db.parent / f".{db.name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
+    _READY.add(uri)
+
+
 def use_store(uri: str | None = None) -> str:
     """Point mlflow (runs and registry) at `uri` or the configured store; returns the URI."""
     import mlflow
 
     uri = uri or SETTINGS.tracking_uri
-    db = sqlite_path(uri)
-    if db:
-        db.parent.mkdir(parents=True, exist_ok=True)
+    init_store(uri)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return uri
