@@ -118,6 +118,11 @@ def _wide(g: Group, height: float) -> bool:
     return g.w > WIDE_ASPECT * max(g.h, height)
 
 
+def mark_slot(labels: np.ndarray, group: Group, line: list[Group], height: float) -> Slot:
+    """The slot of a mark known to be one digit or more (never joined with a neighbour)."""
+    return _slot(labels, group, line, height)
+
+
 def _slot(labels: np.ndarray, group: Group, line: list[Group], height: float) -> Slot:
     """One mark's slot: read whole, or (when wide) cut into several digits."""
     whole = piece_of(labels, group)

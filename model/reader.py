@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -31,9 +32,10 @@ from model.pieces import Piece
 from model.rules import remove_rules
 from model.segment import segment
 from model.settings import SETTINGS
+from model.strokes import canvas_strokes, stroke_slots
 
 __all__ = ["DigitReading", "NoDigitError", "ReadError", "Reading", "decode_image",
-           "read_canvas", "read_digits"]
+           "read_canvas", "read_digits", "read_strokes"]
 
 _TINY = 1e-6
 EDGE_KERNEL = np.ones((3, 3), np.uint8)
@@ -114,7 +116,33 @@ def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
     ink = find_ink(gray)
     if form_lines:
         ink = dataclasses.replace(ink, mask=remove_rules(ink.mask))
-    lines = segment(ink, single=single)
+    return _classify(gray.shape, ink, segment(ink, single=single), predictor)
+
+
+def read_strokes(rgba: np.ndarray, json_data: Mapping[str, Any] | None,
+                 predictor: ProbabilityModel, *, canvas_size: tuple[int, int] | None = None
+                 ) -> Reading | None:
+    """Read a canvas of one or more digits, its strokes grouped into digits by their
+    drawing (`model.strokes`): a crossed 7, a 4 in two strokes or a 5 with a loose bar
+    stay one digit. `json_data` is the canvas's (its paths, in canvas pixels);
+    `canvas_size` (width, height) maps them onto `rgba` when the two differ. Without
+    usable strokes the pixels are read as `read_canvas` does. None while blank.
+    """
+    try:
+        gray = decode_image(np.asarray(rgba))
+        ink = find_ink(gray)
+        zoom = 1.0 if canvas_size is None else gray.shape[1] / max(canvas_size[0], 1)
+        lines = stroke_slots(ink.mask, canvas_strokes(json_data), zoom * ink.scale)
+        if lines is None:
+            return _read(gray, predictor, False, form_lines=False)
+        return _classify(gray.shape, ink, lines, predictor)
+    except NoDigitError:
+        return None
+
+
+def _classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
+              predictor: ProbabilityModel) -> Reading:
+    """Classify every option of every slot in one batch and keep the best readings."""
     pieces: list[Piece] = []
     index: dict[int, int] = {}
     for line in lines:
@@ -134,7 +162,7 @@ def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
         raise NoDigitError()
     rows = [index[id(piece)] for piece, _ in chosen]
     steady = _steadiness(predictor, images[rows], proba[rows])
-    height, width = gray.shape
+    height, width = shape[:2]
     digits = tuple(_digit(piece, proba[row], images[row], number, ink.scale, (width, height),
                           float(kept))
                    for (piece, number), row, kept in zip(chosen, rows, steady, strict=True))
