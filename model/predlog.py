@@ -48,7 +48,6 @@ BATCH_ROWS = 1_000  # most rows per transaction
 BUSY_TIMEOUT_MS = 15_000  # how long a writer waits for another process's lock
 RETRY_EVERY_S = 2.0  # while records wait on a broken store, retry at least this often
 FLUSH_AT_EXIT_S = 5.0
-SQLITE_HEADER = b"SQLite format 3\x00"
 OFF_SWITCH = "DIGIT_STUDIO_MONITOR"
 IMAGE_HASH_CHARS = 16
 CROP_SIDE = SETTINGS.image_size
@@ -179,28 +178,6 @@ def open_store(path: str | Path | None = None) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def _file_identity(path: Path) -> tuple[int, int] | None:
-    """(device, inode) of a healthy store file, None if absent; StoreError if unusable."""
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise StoreError(f"{path} cannot be examined ({exc})") from exc
-    if not os.access(path, os.R_OK | os.W_OK):
-        raise StoreError(f"{path} cannot be read and written by this process")
-    if stat.st_size:
-        try:
-            with open(path, "rb") as f:
-                header = f.read(len(SQLITE_HEADER))
-        except OSError as exc:
-            raise StoreError(f"{path} cannot be read ({exc})") from exc
-        # SQLite itself would not notice a file overwritten under an open connection.
-        if header != SQLITE_HEADER:
-            raise StoreError(f"{path} is not a SQLite database (corrupt or replaced)")
-    return stat.st_dev, stat.st_ino
-
-
 # --- The writer ------------------------------------------------------------------------------
 
 class _Writer:
@@ -209,8 +186,6 @@ class _Writer:
     def __init__(self) -> None:
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.pending: list[tuple] = []
-        self.conn: sqlite3.Connection | None = None
-        self.conn_key: tuple | None = None
         self.failing = False
         self.dropped = 0
         self.accepted = itertools.count(1)  # next() is atomic under the GIL
@@ -255,20 +230,24 @@ class _Writer:
                 pass
 
     def _write_some(self) -> bool:
-        """Write up to BATCH_ROWS waiting rows in one transaction; False on failure."""
+        """Write up to BATCH_ROWS waiting rows in one transaction; False on failure.
+
+        Each batch opens its own connection: a store replaced, deleted or scribbled over
+        is noticed at once (a long-lived connection would not look at the file again), and
+        nothing outside SQLite ever opens the file, which would drop SQLite's POSIX locks.
+        """
         batch = self.pending[:BATCH_ROWS]
         try:
-            conn = self._connection()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.executemany(_INSERT, batch)
-                conn.execute("COMMIT")
-            except BaseException:
-                with suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")  # all of the batch or none of it
-                raise
+            with open_store() as conn:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    conn.executemany(_INSERT, batch)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")  # all of the batch or none of it
+                    raise
         except (StoreError, sqlite3.Error, OSError) as exc:
-            self._close()
             if not self.failing:
                 logger.warning("The prediction log cannot be written (%s); predictions go on, "
                                "and the readings wait in memory until the store works again.",
@@ -281,22 +260,6 @@ class _Writer:
             self.failing = False
         self._settle(done=len(batch))
         return True
-
-    def _connection(self) -> sqlite3.Connection:
-        path = Path(SETTINGS.monitor_db)
-        key = (str(path), _file_identity(path))
-        if self.conn is not None and key != self.conn_key:
-            self._close()  # moved, replaced or deleted: start on the file that is there now
-        if self.conn is None:
-            self.conn = connect(path)
-            self.conn_key = (str(path), _file_identity(path))
-        return self.conn
-
-    def _close(self) -> None:
-        if self.conn is not None:
-            with suppress(sqlite3.Error):
-                self.conn.close()
-        self.conn = self.conn_key = None
 
     def _settle(self, done: int = 0, dropped: int = 0) -> None:
         with self.changed:
