@@ -14,6 +14,7 @@ from pages.common.classroom import store, student_view, teacher_view
 from pages.common.state import ensure_app_frame
 
 STUDENT_CODE_KEY = "class_code"
+QUERY_KEY = "class_query"
 
 
 def _start() -> None:
@@ -87,5 +88,12 @@ def main() -> None:
     welcome()
 
 
+# A first visit to a fresh server goes through app.py (see ensure_app_frame), which drops
+# the query (?code=, ?board=&key=): keep it across that detour.
+if st.query_params:
+    st.session_state.setdefault(QUERY_KEY, st.query_params.to_dict())
 ensure_app_frame("class")
+saved = st.session_state.pop(QUERY_KEY, None)
+if saved and not st.query_params:
+    st.query_params.update(saved)
 main()

@@ -8,9 +8,10 @@ import numpy as np
 import streamlit as st
 
 from model.files import ModelFileError, list_model_dirs, read_card
+from model.layout import neighbour_separation
 from pages.common import charts
 from pages.common import evaluation as ev
-from pages.common.inside import model_bank
+from pages.common.inside import model_bank, tsne_job
 from pages.common.state import ensure_app_frame, get_predictor
 from training.data import Mnist
 
@@ -54,6 +55,37 @@ def split_section(mnist: Mnist, key: str, card: dict[str, Any]) -> None:
     st.dataframe(rows, hide_index=True)
 
 
+LAYOUTS = {"PCA": "the two main directions (PCA)",
+           "t-SNE": "t-SNE, which keeps neighbours together"}
+
+
+@st.fragment(run_every=3)
+def _wait_for(job) -> None:
+    if job.done():
+        st.rerun(scope="app")
+    st.info("t-SNE is being computed, once for this model (a minute or so on 2 cores); "
+            "the map appears here when it is ready.", icon=":material/hourglass_top:")
+
+
+def tsne_coords(predictor, bank) -> np.ndarray | None:
+    """The t-SNE layout, or None (with a note) while it is being computed."""
+    mnist, _ = ev.available_mnist()
+    job = tsne_job(str(predictor.model_dir), predictor.fingerprint(), ev.data_key(mnist))
+    if not job.done():
+        _wait_for(job)
+        return None
+    try:
+        return job.result()
+    except Exception as exc:  # e.g. scikit-learn missing from a slim install
+        st.warning(f"The t-SNE layout is not available here ({exc}); PCA still is.")
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def separation(layout: str, coords: np.ndarray, labels: np.ndarray) -> float:
+    return neighbour_separation(coords, labels)
+
+
 def map_section(mnist: Mnist) -> None:
     """PCA of the answering model's penultimate layer, through its ONNX export (no TensorFlow).
 
@@ -69,17 +101,22 @@ def map_section(mnist: Mnist) -> None:
     if bank is None:
         return
     labels = mnist.y_test[bank.map_index]
-    st.caption(f"{len(labels):,} test images placed by the two main directions (PCA) of "
-               f"{predictor.name}'s penultimate layer; crosses are mistakes. "
-               "Click a point to see its image.")
+    layout = st.segmented_control("Layout", list(LAYOUTS), default="PCA",
+                                  key="map_layout") or "PCA"
+    coords = bank.map_coords if layout == "PCA" else tsne_coords(predictor, bank)
+    if coords is None:
+        return
+    st.caption(f"{len(labels):,} test images placed by {LAYOUTS[layout]} of {predictor.name}'s "
+               "penultimate layer; crosses are mistakes. Click a point to see its image.")
     chart, preview = st.columns([3, 1])
     with chart:
         event = st.plotly_chart(
-            charts.embedding_figure(bank.map_coords, labels, bank.map_pred, bank.map_index),
+            charts.embedding_figure(coords, labels, bank.map_pred, bank.map_index),
             key="map_chart", on_select="rerun", selection_mode=("points",))
     explained = bank.projection.explained
-    chart.caption(f"The two axes explain {explained[0]:.1%} and {explained[1]:.1%} "
-                  "of the penultimate layer's variance.")
+    chart.caption(f"The two PCA axes explain {explained[0]:.1%} and {explained[1]:.1%} "
+                  "of the penultimate layer's variance; on 2-D, the 5 nearest points share a "
+                  f"digit's label for {separation(layout, coords, labels):.1%} of them.")
     picked = ev.picked_map_point(event, labels)
     with preview:
         if picked is None:

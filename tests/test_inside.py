@@ -127,3 +127,16 @@ def test_look_inside_shows_every_block_and_neighbours_of_the_same_digit(inspecto
     assert '"your digit"' in charts[2]
     labels = [c for image in _block(app, "inside_neighbours").get("image") for c in image.captions]
     assert labels == ["label 3"] * 5
+
+
+def test_tsne_separates_the_digits_better_than_pca(inspector, mnist):
+    from model.layout import neighbour_separation, tsne_2d
+
+    images = to_model_input(mnist.x_test[:300])
+    features, _ = inspector.features(images)
+    labels = mnist.y_test[:300]
+    pca = fit_pca(features)(features)
+    tsne = tsne_2d(features)
+    assert tsne.shape == (300, 2)
+    assert neighbour_separation(tsne, labels) > neighbour_separation(pca, labels)
+    assert neighbour_separation(tsne, labels) > 0.9

@@ -33,6 +33,9 @@ from pages.common.state import get_predictor
 INJECTED_IMAGE_KEY = "class_image"
 SENT_KEY = "class_sent"  # how many digits this student has sent: new canvas and picker each
 MESSAGE_KEY = "class_message"
+# In the rerun the Send click causes, the canvas still reports the drawing just sent;
+# the cleared canvas follows in the next (as on the draw page).
+JUST_SENT_KEY = "class_just_sent"
 CANVAS_PX = 280
 BRUSH = 18
 VIEW_PX = 140
@@ -83,6 +86,7 @@ def _send(code: str, image: np.ndarray, predicted: int, confidence: float, label
                 model=model_label(predictor), session=session_id())
     st.session_state[SENT_KEY] = st.session_state.get(SENT_KEY, 0) + 1
     st.session_state.pop(INJECTED_IMAGE_KEY, None)
+    st.session_state[JUST_SENT_KEY] = True
     verdict = "the model got it right" if predicted == int(label) else "the model got it wrong"
     st.session_state[MESSAGE_KEY] = ("success", f"Sent: you drew a {label} and {verdict}. "
                                                 "Draw another!")
@@ -96,6 +100,8 @@ def _canvas(sent: int) -> np.ndarray | None:
                        width=CANVAS_PX, height=CANVAS_PX, drawing_mode="freedraw",
                        initial_drawing={"objects": [], "digitStudioClears": sent},
                        update_streamlit=True, return_image_data=True, key="class_canvas")
+    if st.session_state.pop(JUST_SENT_KEY, False):
+        return None
     injected = st.session_state.get(INJECTED_IMAGE_KEY)
     return injected if injected is not None else result.image_data
 

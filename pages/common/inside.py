@@ -6,6 +6,7 @@ model fingerprint and draws it, with one plain sentence beside each picture.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,7 @@ BANK_TRAIN = 10_000  # training digits searched for the nearest neighbours
 BANK_SEED = 1
 GRID_WIDTH_PX = 640  # a block's feature maps as one picture about this wide
 INPUT_PX = 224
-FILTER_PX = 60
+FILTER_PX = 48
 NEIGHBOUR_PX = 96
 MAP_HEIGHT = 460
 
@@ -34,7 +35,8 @@ class Bank:
     """Penultimate features of MNIST digits through one model, computed once per version."""
 
     map_index: np.ndarray  # the test digits on the map
-    map_coords: np.ndarray  # (n, 2)
+    map_features: np.ndarray  # (n, D) penultimate activations
+    map_coords: np.ndarray  # (n, 2) PCA
     map_pred: np.ndarray
     projection: Projection
     train_index: np.ndarray  # the training digits searched for neighbours
@@ -61,8 +63,21 @@ def feature_bank(model_dir: str, fingerprint: str, key: str) -> Bank:
     projection = fit_pca(features)
     train_index = ev.random_indices(np.ones(len(mnist.y_train), bool), BANK_TRAIN, BANK_SEED)
     train_features, _ = inspector.features(to_model_input(mnist.x_train[train_index]))
-    return Bank(map_index=map_index, map_coords=projection(features), map_pred=proba.argmax(1),
+    return Bank(map_index=map_index, map_features=features, map_coords=projection(features),
+                map_pred=proba.argmax(1),
                 projection=projection, train_index=train_index, train_features=train_features)
+
+
+# One t-SNE at a time per server process, off the script thread.
+_LAYOUTS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digit-studio-tsne")
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def tsne_job(model_dir: str, fingerprint: str, key: str) -> Future:
+    """The t-SNE layout of the map's digits, started once per model version on first request."""
+    from model.layout import tsne_2d
+
+    return _LAYOUTS.submit(tsne_2d, feature_bank(model_dir, fingerprint, key).map_features)
 
 
 def model_bank(predictor: Predictor) -> tuple[Inspector, Bank | None]:
@@ -106,10 +121,21 @@ def saliency_overlay(image: np.ndarray, saliency: np.ndarray, size: int = INPUT_
     return np.asarray(Image.fromarray(picture).resize((size, size), Image.Resampling.NEAREST))
 
 
-def filter_pictures(filters: np.ndarray, size: int = FILTER_PX) -> list[np.ndarray]:
-    """Each first-layer filter (input channel 0) as a small red/blue picture."""
-    return [np.asarray(Image.fromarray(_diverging(f[0])).resize(
-        (size, size), Image.Resampling.NEAREST)) for f in filters]
+def filters_picture(filters: np.ndarray, cell_px: int = FILTER_PX, per_row: int = 8,
+                    gap_px: int = 8) -> np.ndarray:
+    """The first layer's filters (input channel 0), red/blue, in rows on white with gaps."""
+    count = len(filters)
+    rows = -(-count // per_row)
+    cols = min(per_row, count)
+    sheet = np.full((rows * (cell_px + gap_px) - gap_px, cols * (cell_px + gap_px) - gap_px, 3),
+                    255, np.uint8)
+    for i, f in enumerate(filters):
+        cell = Image.fromarray(_diverging(f[0])).resize((cell_px, cell_px),
+                                                        Image.Resampling.NEAREST)
+        y, x = divmod(i, per_row)
+        sheet[y * (cell_px + gap_px):y * (cell_px + gap_px) + cell_px,
+              x * (cell_px + gap_px):x * (cell_px + gap_px) + cell_px] = np.asarray(cell)
+    return sheet
 
 
 def activation_bars(values: np.ndarray, height: int = 220) -> go.Figure:
@@ -190,7 +216,7 @@ def filters_block(inspector: Inspector) -> None:
     filters = inspector.filters
     st.markdown(f"#### The first layer's {len(filters)} filters "
                 f"({filters.shape[2]}×{filters.shape[3]} weights each)")
-    st.image(filter_pictures(filters), width=FILTER_PX)
+    st.image(filters_picture(filters))
     st.markdown("Each filter is a tiny stencil slid over the picture: red weights want ink, "
                 "blue weights want no ink. Training chose these numbers on its own.")
 

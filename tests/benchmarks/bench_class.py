@@ -1,0 +1,154 @@
+"""A class of 30 drawing at once: `python -m tests.benchmarks.bench_class [--students 30]`.
+
+Starts `streamlit run app.py` on loopback (its own class store in a temporary folder),
+opens the teacher's board in one browser context, then `--students` student contexts
+(one Chromium, tests/benchmarks/crowd.py) that join with the code at the same time and
+each draw `--digits` digits with the mouse, tap what they meant and send them. Reports
+failed sessions (a student who could not finish), digits lost (sent but not in the
+store, or not counted on the board), and mouse-up to the model's answer on screen
+(p50, p95) while the whole class draws. Run it once, on an otherwise quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from model.classroom import ClassStore
+from tests.benchmarks.crowd import (
+    draw_timed,
+    install_probe,
+    latency_summary,
+    run_crowd,
+)
+from tests.browser import DIGIT_STROKES, streamlit_app
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+READS = "The model reads"
+BOARD_POLL_S = 1.0
+THINK_MS = 1000  # a student's pause before the next digit
+ANSWER_TIMEOUT_MS = 30_000  # no answer this long after the mouse-up: the stroke was lost
+BOARD_GRACE_S = 20.0  # the board refreshes every 2 s; a busy machine may need longer
+
+
+async def _student(page: Page, url: str, code: str, index: int, digits: int,
+                   tally: dict[str, int]) -> list[float]:
+    """Join, then draw, label and send `digits` digits; the mouse-up-to-answer times."""
+    order = list(DIGIT_STROKES)
+    await page.goto(f"{url}/class?code={code}", wait_until="domcontentloaded")
+    await page.get_by_role("heading", name=f"Class {code}").wait_for()
+    await page.locator("canvas.upper-canvas").wait_for()
+    await install_probe(page, READS)
+    times = []
+    for k in range(digits):
+        digit = order[(index + k) % len(order)]
+        await page.get_by_text("Draw one digit in the box").wait_for()
+        await page.wait_for_timeout(THINK_MS)
+        try:
+            ms, _ = await draw_timed(page, DIGIT_STROKES[digit], timeout_ms=ANSWER_TIMEOUT_MS)
+        except PlaywrightTimeout:
+            # No answer: the stroke was lost (the canvas was still clearing). A student
+            # draws again; counted apart.
+            tally["redrawn"] += 1
+            ms, _ = await draw_timed(page, DIGIT_STROKES[digit])
+        times.append(ms)
+        await page.locator(f".st-key-class_label_{k}").get_by_role(
+            "radio", name=str(digit), exact=True).click()
+        await page.locator(".st-key-class_send button").click()
+        await page.get_by_text(f"Sent: you drew a {digit}").wait_for()
+        tally["sent"] += 1
+    return times
+
+
+async def _teacher(page: Page, url: str, code: str, key: str, expected: int,
+                   finished: list[int], students: int) -> int:
+    """Keep the board open until it counts `expected` digits, or until every student has
+    finished (or failed) and the board has had BOARD_GRACE_S to catch up; its last count."""
+    await page.goto(f"{url}/class?board={code}&key={key}", wait_until="domcontentloaded")
+    value = page.locator('[data-testid="stMetric"]').filter(has_text="Digits drawn").locator(
+        '[data-testid="stMetricValue"]')
+    shown, all_done_at = -1, None
+    while shown < expected:
+        if await value.count():
+            shown = int((await value.first.inner_text()).replace(",", ""))
+        if all_done_at is None and len(finished) == students:
+            all_done_at = time.monotonic()
+        if all_done_at is not None and time.monotonic() - all_done_at > BOARD_GRACE_S:
+            break
+        await page.wait_for_timeout(BOARD_POLL_S * 1000)
+    return shown
+
+
+def bench(students: int, digits: int, url: str, store: ClassStore,
+          shots: Path | None = None) -> int:
+    session = store.start()
+    expected = students * digits
+
+    finished: list[int] = []
+    tally = {"sent": 0, "redrawn": 0}
+
+    async def visit(page: Page, i: int):
+        if i == 0:
+            return await _teacher(page, url, session.code, session.teacher_key, expected,
+                                  finished, students)
+        try:
+            return await _student(page, url, session.code, i - 1, digits, tally)
+        except BaseException:
+            if shots:
+                await page.screenshot(path=shots / f"failed_student_{i}.png", full_page=True)
+            raise
+        finally:
+            finished.append(i)
+
+    started = time.perf_counter()
+    results = run_crowd(url, students + 1, visit)
+    seconds = time.perf_counter() - started
+    board_count, outcomes = results[0], results[1:]
+    failed = [r for r in outcomes if isinstance(r, BaseException)]
+    times = [ms for r in outcomes if not isinstance(r, BaseException) for ms in r]
+    stored = len(store.digits(session.code))
+    summary = latency_summary(times)
+    print(f"{students} students x {digits} digits at once, {seconds:.0f} s in all; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"  failed sessions: {len(failed)}")
+    for error in failed[:5]:
+        print(f"    {type(error).__name__}: {str(error).splitlines()[0][:200]}")
+    print(f"  digits sent {tally['sent']}, stored {stored}, counted on the teacher's board "
+          f"{board_count}; strokes lost and drawn again: {tally['redrawn']}")
+    if summary["n"]:
+        print(f"  mouse-up -> the model's answer on screen, {summary['n']} digits: "
+              f"p50 {summary['p50']:.0f} ms, p95 {summary['p95']:.0f} ms, "
+              f"max {summary['max']:.0f} ms")
+    return len(failed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--digits", type=int, default=3, help="digits each student draws")
+    parser.add_argument("--url", default=None, help="a running app (default: start one)")
+    parser.add_argument("--screenshots", type=Path, default=None,
+                        help="a folder for screenshots of failed sessions")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "monitor.db"
+        os.environ["DIGIT_STUDIO_MONITOR_DB"] = str(db)  # the server inherits it
+        store = ClassStore(db)
+        if args.url:
+            return int(bench(args.students, args.digits, args.url, ClassStore(),
+                             args.screenshots) > 0)
+        with streamlit_app(Path(folder) / "server.log") as url:
+            return int(bench(args.students, args.digits, url, store, args.screenshots) > 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
