@@ -112,7 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         records = [{"file": f, "error": f"The model could not be loaded: {exc}"}
                    for f in args.files]
     else:
-        label = predictor.name if args.log else None
+        # The log names a registered model as the app does ("digit-cnn v3"), else the folder.
+        label = (choice.label if args.model is None else predictor.name) if args.log else None
         records = (read_file(f, predictor, args.single, label) for f in args.files)
     failed = False
     for record in records:
