@@ -3,11 +3,15 @@
 The 60,000 training digits are normalised exactly as the reader normalises what it
 reads, and for each class the 99.9th percentile of the outline length and the 0.1st
 percentile of the anisotropy are printed as the tuples to paste into model.likeness.
+`--mix` measures them on the default recipe's whole training mix instead (MNIST, USPS
+train and the synthesised styles, each as the reader shows it; `training.mixture`),
+so a European 1 or an open 4 the model was taught can be sure too.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 import numpy as np
@@ -20,12 +24,23 @@ OUTLINE_PERCENTILE = 99.9
 ANISOTROPY_PERCENTILE = 0.1
 
 
-def class_bounds(limit: int | None = None) -> tuple[tuple[float, ...], tuple[float, ...]]:
+def class_bounds(limit: int | None = None,
+                 mix: bool = False) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """(MAX_OUTLINE, MIN_ANISOTROPY) per class 0-9, from the first `limit` training digits."""
-    mnist = load_mnist()
-    images = mnist.x_train[:limit].astype(np.float32) / 255.0
-    labels = mnist.y_train[:limit]
-    seen = [normalize_digit(image) for image in images]
+    if mix:
+        from training.config import PRESETS
+        from training.mixture import build_splits
+
+        # Every MNIST digit normalised, as the reader would see it written.
+        cfg = dataclasses.replace(PRESETS["default"], mnist_normalized=1.0, limit=limit)
+        splits = build_splits(cfg)
+        seen = list(splits.x_train[..., 0])
+        labels = splits.y_train
+    else:
+        mnist = load_mnist()
+        images = mnist.x_train[:limit].astype(np.float32) / 255.0
+        labels = mnist.y_train[:limit]
+        seen = [normalize_digit(image) for image in images]
     outline = np.array([outline_length(image) for image in seen])
     spread = np.array([anisotropy(image) for image in seen])
     top = tuple(round(float(np.percentile(outline[labels == c], OUTLINE_PERCENTILE)), 1)
@@ -38,8 +53,9 @@ def class_bounds(limit: int | None = None) -> tuple[tuple[float, ...], tuple[flo
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="first N training digits")
+    parser.add_argument("--mix", action="store_true", help="the default recipe's training mix")
     args = parser.parse_args(argv)
-    top, low = class_bounds(args.limit)
+    top, low = class_bounds(args.limit, args.mix)
     print(f"MAX_OUTLINE = {top}")
     print(f"MIN_ANISOTROPY = {low}")
     return 0

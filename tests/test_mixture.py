@@ -1,0 +1,67 @@
+"""The training mix: MNIST, USPS train and synthesised styles, split and cached as documented."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.settings import SETTINGS
+from training import mixture
+from training.config import PRESETS
+from training.mixture import build_splits
+
+LIMIT = 1200  # 2 % of every source: 1,080 MNIST, 146 USPS train digits, 480 styles
+
+
+@pytest.fixture()
+def runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setattr(mixture, "SETTINGS", dataclasses.replace(SETTINGS, runs_dir=tmp_path))
+    return tmp_path
+
+
+def test_plain_recipes_train_on_mnist_alone(mnist_dir: Path) -> None:
+    cfg = dataclasses.replace(PRESETS["classroom"], limit=500)
+    splits = build_splits(cfg, mnist_dir)
+    assert len(splits.x_train) == 450 and len(splits.x_val) == 50
+    assert set(splits.checksums) == {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                     "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}
+
+
+@pytest.mark.slow
+def test_default_mix_holds_every_source_and_is_cached(runs: Path, mnist_dir: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = dataclasses.replace(PRESETS["default"], limit=LIMIT)
+    splits = build_splits(cfg, mnist_dir)
+    usps_digits, usps_val = 146, 15  # round(7291 * 0.02), a tenth held out
+    styles, styles_val = 480, 48
+    assert len(splits.x_train) == (LIMIT - 120) + (usps_digits - usps_val) * 2 + styles - styles_val
+    assert len(splits.x_val) == 120 + usps_val + styles_val
+    assert splits.x_train.shape[1:] == (28, 28, 1) and splits.x_train.dtype == np.float32
+    assert splits.x_train.min() >= 0.0 and splits.x_train.max() <= 1.0
+    assert np.bincount(splits.y_train, minlength=10).min() > 100
+    assert len(splits.x_test) == 10_000  # MNIST test, as published
+    assert "usps-train" in splits.checksums and "styles" in splits.checksums
+    assert len(list((runs / "mix-cache").glob("*.npz"))) == 2
+
+    # A second build reads the cache (the conversions are not run again) and agrees.
+    def refuse(key: tuple) -> tuple:
+        raise AssertionError("the cache was not used")
+
+    monkeypatch.setattr(mixture, "_usps_images", refuse)
+    monkeypatch.setattr(mixture, "_style_images", refuse)
+    again = build_splits(cfg, mnist_dir)
+    assert np.array_equal(again.x_train, splits.x_train)
+    assert np.array_equal(again.y_val, splits.y_val)
+
+
+def test_about_half_of_mnist_is_shown_as_the_reader_normalises_it(mnist_dir: Path) -> None:
+    plain = build_splits(dataclasses.replace(PRESETS["mnist"], limit=1000), mnist_dir)
+    mixed = build_splits(dataclasses.replace(PRESETS["mnist"], limit=1000,
+                                             mnist_normalized=0.5), mnist_dir)
+    changed = np.mean([not np.array_equal(a, b)
+                       for a, b in zip(plain.x_train, mixed.x_train, strict=True)])
+    assert 0.35 <= changed <= 0.55
+    assert np.array_equal(plain.y_train, mixed.y_train)
