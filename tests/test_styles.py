@@ -144,7 +144,7 @@ def test_synthesis_is_seeded_and_balanced() -> None:
 
 def test_grid_of_styles_is_saved(artifacts_dir) -> None:
     grid = style_grid(per_style=6)
-    assert grid.shape[0] == len(STYLES) * 30 * 3 // 1
+    assert grid.shape == (6 * 30 * 3, len(STYLES) * 30 * 3)  # 28x28 + a 1 px frame, 3x
     path = artifacts_dir / "styles.png"
     cv2.imwrite(str(path), grid)
     assert path.stat().st_size > 1000

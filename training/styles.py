@@ -341,16 +341,17 @@ def synthesize(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(images), np.asarray(labels, np.uint8)
 
 
-def style_grid(seed: int = 0, per_style: int = 8) -> np.ndarray:
-    """A picture of every style (rows) drawn `per_style` times, as the network sees them."""
+def style_grid(seed: int = 0, per_style: int = 6) -> np.ndarray:
+    """Every style (a column each, in STYLES' order) drawn `per_style` times, as the network
+    sees them: a uint8 picture, each 28x28 image shown 3x."""
     rng = np.random.default_rng(seed)
-    rows = []
+    columns = []
     for name in STYLES:
         label = STYLES[name][0]
         cells = [to_network_input(render(sample_strokes(label, rng, name), rng))
                  for _ in range(per_style)]
-        rows.append(np.hstack([np.pad(c, 1, constant_values=0.35) for c in cells]))
-    grid = np.vstack(rows)
+        columns.append(np.vstack([np.pad(c, 1, constant_values=0.35) for c in cells]))
+    grid = np.hstack(columns)
     return cv2.resize((grid * 255).astype(np.uint8), None, fx=3, fy=3,
                       interpolation=cv2.INTER_NEAREST)
 
@@ -361,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to write the grid of styles (PNG)")
     args = parser.parse_args(argv)
     cv2.imwrite(str(args.grid), style_grid())
-    print(f"Wrote {args.grid}: rows {', '.join(STYLES)}.")
+    print(f"Wrote {args.grid}: columns {', '.join(STYLES)}.")
     return 0
 
 
