@@ -4,9 +4,11 @@
 version under alias `champion` of `digit-cnn`, downloads its folder once into
 `runs/registry-cache/`, checks every file against its card, and returns it. An empty,
 missing, locked, corrupt or slow registry never stops digit reading: the shipped model
-answers and `note` says why in one sentence. mlflow is imported only when a registry
-exists, in a worker thread bounded by a timeout. `current_model()` is the app's cached
-view: it refreshes in the background, so a promotion reaches open pages within a TTL.
+answers and `note` says why in one sentence. A local SQLite store is first read
+directly (milliseconds); mlflow (1.4-4.4 s to import) is needed only to download a new
+champion or to ask a server, in a worker thread bounded by a timeout. `current_model()`
+is the app's cached view: it refreshes in the background, so a promotion reaches open
+pages within a TTL.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import sqlite3
 import tempfile
 import threading
 import time
@@ -31,6 +34,12 @@ RESOLVE_TIMEOUT_S = 20.0  # the CLIs; importing mlflow alone takes 1.4-4.4 s
 APP_FIRST_WAIT_S = 6.0  # the app's first page waits this long, then the shipped model answers
 APP_TTL_S = 15.0  # how soon a promotion reaches pages already open
 MAX_NOTE = 160
+PEEK_TIMEOUT_S = 1.0  # a store locked longer than this is reported busy
+SQLITE_MAGIC = b"SQLite format 3\x00"
+# The alias and its version's run, straight from MLflow's registry tables (MLflow >= 2.3).
+CHAMPION_SQL = ("SELECT a.version, v.run_id FROM registered_model_aliases a "
+                "JOIN model_versions v ON v.name = a.name AND v.version = a.version "
+                "WHERE a.name = ? AND a.alias = ?")
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,42 @@ def _download(client: object, run_id: str, target: Path) -> Path:
     return target
 
 
+def _folder(uri: str, version: str, run_id: str) -> Path:
+    # The run id too: a registered model deleted and made again numbers from 1 again.
+    return cache_dir(uri) / f"{MODEL_NAME}-v{version}-{run_id[:12]}"
+
+
+def _peek(uri: str, db: Path) -> ModelChoice | None:
+    """Answer from the SQLite file itself when possible; None: ask mlflow."""
+    try:
+        with open(db, "rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+        if head != SQLITE_MAGIC:
+            return shipped("The model registry cannot be read (it is not an SQLite "
+                           "database), so the shipped model answers.")
+        con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True,
+                              timeout=PEEK_TIMEOUT_S)
+        try:
+            row = con.execute(CHAMPION_SQL, (MODEL_NAME, ALIAS)).fetchone()
+        finally:
+            con.close()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return shipped("The model registry is busy (another process is writing to it), "
+                           "so the shipped model answers.")
+        return None  # e.g. a store whose tables are not made yet
+    except (sqlite3.DatabaseError, OSError) as exc:
+        return shipped(f"The model registry cannot be read ({_short(exc)}), "
+                       "so the shipped model answers.")
+    if row is None:
+        return shipped("The registry has no champion yet, so the shipped model answers.")
+    version, run_id = str(row[0]), str(row[1])
+    folder = _folder(uri, version, run_id)
+    if (folder / SETTINGS.card_file).is_file():  # checked when it was downloaded
+        return ModelChoice(f"{MODEL_NAME} v{version}", MODEL_NAME, version, folder)
+    return None  # a new champion: mlflow downloads it
+
+
 def _short(exc: BaseException) -> str:
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return text if len(text) <= MAX_NOTE else text[: MAX_NOTE - 1] + "…"
@@ -110,7 +155,7 @@ def _resolve(uri: str) -> ModelChoice:
         label = f"{MODEL_NAME} v{version.version}"
         try:
             folder = _download(client, version.run_id,
-                               cache_dir(uri) / f"{MODEL_NAME}-v{version.version}")
+                               _folder(uri, str(version.version), version.run_id))
         except (ModelFileError, OSError, MlflowException) as exc:
             return shipped(f"The files of {label} cannot be used ({_short(exc)}), "
                            "so the shipped model answers.")
@@ -124,8 +169,12 @@ def resolve_model(timeout: float = RESOLVE_TIMEOUT_S) -> ModelChoice:
     """The champion's local folder, or the shipped model with a note; never raises."""
     uri = SETTINGS.tracking_uri
     db = _sqlite_file(uri)
-    if db is not None and not db.is_file():  # the common case on a fresh clone: no mlflow import
-        return shipped("There is no model registry yet, so the shipped model answers.")
+    if db is not None:
+        if not db.is_file():  # a fresh clone
+            return shipped("There is no model registry yet, so the shipped model answers.")
+        known = _peek(uri, db)
+        if known is not None:
+            return known
     result: list[ModelChoice] = []
     worker = threading.Thread(target=lambda: result.append(_resolve(uri)), daemon=True,
                               name="champion-resolve")
