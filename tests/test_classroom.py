@@ -133,3 +133,15 @@ def test_concurrent_writers_in_processes_lose_nothing(store: ClassStore):
     digits = store.digits(code)
     assert len(digits) == 4 * DIGITS_EACH
     assert sorted({d.student for d in digits}) == [f"w{w}" for w in range(4)]
+
+
+def test_retraining_reads_the_export(store: ClassStore, tmp_path: Path):
+    from training.feedback_set import load_feedback
+
+    code = store.start().code
+    for i in range(4):
+        store.add_digit(code, "s", _digit(i), i, 0.9, (i * 3) % 10)
+    (tmp_path / "class.zip").write_bytes(store.export_zip(code))
+    examples = load_feedback(tmp_path / "class.zip")
+    assert sorted(examples.labels.tolist()) == sorted((i * 3) % 10 for i in range(4))
+    assert examples.images.shape[1:] == (28, 28)
