@@ -97,13 +97,18 @@ def read_digits(source: ImageSource, predictor: ProbabilityModel, *,
 
 
 def read_canvas(rgba: np.ndarray, predictor: ProbabilityModel, *,
-                single: bool = False) -> Reading | None:
+                single: bool = False, strokes: Mapping[str, Any] | None = None,
+                canvas_size: tuple[int, int] | None = None) -> Reading | None:
     """Read a drawing canvas (H, W, 4) uint8; None while it is blank.
 
     Transparent pixels count as paper whatever the stroke colour, so the canvas may
     return its strokes on a transparent or on a painted background. A canvas has no
-    printed lines, so that step (the costliest per stroke) is skipped.
+    printed lines, so that step (the costliest per stroke) is skipped. `strokes`, the
+    canvas's `json_data`, groups the ink into digits by its pen strokes
+    (:func:`read_strokes`); with `single` all the ink is one digit anyway.
     """
+    if strokes is not None and not single:
+        return read_strokes(rgba, strokes, predictor, canvas_size=canvas_size)
     try:
         return _read(decode_image(np.asarray(rgba)), predictor, single, form_lines=False)
     except NoDigitError:

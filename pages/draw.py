@@ -80,8 +80,9 @@ def _clear() -> None:
     st.session_state.pop(INJECTED_IMAGE_KEY, None)
 
 
-def _canvas(mode: Mode, brush: int) -> np.ndarray | None:
-    """Draw the canvas and return its RGBA image (or the injected one), None before any ink."""
+def _canvas(mode: Mode, brush: int) -> tuple[np.ndarray | None, dict | None]:
+    """Draw the canvas; its RGBA image (or the injected one; None before any ink) and its
+    paths (`json_data`, which tells the strokes of one digit from the next)."""
     from streamlit_drawable_canvas import st_canvas  # only importable inside a running app
 
     clears = st.session_state.get(CLEARS_KEY, 0)
@@ -95,9 +96,11 @@ def _canvas(mode: Mode, brush: int) -> np.ndarray | None:
     )
     st.button("Clear", icon=":material/ink_eraser:", on_click=_clear, key="draw_clear")
     if st.session_state.pop(JUST_CLEARED_KEY, False):
-        return None
+        return None, None
     injected = st.session_state.get(INJECTED_IMAGE_KEY)
-    return injected if injected is not None else result.image_data
+    if injected is not None:
+        return injected, None
+    return result.image_data, result.json_data
 
 
 def _not_sure_sentence(reading: Reading) -> str:
@@ -162,11 +165,12 @@ def draw_and_read(mode: Mode, brush: int) -> None:
     else:
         board, results = st.container(), st.columns(UNDER)[0]
     with board:
-        rgba = _canvas(mode, brush)
+        rgba, strokes = _canvas(mode, brush)
     with results:
         try:
-            reading = None if rgba is None else read_canvas_logged(rgba, get_predictor(),
-                                                                   single=mode.single)
+            reading = None if rgba is None else read_canvas_logged(
+                rgba, get_predictor(), single=mode.single, strokes=strokes,
+                canvas_size=(mode.width, mode.height))
         except ReadError as exc:  # e.g. a scribble across the whole canvas
             reading = None
             st.warning(str(exc), icon=":material/warning:")

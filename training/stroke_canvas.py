@@ -31,8 +31,9 @@ Point = tuple[float, float]
 Shape = list[list[Point]]  # strokes of polylines, in a unit box (0-1 across, 0-1 down)
 
 SHAPES: dict[str, Shape] = {
-    "1-european": [[(0.22, 0.38), (0.62, 0.04), (0.62, 0.96)], [(0.3, 0.96), (0.9, 0.96)]],
-    "1-flag": [[(0.2, 0.32), (0.6, 0.04), (0.6, 0.96)]],
+    # The flag is 0.6 of the stem's length; the foot is a stroke of its own.
+    "1-european": [[(0.05, 0.55), (0.62, 0.04), (0.62, 0.96)], [(0.25, 0.96), (0.95, 0.96)]],
+    "1-flag": [[(0.05, 0.55), (0.62, 0.04), (0.62, 0.96)]],
     "7-crossed": [[(0.08, 0.1), (0.92, 0.1), (0.42, 0.96)], [(0.3, 0.52), (0.86, 0.52)]],
     "5-two-strokes": [[(0.3, 0.08), (0.24, 0.46), (0.5, 0.38), (0.76, 0.48), (0.84, 0.7),
                        (0.7, 0.92), (0.42, 0.97), (0.16, 0.86)],
@@ -51,7 +52,7 @@ SHAPES: dict[str, Shape] = {
            (0.5, 0.5)]],
 }
 MULTI_STROKE = ("1-european", "7-crossed", "5-two-strokes", "4-two-strokes")
-WIDTH_OF = {"1-european": 0.55, "1-flag": 0.45}  # width / height; others DIGIT_ASPECT
+WIDTH_OF = {"1-european": 0.6, "1-flag": 0.6}  # width / height; others DIGIT_ASPECT
 DIGIT_ASPECT = 0.7
 STROKE_OFFSET = 0.05  # a later stroke's offset from where it belongs, in digit heights
 

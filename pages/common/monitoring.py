@@ -55,10 +55,13 @@ def _log_once(source: str, key: str, reading: Reading | None, started: float,
                 model=model_label(predictor), session=session_id(), image=image)
 
 
-def read_canvas_logged(rgba: np.ndarray, predictor: Any, *, single: bool) -> Reading | None:
+def read_canvas_logged(rgba: np.ndarray, predictor: Any, *, single: bool,
+                       strokes: dict[str, Any] | None = None,
+                       canvas_size: tuple[int, int] | None = None) -> Reading | None:
     """`model.reader.read_canvas`, logged under "draw" when the drawing is new."""
     started = time.perf_counter()
-    reading = read_canvas(rgba, predictor, single=single)
+    reading = read_canvas(rgba, predictor, single=single, strokes=strokes,
+                          canvas_size=canvas_size)
     if reading is not None:
         _log_once("draw", reading_digest(reading), reading, started, predictor)
     return reading
