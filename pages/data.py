@@ -94,7 +94,7 @@ def map_section(mnist: Mnist) -> None:
     st.subheader("Map of the test set")
     predictor = get_predictor()
     try:
-        _, bank = model_bank(predictor)
+        _, bank, _ = model_bank(predictor)
     except ModelFileError as exc:
         st.caption(f"No map for this model: {exc}")
         return

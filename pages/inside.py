@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from model.files import ModelFileError
 from pages.common import evaluation as ev
 from pages.common.inside import LAST_DRAWING_KEY, look_inside
 from pages.common.state import ensure_app_frame, get_predictor
@@ -24,4 +25,7 @@ if drawing is None:
         index = st.number_input("Test digit number", 0, len(mnist.y_test) - 1, 0,
                                 key="inside_test_index")
         drawing = to_model_input(mnist.x_test[int(index)])[..., 0]
-look_inside(drawing, get_predictor())
+try:
+    look_inside(drawing, get_predictor())
+except ModelFileError as exc:  # e.g. a model folder with no ONNX export
+    st.error(str(exc))

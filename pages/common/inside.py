@@ -1,4 +1,4 @@
-"""The look-inside widget and the feature bank behind it and the /data map.
+"""The look-inside widget, and the feature banks behind it and the /data map.
 
 The computing is `model.inside` (ONNX Runtime, no TensorFlow); this module caches it per
 model fingerprint and draws it, with one plain sentence beside each picture.
@@ -32,14 +32,20 @@ MAP_HEIGHT = 460
 
 @dataclass(frozen=True)
 class Bank:
-    """Penultimate features of MNIST digits through one model, computed once per version."""
+    """The test-set map through one model: penultimate features, computed once per version."""
 
     map_index: np.ndarray  # the test digits on the map
     map_features: np.ndarray  # (n, D) penultimate activations
     map_coords: np.ndarray  # (n, 2) PCA
     map_pred: np.ndarray
     projection: Projection
-    train_index: np.ndarray  # the training digits searched for neighbours
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The training digits look-inside searches for the nearest ones, with their features."""
+
+    train_index: np.ndarray
     train_features: np.ndarray
 
 
@@ -49,9 +55,9 @@ def get_inspector(model_dir: str, fingerprint: str) -> Inspector:
     return load_inspector(model_dir)
 
 
-@st.cache_resource(show_spinner="Passing MNIST digits through the network…", max_entries=4)
+@st.cache_resource(show_spinner="Placing the test digits on the map…", max_entries=4)
 def feature_bank(model_dir: str, fingerprint: str, key: str) -> Bank:
-    """Features of the map's test digits and of a training subset (a few seconds, once).
+    """Features and PCA of the map's test digits (once per model version and data).
 
     A resource, not data: the arrays are read-only and are not copied on every rerun.
     """
@@ -61,11 +67,18 @@ def feature_bank(model_dir: str, fingerprint: str, key: str) -> Bank:
     map_index = ev.random_indices(everything, ev.MAP_SAMPLE, ev.MAP_SEED)
     features, proba = inspector.features(to_model_input(mnist.x_test[map_index]))
     projection = fit_pca(features)
-    train_index = ev.random_indices(np.ones(len(mnist.y_train), bool), BANK_TRAIN, BANK_SEED)
-    train_features, _ = inspector.features(to_model_input(mnist.x_train[train_index]))
     return Bank(map_index=map_index, map_features=features, map_coords=projection(features),
-                map_pred=proba.argmax(1),
-                projection=projection, train_index=train_index, train_features=train_features)
+                map_pred=proba.argmax(1), projection=projection)
+
+
+@st.cache_resource(show_spinner="Passing training digits through the network…", max_entries=4)
+def neighbour_bank(model_dir: str, fingerprint: str, key: str) -> Neighbours:
+    """Features of a fixed training subset; only look-inside needs them, so only it waits."""
+    mnist = ev._mnist_for(key)
+    index = ev.random_indices(np.ones(len(mnist.y_train), bool), BANK_TRAIN, BANK_SEED)
+    features, _ = get_inspector(model_dir, fingerprint).features(
+        to_model_input(mnist.x_train[index]))
+    return Neighbours(train_index=index, train_features=features)
 
 
 # One t-SNE at a time per server process, off the script thread.
@@ -80,13 +93,17 @@ def tsne_job(model_dir: str, fingerprint: str, key: str) -> Future:
     return _LAYOUTS.submit(tsne_2d, feature_bank(model_dir, fingerprint, key).map_features)
 
 
-def model_bank(predictor: Predictor) -> tuple[Inspector, Bank | None]:
-    """The inspector of the answering model, and its bank when MNIST is on this machine."""
+def model_bank(predictor: Predictor,
+               neighbours: bool = False) -> tuple[Inspector, Bank | None, Neighbours | None]:
+    """The answering model's inspector, map and (if asked) neighbours; no map without MNIST."""
     folder, fingerprint = str(predictor.model_dir), predictor.fingerprint()
     inspector = get_inspector(folder, fingerprint)
     mnist, _ = ev.available_mnist()
-    return inspector, (None if mnist is None
-                       else feature_bank(folder, fingerprint, ev.data_key(mnist)))
+    if mnist is None:
+        return inspector, None, None
+    key = ev.data_key(mnist)
+    return (inspector, feature_bank(folder, fingerprint, key),
+            neighbour_bank(folder, fingerprint, key) if neighbours else None)
 
 
 # --- Pictures ------------------------------------------------------------------------------
@@ -171,7 +188,7 @@ def _pictured(column, picture: np.ndarray, sentence: str, width: int) -> None:
 
 def look_inside(image: np.ndarray, predictor: Predictor) -> Look:
     """Every step of the network for one 28x28 input, each with its sentence."""
-    inspector, bank = model_bank(predictor)
+    inspector, bank, near = model_bank(predictor, neighbours=True)
     look = inspector.look(image)
     digit = look.digit
     st.subheader(f"The network reads a {digit} ({look.proba[digit]:.0%} sure)")
@@ -205,10 +222,10 @@ def look_inside(image: np.ndarray, predictor: Predictor) -> Look:
                     key="inside_dense")
     st.markdown("All the maps are boiled down to these numbers: a summary of the digit. "
                 "Digits that look alike get similar numbers.")
-    if bank is None:
+    if bank is None or near is None:
         st.info(ev.NO_DATA)
         return look
-    neighbours_block(look, bank)
+    neighbours_block(look, bank, near)
     return look
 
 
@@ -221,9 +238,9 @@ def filters_block(inspector: Inspector) -> None:
                 "blue weights want no ink. Training chose these numbers on its own.")
 
 
-def neighbours_block(look: Look, bank: Bank) -> None:
+def neighbours_block(look: Look, bank: Bank, near: Neighbours) -> None:
     mnist, _ = ev.available_mnist()
-    closest = bank.train_index[nearest(look.embedding, bank.train_features)]
+    closest = near.train_index[nearest(look.embedding, near.train_features)]
     near, where = st.columns([2, 3], gap="medium")
     with near, st.container(key="inside_neighbours"):
         st.markdown("#### The 5 most similar training digits")
