@@ -67,7 +67,7 @@ def test_shipped_model_metrics_match_sklearn(predictor: Predictor, mnist: Mnist,
     assert shipped_result.keys() >= REPORT_KEYS
     assert shipped_result["accuracy"] == pytest.approx(skm.accuracy_score(y_true,
                                                                           proba.argmax(axis=1)))
-    assert shipped_result["model"] == predictor.name
+    assert shipped_result["model"] == {"name": predictor.name, "version": None}
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
