@@ -10,6 +10,10 @@ Every file is read with the same reader the app uses (`model.reader`). With
                  "line": 0}, ...]}
     {"file": "b.txt", "error": "The file is not a supported image (...)."}
 
+A PDF gives one object per page (at most `model.pdf.MAX_PAGES`), its file named
+"scan.pdf#p2" and its number in "page"; a PDF that cannot be opened (damaged,
+password-protected, no pages) gives one object with its "error".
+
 "text" joins the digits of a line with nothing and the lines with one space.
 Without ``--json`` each file gives one readable line. A bad file never stops the
 others; the exit status is 1 if any file failed, else 0. The model is loaded once,
@@ -33,6 +37,7 @@ from PIL import Image
 
 from model.champion import resolve_model
 from model.files import ModelFileError
+from model.pdf import MAX_PAGES, page_count, pdf_bytes, read_pdf
 from model.predictor import load_predictor
 from model.predlog import log_reading
 from model.reader import ProbabilityModel, ReadError, Reading, read_digits
@@ -44,7 +49,8 @@ CONFIDENCE_DIGITS = 4
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m model.predict",
-        description="Read handwritten digits from image files (PNG, JPEG, BMP, GIF, TIFF, WebP).")
+        description="Read handwritten digits from image files (PNG, JPEG, BMP, GIF, TIFF, WebP) "
+                    "and PDF scans (every page).")
     parser.add_argument("files", nargs="+", metavar="FILE", help="image files to read")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object per file, one per line")
@@ -85,6 +91,33 @@ def read_file(file: str, predictor: ProbabilityModel, single: bool,
         return {"file": file, "error": UNEXPECTED}
 
 
+def read_records(file: str, predictor: ProbabilityModel, single: bool,
+                 log_as: str | None = None) -> list[dict[str, Any]]:
+    """The records of one file: one per page of a PDF, else one; never raises."""
+    data = pdf_bytes(file)
+    if data is None:
+        return [read_file(file, predictor, single, log_as)]
+    try:
+        pages = read_pdf(data, predictor, single=single)
+        if (count := page_count(data)) > MAX_PAGES:
+            print(f"note: {file} has {count} pages; the first {MAX_PAGES} were read.",
+                  file=sys.stderr, flush=True)
+    except ReadError as exc:
+        return [{"file": file, "error": str(exc)}]
+    except Exception:  # a bug or an exotic failure must not stop the batch
+        return [{"file": file, "error": UNEXPECTED}]
+    records = []
+    for page in pages:
+        name = f"{file}#p{page.page}"
+        if page.reading is None:
+            records.append({"file": name, "page": page.page, "error": page.error})
+            continue
+        if log_as is not None:
+            log_reading("cli", page.reading, latency_ms=0.0, model=log_as)
+        records.append({**reading_record(name, page.reading), "page": page.page})
+    return records
+
+
 def _readable(record: dict[str, Any]) -> str:
     if "error" in record:
         return f"{record['file']}: error: {record['error']}"
@@ -114,7 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         # The log names a registered model as the app does ("digit-cnn v3"), else the folder.
         label = (choice.label if args.model is None else predictor.name) if args.log else None
-        records = (read_file(f, predictor, args.single, label) for f in args.files)
+        records = (record for f in args.files
+                   for record in read_records(f, predictor, args.single, label))
     failed = False
     for record in records:
         failed |= "error" in record

@@ -18,6 +18,7 @@ from model.reader import Reading
 from pages.common import charts
 from pages.common.feedback import feedback_widget
 from pages.common.monitoring import read_file_logged
+from pages.common.pdf_pages import upload_parts
 from pages.common.state import (
     digit_crops,
     display_picture,
@@ -26,7 +27,7 @@ from pages.common.state import (
     sample_truth,
 )
 
-FILE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"]
+FILE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp", "pdf"]
 CROPS_PER_ROW = 8
 CSV_NAME = "digit-readings.csv"
 # Up to this many files each get an open panel; a bigger batch folds each file away
@@ -35,11 +36,13 @@ OPEN_PANELS_UP_TO = 3
 
 
 class Item(NamedTuple):
-    """One file to read: its name, its bytes, and the true text when it is a sample."""
+    """One file (or PDF page) to read: its name, its bytes, the true text when it is a
+    sample, and why it cannot be read when that is known before reading (a bad PDF)."""
 
     name: str
     data: bytes
     truth: str | None = None
+    error: str | None = None
 
 
 class Result(NamedTuple):
@@ -60,7 +63,7 @@ def _inputs() -> tuple[list[Item], bool]:
                             placeholder="Choose a sample scan…")
     single = single_column.toggle("One digit per image", key="upload_single",
                                   help="Read each image as exactly one digit (a cropped box).")
-    items = [Item(f.name, f.getvalue()) for f in uploads or []]
+    items = [Item(*part) for f in uploads or [] for part in upload_parts(f.name, f.getvalue())]
     if sample:
         items.append(Item(sample, samples[sample].read_bytes(), sample_truth().get(sample)))
     return items, single
@@ -116,12 +119,13 @@ ensure_app_frame("upload")
 st.title("Read numbers from photos")
 items, single = _inputs()
 if not items:
-    st.info("Upload photos or scans of handwritten digits (PNG, JPEG, BMP, GIF, TIFF, WebP), "
-            "or pick a sample.", icon=":material/upload_file:")
+    st.info("Upload photos or scans of handwritten digits (PNG, JPEG, BMP, GIF, TIFF, WebP, "
+            "or PDF: every page is read), or pick a sample.", icon=":material/upload_file:")
     st.stop()
 
 with st.spinner("Reading…"):
-    results = [Result(item, *read_file_logged(item.data, single)) for item in items]
+    results = [Result(item, None, item.error) if item.error
+               else Result(item, *read_file_logged(item.data, single)) for item in items]
 
 if len(results) > 1:
     table = _table(results)
