@@ -51,12 +51,14 @@ def _traffic(df, window_s: float | None) -> None:
     minutes = monitor.bucket_minutes(df, window_s)
     bucket = f"{minutes}min"
     timeline = monitor.timeline(df, bucket)
-    st.plotly_chart(charts.requests_figure(timeline, minutes), config=CHART_CONFIG,
+    shown = monitor.time_range(window_s)
+    st.plotly_chart(charts.requests_figure(timeline, minutes, shown), config=CHART_CONFIG,
                     key="monitor_requests")
     left, right = st.columns(2)
-    left.plotly_chart(charts.latency_figure(timeline), config=CHART_CONFIG, key="monitor_latency")
+    left.plotly_chart(charts.latency_figure(timeline, shown), config=CHART_CONFIG,
+                      key="monitor_latency")
     right.plotly_chart(charts.not_sure_figure(monitor.not_sure_over_time(df, bucket),
-                                              SETTINGS.alert_not_sure_share),
+                                              SETTINGS.alert_not_sure_share, shown),
                        config=CHART_CONFIG, key="monitor_not_sure")
     st.caption(f"Each bar or point is {minutes} minute(s).")
 

@@ -210,6 +210,14 @@ def bucket_minutes(df: pd.DataFrame, window_s: float | None) -> int:
     return next((m for m in BUCKETS_MIN if m >= wanted), BUCKETS_MIN[-1])
 
 
+def time_range(window_s: float | None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The window's start and end (UTC) for a chart's time axis; None for "all"."""
+    if window_s is None:
+        return None
+    end = pd.Timestamp.now(tz="UTC")
+    return end - pd.Timedelta(seconds=window_s), end
+
+
 def not_sure_over_time(df: pd.DataFrame, bucket: str) -> pd.DataFrame:
     """Per time bucket: the share of readings (with digits) flagged "not sure"."""
     answered = df[df["digits"].map(len) > 0] if len(df) else df

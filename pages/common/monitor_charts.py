@@ -17,6 +17,7 @@ SOURCE_COLORS = {"draw": "#4c78a8", "upload": "#f58518", "service": "#54a24b",
 OTHER_COLOR = "#888888"
 MNIST_COLOR = "#bbbbbb"
 HEIGHT = 280
+XRange = tuple[pd.Timestamp, pd.Timestamp] | None  # the window shown, None: fit the data
 MARGIN = dict(l=10, r=10, t=30, b=10)
 
 
@@ -29,24 +30,33 @@ def _empty(title: str, height: int = HEIGHT) -> go.Figure:
     return fig
 
 
-def requests_figure(timeline: pd.DataFrame, bucket_minutes: float,
+def _time_axis(fig: go.Figure, x_range: XRange) -> None:
+    if x_range is not None:
+        fig.update_xaxes(range=list(x_range))
+
+
+def requests_figure(timeline: pd.DataFrame, bucket_minutes: float, x_range: XRange = None,
                     height: int = HEIGHT) -> go.Figure:
-    """Requests per minute in each time bucket, stacked by source."""
+    """Requests per minute in each time bucket (bars starting at the bucket), by source."""
     title = "Requests per minute"
     if timeline.empty:
         return _empty(title, height)
     fig = go.Figure()
+    width_ms = bucket_minutes * 60_000 * 0.9
     for source, part in timeline.groupby("source"):
         fig.add_trace(go.Bar(x=part["when"], y=part["requests"] / bucket_minutes, name=source,
+                             width=width_ms, offset=0,
                              marker_color=SOURCE_COLORS.get(source, OTHER_COLOR),
                              hovertemplate="%{x}: %{y:.1f}/min<extra>" + source + "</extra>"))
     fig.update_layout(barmode="stack", height=height, margin=MARGIN,
                       title=dict(text=title, font_size=13), yaxis=dict(title="per minute"),
-                      legend=dict(orientation="h", y=-0.2))
+                      xaxis=dict(type="date"), legend=dict(orientation="h", y=-0.2))
+    _time_axis(fig, x_range)
     return fig
 
 
-def latency_figure(timeline: pd.DataFrame, height: int = HEIGHT) -> go.Figure:
+def latency_figure(timeline: pd.DataFrame, x_range: XRange = None,
+                   height: int = HEIGHT) -> go.Figure:
     """Latency p50 (solid) and p95 (dotted) per source over time."""
     title = "Latency (ms): p50 solid, p95 dotted"
     if timeline.empty:
@@ -62,10 +72,12 @@ def latency_figure(timeline: pd.DataFrame, height: int = HEIGHT) -> go.Figure:
     fig.update_layout(height=height, margin=MARGIN, title=dict(text=title, font_size=13),
                       yaxis=dict(title="ms", rangemode="tozero"),
                       legend=dict(orientation="h", y=-0.2))
+    _time_axis(fig, x_range)
     return fig
 
 
-def not_sure_figure(share: pd.DataFrame, limit: float, height: int = HEIGHT) -> go.Figure:
+def not_sure_figure(share: pd.DataFrame, limit: float, x_range: XRange = None,
+                    height: int = HEIGHT) -> go.Figure:
     """The share of readings flagged "not sure" per time bucket, with the alert line."""
     title = "Share of readings 'not sure'"
     if share.empty:
@@ -77,6 +89,7 @@ def not_sure_figure(share: pd.DataFrame, limit: float, height: int = HEIGHT) -> 
                   annotation_text="alert", annotation_position="top left")
     fig.update_layout(height=height, margin=MARGIN, title=dict(text=title, font_size=13),
                       yaxis=dict(range=[0, 1], tickformat=".0%"), showlegend=False)
+    _time_axis(fig, x_range)
     return fig
 
 
@@ -124,7 +137,7 @@ def feedback_accuracy_figure(by_model: Sequence[dict], height: int = HEIGHT) -> 
     names = [row["model"] for row in by_model]
     fig = go.Figure(go.Bar(x=names, y=[row["accuracy"] for row in by_model],
                            text=[f"{row['accuracy']:.0%} of {row['count']}" for row in by_model],
-                           marker_color="#54a24b", textposition="auto",
+                           marker_color="#54a24b", textposition="outside", cliponaxis=False,
                            hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
     fig.update_layout(height=height, margin=MARGIN, title=dict(text=title, font_size=13),
                       xaxis=dict(type="category"), yaxis=dict(range=[0, 1], tickformat=".0%"))
