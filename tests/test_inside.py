@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from model.inside import analyse, fit_pca, load_inspector, nearest, occlusions
+from model.inside import analyse, load_inspector, nearest, occlusions
+from model.layout import fit_pca
 from model.settings import SETTINGS
 from training.data import to_model_input
 from training.synthetic_scans import canvas_rgba

@@ -15,7 +15,8 @@ import streamlit as st
 from PIL import Image
 
 from model import Predictor
-from model.inside import Inspector, Look, Projection, fit_pca, load_inspector, nearest
+from model.inside import Inspector, Look, load_inspector, nearest
+from model.layout import Projection, fit_pca
 from pages.common import charts
 from pages.common import evaluation as ev
 from training.data import to_model_input
