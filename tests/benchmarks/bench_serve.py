@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (make serve: 2)")
+    parser.add_argument("--no-log", action="store_true",
+                        help="switch the prediction log off (DIGIT_STUDIO_MONITOR=off)")
     args = parser.parse_args(argv)
     bodies = _bodies()
     port = _port()
@@ -78,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "AML_APP_ROOT": str(PROJECT_DIR),
            "AZUREML_ENTRY_SCRIPT": "model/score.py",
            "AZUREML_MODEL_DIR": str(SETTINGS.shipped_model_dir),
-           "DIGIT_STUDIO_RUNS": str(runs), "DIGIT_STUDIO_MONITOR_DB": str(runs / "monitor.db")}
+           "DIGIT_STUDIO_RUNS": str(runs), "DIGIT_STUDIO_MONITOR_DB": str(runs / "monitor.db"),
+           "DIGIT_STUDIO_MONITOR": "off" if args.no_log else "on"}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
          "azureml_inference_server_http.server.entry:app"],
@@ -129,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.requests} requests from {args.clients} clients in {seconds:.2f} s: "
           f"{args.requests / seconds:.0f} req/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
           f"{errors} errors")
+    if not args.no_log:  # every reading served is in the prediction log (workers flush at exit)
+        from model.predlog import load_readings
+
+        logged = sum(r.source == "service" for r in load_readings(path=runs / "monitor.db"))
+        print(f"prediction log: {logged} service readings for {len(latencies)} answered "
+              f"(+{args.workers * 4} warm-up)")
     return 0
 
 
