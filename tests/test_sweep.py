@@ -125,3 +125,25 @@ def test_grid_values_with_commas_and_products() -> None:
     spec = sweep.spec_of(args, grid)
     assert sweep.default_name(spec) == sweep.default_name(json.loads(json.dumps(spec)))
     assert sweep.default_name(spec).startswith("grid-filters-augment-dropout-")
+
+
+def test_the_median_pruner_stops_a_trial_that_falls_behind() -> None:
+    import keras
+    import optuna
+
+    from training.sweep_run import _pruning_callback, median_pruner
+
+    study = optuna.create_study(direction="maximize", pruner=median_pruner())
+    for _ in range(3):  # the pruner waits for three finished trials
+        first = study.ask()
+        for epoch, value in enumerate([0.90, 0.95, 0.97], start=1):
+            first.report(value, epoch)
+        study.tell(first, 0.97)
+    trial = study.ask()
+    callback = _pruning_callback(trial)
+    callback.set_model(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]))
+    callback.model.stop_training = False  # as fit sets it
+    callback.on_epoch_end(0, {"val_accuracy": 0.50})  # warm-up: never pruned
+    assert not callback.pruned and not callback.model.stop_training
+    callback.on_epoch_end(1, {"val_accuracy": 0.60})  # below the median of 0.95
+    assert callback.pruned and callback.model.stop_training

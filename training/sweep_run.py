@@ -37,6 +37,15 @@ PLOTS = ("optimization_history", "parallel_coordinate", "slice", "param_importan
 STATE_TAG = "optuna.state"  # "pruned" on a child run stopped by the median pruner
 
 
+def median_pruner() -> optuna.pruners.BasePruner:
+    """Stop a trial whose val_accuracy is below the median of earlier trials at that epoch,
+    once three trials have finished; never after its first epoch (step 1: the rate is
+    still warming up)."""
+    import optuna
+
+    return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2)
+
+
 def _pruning_callback(trial: optuna.Trial) -> Any:
     """Report each epoch's val_accuracy to Optuna; stop training once it says prune."""
     import keras
@@ -124,7 +133,7 @@ def run_sweep(args: argparse.Namespace, name: str, spec: dict[str, Any],
         pruner: optuna.pruners.BasePruner = optuna.pruners.NopPruner()
     else:
         sampler = optuna.samplers.TPESampler(seed=0)
-        pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
+        pruner = median_pruner()
     study = optuna.create_study(study_name=name, storage=storage, direction="maximize",
                                 sampler=sampler, pruner=pruner, load_if_exists=True)
     stored = study.user_attrs.get("spec")
