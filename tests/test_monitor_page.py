@@ -79,3 +79,24 @@ def test_retrain_with_feedback_runs_as_a_background_job(logged: Path):
     while jobs.refresh(jobs.load(job.id)).active and time.monotonic() < deadline:
         time.sleep(0.2)
     assert ended.status in ("cancelled", "failed", "finished")
+
+
+def test_an_upload_is_logged_once_and_its_feedback_kept(logged: Path):
+    from model import feedback
+
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT_S)
+    at.run()
+    at.switch_page("pages/upload.py").run()
+    data = (SAMPLES_DIR / "invoice_total.png").read_bytes()
+    at.file_uploader(key="upload_files").set_value([("invoice_total.png", data, "image/png")])
+    at.run()
+    at.run()  # a rerun (any click) reads the cached file again: not a new request
+    assert not at.exception, [e.message for e in at.exception]
+    assert predlog.flush(30)
+    uploads = [r for r in predlog.load_readings() if r.source == "upload"]
+    assert len(uploads) == 1 and uploads[0].text == at.code[0].value
+    at.button(key="upload_feedback_0_right").click().run()
+    kept = feedback.list_feedback()
+    assert len(kept) == len(uploads[0].digits) and all(i.correct for i in kept)
+    assert {i.source for i in kept} == {"upload"}
+    assert any("labelled example" in s.body for s in at.success)
