@@ -84,6 +84,7 @@ def empty_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for job in jobs.list_jobs():
         if job.active:
             jobs.cancel(job.id)
+    jobs.settle()
 
 
 def _texts(elements) -> list[str]:

@@ -50,6 +50,9 @@ STANDBY_FILE = "standby.json"
 STANDBY_ENV = "DIGIT_STUDIO_STANDBY"  # "0": no standby worker (every job imports afresh)
 
 
+_FINISHING: list[threading.Thread] = []  # cancels completing in the background
+
+
 class JobError(Exception):
     """A job cannot start or be found; the message is one sentence for the page or the CLI."""
 
@@ -118,11 +121,12 @@ def jobs_dir() -> Path:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive advisory lock across processes (the app's sessions and the job itself)."""
+def _locked(path: Path, blocking: bool = True) -> Iterator[None]:
+    """An exclusive advisory lock across processes (the app's sessions and the job itself);
+    not `blocking`: BlockingIOError at once if it is taken."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
         try:
             yield
         finally:
@@ -144,10 +148,10 @@ def load(job_id: str) -> Job:
     return Job(**{k: v for k, v in data.items() if k in known})
 
 
-def update(job_id: str, **changes: Any) -> Job:
+def update(job_id: str, blocking: bool = True, **changes: Any) -> Job:
     """Change a job's state under its lock. A final status is never overwritten: the first
     word on how a job ended (its own, or the canceller's) stands."""
-    with _locked(jobs_dir() / job_id / LOCK_FILE):
+    with _locked(jobs_dir() / job_id / LOCK_FILE, blocking):
         job = load(job_id)
         if job.status in FINAL and "status" in changes:
             changes = {k: v for k, v in changes.items()
@@ -229,7 +233,8 @@ def refresh(job: Job) -> Job:
 
 def _popen(args: list[str], log_path: Path) -> tuple[int, int | None]:
     """Start `python -m training.jobs ARGS` as its own session; its pid and start time."""
-    env = {**os.environ, "DIGIT_STUDIO_RUNS": str(SETTINGS.runs_dir), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "DIGIT_STUDIO_RUNS": str(SETTINGS.runs_dir), "PYTHONUNBUFFERED": "1",
+           "MLFLOW_TRACKING_URI": SETTINGS.tracking_uri}  # the store this server reads
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "training.jobs", *args], cwd=PROJECT_DIR,
@@ -331,19 +336,50 @@ def start_command(argv: list[str], *, title: str, kind: str = "command") -> Job:
     return _create(Job(id=_new_id(), kind=kind, title=title, argv=[str(a) for a in argv]))
 
 
+def _after_cancel(job: Job, deadline: float) -> None:
+    """Make a cancel complete: SIGKILL the group if it outlives the deadline, then make sure
+    the job says cancelled and its MLflow run KILLED (a killed process cannot say so)."""
+    while alive(job) and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+    if alive(job):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(job.pid, signal.SIGKILL)
+        end = time.monotonic() + KILL_WAIT_S
+        while alive(job) and time.monotonic() < end:
+            time.sleep(POLL_S)
+    job = update(job.id, status="cancelled", message="Cancelled.")
+    _end_run(job, "KILLED", "Cancelled.")
+
+
 def cancel(job_id: str) -> Job:
-    """SIGTERM to the job's process group, SIGKILL after CANCEL_GRACE_S; the job ends
-    cancelled and its MLflow run KILLED. Returns the job as it ended."""
+    """Stop a job: SIGTERM to its process group, SIGKILL after CANCEL_GRACE_S.
+
+    Returns as soon as the job has stopped training and says so (its SIGTERM handler
+    writes "cancelled" first), or its process is gone; the rest (SIGKILL if needed, the
+    MLflow run marked KILLED) finishes in a background thread.
+    """
     job = refresh(load(job_id))
     if not job.active:
         return job
     job = update(job_id, status="cancelling")
-    for sig, wait in ((signal.SIGTERM, CANCEL_GRACE_S), (signal.SIGKILL, KILL_WAIT_S)):
-        if not alive(job):
-            break
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(job.pid, sig)  # the job is a session leader: its pid is the group id
-        deadline = time.monotonic() + wait
-        while alive(job) and time.monotonic() < deadline:
-            time.sleep(POLL_S)
-    return refresh(load(job_id))
+    deadline = time.monotonic() + CANCEL_GRACE_S
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(job.pid, signal.SIGTERM)  # a session leader: its pid is the group's id
+    while alive(job) and load(job_id).active and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+    if alive(job) and load(job_id).active:  # it ignored SIGTERM: no more waiting
+        deadline = time.monotonic()
+    if not alive(job) or deadline <= time.monotonic():
+        _after_cancel(job, deadline)
+    else:
+        thread = threading.Thread(target=_after_cancel, args=(job, deadline), daemon=True)
+        _FINISHING.append(thread)
+        thread.start()
+    return load(job_id)
+
+
+def settle(timeout: float = CANCEL_GRACE_S + 30) -> None:
+    """Wait for the background parts of cancels to finish (tests, before changing stores)."""
+    deadline = time.monotonic() + timeout
+    while _FINISHING:
+        _FINISHING.pop().join(max(0.0, deadline - time.monotonic()))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import time
 import traceback
@@ -26,6 +27,7 @@ from training.jobs import (
     PROGRESS_FILE,
     STANDBY_FILE,
     Job,
+    JobError,
     _locked,
     jobs_dir,
     load,
@@ -80,11 +82,24 @@ def _run_command(job: Job) -> int:
             continue
 
 
+def _cancel_on_sigterm(job_id: str) -> None:
+    """On SIGTERM, say "cancelled" at once (the page waits for that), then raise Cancelled
+    so the training unwinds and its MLflow run ends KILLED."""
+    from training.tracking import Cancelled
+
+    def handler(signum: int, frame: object) -> None:
+        # Not blocking: this thread may hold the job's lock right now (then the final
+        # update below says it, a moment later).
+        with contextlib.suppress(OSError, JobError):
+            update(job_id, blocking=False, status="cancelled", message="Cancelled.")
+        raise Cancelled(f"stopped by signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def run(folder: Path) -> int:
     """Run the job in `folder` in this process and write how it ended."""
-    from training.tracking import cancel_on_sigterm
-
-    cancel_on_sigterm()  # SIGTERM raises Cancelled (a KeyboardInterrupt) in this thread
+    _cancel_on_sigterm(folder.name)
     job = load(folder.name)
     try:
         if job.status != "starting":  # cancelled before it got going
@@ -96,7 +111,7 @@ def run(folder: Path) -> int:
                    message="Finished.")
             return 0
         code = _run_command(job)
-        cancelled = load(job.id).status == "cancelling"
+        cancelled = load(job.id).status in ("cancelling", "cancelled")
         status = "cancelled" if cancelled else "finished" if code == 0 else "failed"
         update(job.id, status=status, returncode=code,
                message={"cancelled": "Cancelled.", "finished": "Finished."}.get(
@@ -124,7 +139,14 @@ def _warm_up() -> None:
 
         tracking.use_store()
         mlflow.MlflowClient().search_experiments(max_results=1)  # creates a new store's tables
-        build_cnn((2,), None, 3, 0.0, 4)(np.zeros((1, 28, 28, 1), np.float32))
+        from training.data import load_mnist
+
+        load_mnist()  # cached per process: the job's data comes from memory
+        # One step of a tiny fit starts what every first fit starts (thread pools, graph
+        # optimisation), so the job's first batch comes sooner.
+        tiny = build_cnn((2,), None, 3, 0.0, 4)
+        tiny.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        tiny.fit(np.zeros((8, 28, 28, 1), np.float32), np.zeros(8, np.int64), verbose=0)
         keras.backend.clear_session()
     except Exception as exc:  # the job itself will meet and report the problem
         print(f"standby: warm-up incomplete: {type(exc).__name__}: {exc}", flush=True)
