@@ -29,7 +29,8 @@ SEED_COVER = 0.5  # a row (column) covering this share of the mark's width may b
 SIDE_COVER = 0.85  # a side covers this share of the span between the opposite sides
 BAND = 1  # rows either side a side's coverage is gathered over (a 1 px wobble)
 MAX_LINE_VS_SIDE = 0.12  # a frame's line is thinner than this share of its shorter side
-WALL_SLACK = 2  # an inner wall is at most the frame's line width plus this many pixels
+WALL_SLACK = 2  # an inner wall is at most WALL_LINES line widths plus this many pixels
+WALL_LINES = 3  # (two boxes side by side, their walls touching, make one double wall)
 _ANGLES = np.radians(np.arange(-MAX_TILT, MAX_TILT + TILT_STEP / 2, TILT_STEP))
 
 
@@ -65,18 +66,24 @@ def _frame_of(own: np.ndarray) -> np.ndarray | None:
     cols = _runs(_cover(grid.T, axis=1) >= SEED_COVER)
     if len(rows) < 2 or len(cols) < 2:
         return None
-    (top, top_end), (bottom, bottom_end) = rows[0], rows[-1]
-    (left, left_end), (right, right_end) = cols[0], cols[-1]
-    inner = grid[:, left:right_end + 1]
-    upright = grid[top:bottom_end + 1].T
-    if not (_covers(inner[top:top_end + 1]) and _covers(inner[bottom:bottom_end + 1])
-            and _covers(upright[left:left_end + 1]) and _covers(upright[right:right_end + 1])):
+    (left, _), (_, right_end) = cols[0], cols[-1]
+    (top, _), (_, bottom_end) = rows[0], rows[-1]
+    # Each side is the outermost rows (columns) that cover SIDE_COVER of the span between
+    # the other two sides; a digit written against it is not as long.
+    across = _cover(grid[:, left:right_end + 1], axis=1)
+    down = _cover(grid[top:bottom_end + 1].T, axis=1)
+    found_sides = [_side(across, rows[0], True), _side(across, rows[-1], False),
+                   _side(down, cols[0], True), _side(down, cols[-1], False)]
+    if any(side is None for side in found_sides) or found_sides[0] == found_sides[1] \
+            or found_sides[2] == found_sides[3]:
         return None
-    line = max(top_end - top, bottom_end - bottom, left_end - left, right_end - right) + 1
+    (top, top_end), (bottom, bottom_end), (left, left_end), (right, right_end) = found_sides
+    line = max(b - a for a, b in found_sides) + 1 - 2 * BAND
     if line > MAX_LINE_VS_SIDE * min(bottom_end - top, right_end - left):
         return None  # thick and small: a drawn square or a blot, not a printed box
-    walls = [(a, b) for a, b in cols[1:-1] if b - a + 1 <= line + WALL_SLACK
-             and _covers(upright[a:b + 1])]
+    walls = [side for run in cols[1:-1] if (side := _side(down, run, True, whole=True))
+             and side[1] - side[0] + 1 - 2 * BAND <= WALL_LINES * line + WALL_SLACK
+             and _straight(grid[top:bottom_end + 1].T[side[0]:side[1] + 1])]
     sides = [(top, top_end), (bottom, bottom_end)]
     on_frame = np.zeros(u.shape, bool)
     across = (u >= left - BAND) & (u <= right_end + BAND)
@@ -113,6 +120,27 @@ def _covers(rows: np.ndarray) -> bool:
     """Whether a side (its rows of the grid, cut to the span between the other two sides)
     has ink at SIDE_COVER of its length."""
     return rows.size > 0 and float(rows.any(axis=0).mean()) >= SIDE_COVER
+
+
+def _side(cover: np.ndarray, run: tuple[int, int], outer_first: bool,
+          whole: bool = False) -> tuple[int, int] | None:
+    """Within a seed run, the rows covering SIDE_COVER: the outermost group of them (the
+    first or the last), or from the first to the last with `whole` (a double wall)."""
+    a, b = run
+    full = np.flatnonzero(cover[a:b + 1] >= SIDE_COVER) + a
+    if full.size == 0:
+        return None
+    if whole:
+        return int(full[0]), int(full[-1])
+    groups = _runs(np.isin(np.arange(a, b + 1), full))
+    first, last = groups[0] if outer_first else groups[-1]
+    return a + first, a + last
+
+
+def _straight(rows: np.ndarray) -> bool:
+    """Whether one column of a wall's band (with a pixel either side) is covered end to
+    end: a printed wall is, a slanted pen stroke across the band is not."""
+    return any(_covers(rows[max(0, c - BAND):c + BAND + 1]) for c in range(rows.shape[0]))
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:

@@ -128,6 +128,10 @@ def _comb_ticks(ink: np.ndarray, rules: np.ndarray, text: int, thickest: float) 
     thin = [i for i in on_line[on_line > 0] if w[i] <= thickest + 2 + slant * h[i]]
     if len(thin) < MIN_TICKS:
         return np.zeros_like(rules)
+    # Hough covers a tick in parts; its height is the ink run up from where it stands.
+    h = h.copy()
+    for i in thin:
+        h[i] = _run_up(ink, stats[i], thickest)
     middle = float(np.median(h[thin]))
     ticks = [i for i in thin if abs(h[i] - middle) <= TICK_SPREAD * middle]
     if len(ticks) < MIN_TICKS:
@@ -148,6 +152,16 @@ def _comb_ticks(ink: np.ndarray, rules: np.ndarray, text: int, thickest: float) 
              and pw[i] <= widest and ph[i] >= 1.5 * pw[i]
              and np.min(np.abs(grid - px[i])) <= widest]
     return found | np.isin(parts, stubs)
+
+
+def _run_up(ink: np.ndarray, box: np.ndarray, thickest: float) -> int:
+    """Rows of ink going up without a break in the column band of an upright run, from
+    the run's foot (so a tick's whole height, or a digit's for a stroke that joins one)."""
+    left, top, width, height = (int(v) for v in box[:4])
+    centre, half = left + width // 2, max(1, round(thickest / 2))
+    band = ink[:top + height, max(0, centre - half):centre + half + 1].any(axis=1)
+    gaps = np.flatnonzero(~band[::-1])
+    return int(gaps[0]) if gaps.size else int(band.size)
 
 
 def _tick_grid(ticks: np.ndarray, rules: np.ndarray) -> np.ndarray:
