@@ -8,11 +8,12 @@ examples are reviewed and exported here, and "Retrain with feedback" runs
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 
 import streamlit as st
 
-from model.predlog import writer_state
+from model.predlog import StoreError, writer_state
 from model.settings import SETTINGS
 from pages.common import monitor_charts as charts
 from pages.common.feedback import review_gallery
@@ -115,8 +116,12 @@ chosen = st.segmented_control("Window", list(monitor.WINDOWS), default=DEFAULT_W
                               key="monitor_window") or DEFAULT_WINDOW
 window_s = monitor.WINDOWS[chosen]
 st.button("Refresh", icon=":material/refresh:", key="monitor_refresh")
-df = monitor.window(window_s)
-summary = monitor.summarise(df, window_s)
+try:
+    df = monitor.window(window_s)
+    summary = monitor.summarise(df, window_s)
+except (StoreError, sqlite3.Error) as exc:  # scribbled over, locked: one sentence, no traceback
+    st.error(f"The monitoring store cannot be read: {exc}.", icon=":material/database:")
+    st.stop()
 _alerts(summary)
 _headline(summary)
 traffic, drift, answers, retrain = st.tabs(["Traffic", "Drift", "Feedback", "Retrain"])

@@ -100,3 +100,10 @@ def test_an_upload_is_logged_once_and_its_feedback_kept(logged: Path):
     assert len(kept) == len(uploads[0].digits) and all(i.correct for i in kept)
     assert {i.source for i in kept} == {"upload"}
     assert any("labelled example" in s.body for s in at.success)
+
+
+def test_a_corrupt_store_is_one_sentence_on_the_page(logged: Path):
+    with open(logged / "monitor.db", "r+b") as f:
+        f.write(b"scribbled over")
+    at = _monitor()
+    assert any("cannot be read" in e.value for e in at.error)

@@ -7,6 +7,7 @@ folder-per-digit zip that `python -m training.retrain --feedback` reads.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import numpy as np
@@ -86,7 +87,11 @@ def feedback_widget(reading: Reading | None, *, source: str, key: str,
 
 def review_gallery() -> None:
     """The stored examples by label, newest first: delete bad ones, export the zip."""
-    counts = feedback.label_counts()
+    try:
+        counts = feedback.label_counts()
+    except (StoreError, sqlite3.Error) as exc:
+        st.error(f"The feedback cannot be read: {exc}.", icon=":material/database:")
+        return
     total = sum(counts.values())
     if not total:
         st.info("No feedback yet: mark readings right or wrong on Draw and Upload.",
