@@ -20,8 +20,8 @@ from streamlit.testing.v1 import AppTest
 
 from model.reader import read_canvas
 from model.settings import SETTINGS
-from training.synthetic_scans import canvas_rgba
 from training.samples import DEFAULT_SEED, SAMPLES_DIR, read_labels, write_samples
+from training.synthetic_scans import canvas_rgba
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 APP = str(PROJECT_DIR / "app.py")
