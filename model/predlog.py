@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 SOURCES = ("draw", "upload", "service", "batch", "cli", "class")
 SCHEMA_VERSION = 1
-QUEUE_LIMIT = 50_000  # records waiting for the writer; beyond this new ones are dropped
+QUEUE_LIMIT = 10_000  # readings waiting for the writer; beyond this new ones are dropped
 MAX_PENDING = 50_000  # records kept in memory while the store is unusable
 BATCH_ROWS = 1_000  # most rows per transaction
 BUSY_TIMEOUT_MS = 15_000  # how long a writer waits for another process's lock

@@ -13,6 +13,7 @@ import sys
 
 import streamlit as st
 
+from model import feedback
 from model.predlog import StoreError, writer_state
 from model.settings import SETTINGS
 from pages.common import monitor_charts as charts
@@ -92,8 +93,12 @@ def _retrain() -> None:
     busy = jobs.active_job()
     st.markdown("Fine-tune the champion on MNIST, USPS and the feedback examples; the new "
                 "version is registered and replaces the champion only if it passes the gate.")
-    if st.button(RETRAIN_TITLE, icon=":material/model_training:", disabled=busy is not None,
-                 key="monitor_retrain"):
+    examples = sum(feedback.label_counts().values())
+    if not examples:
+        st.caption("There is no feedback to learn from yet: mark readings Right or Wrong on "
+                   "Draw and Upload.")
+    if st.button(RETRAIN_TITLE, icon=":material/model_training:", key="monitor_retrain",
+                 disabled=busy is not None or not examples):
         try:
             job = jobs.start_command([sys.executable, "-m", "training.retrain", "--json"],
                                      title=RETRAIN_TITLE, kind=RETRAIN_KIND)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from model import predlog
+from model import load_predictor, predlog
 from model.reader import read_digits
 from model.settings import SETTINGS
 from training.samples import SAMPLES_DIR
@@ -64,9 +64,15 @@ def test_the_page_shows_the_log_and_its_alerts(logged: Path):
 
 @pytest.mark.slow
 def test_retrain_with_feedback_runs_as_a_background_job(logged: Path):
+    from model import feedback
     from training import jobs
 
     at = _monitor()
+    assert at.button(key="monitor_retrain").disabled  # nothing to learn from yet
+    reading = read_digits(SAMPLES_DIR / "invoice_total.png", load_predictor())
+    feedback.save_answers(reading, [d.digit for d in reading.digits], source="upload",
+                          model="shipped")
+    at.run()
     at.button(key="monitor_retrain").click().run()
     assert not at.exception, [e.message for e in at.exception]
     job = jobs.latest(kind="retrain")

@@ -109,7 +109,8 @@ def test_a_corrupt_store_warns_once_and_recovers(store: Path, reading, predictor
     for _ in range(3):
         predlog.log_reading("draw", reading, latency_ms=1.0, model="shipped")
     time.sleep(0.5)
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING
+                and r.name == "model.predlog"]
     assert len(warnings) == 1 and "cannot be written" in warnings[0].getMessage()
 
     os.replace(tmp_path / "good.db", store)  # fixed: the backup is put back
@@ -130,7 +131,8 @@ def test_a_store_that_cannot_be_opened_never_raises(store: Path, reading, caplog
     predlog.log_reading("upload", reading, latency_ms=2.0, model="shipped")
     assert predlog.flush(WAIT_S)
     assert [r.latency_ms for r in predlog.load_readings(path=store)] == [1.0, 2.0]
-    assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING
+                and r.name == "model.predlog"]) == 1
 
 
 def test_logging_can_be_switched_off(store: Path, monkeypatch):

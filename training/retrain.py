@@ -191,8 +191,12 @@ def _register(run_id: str, cfg: RetrainConfig, reason: str) -> dict[str, Any]:
 
 def retrain(cfg: RetrainConfig, feedback: str | Path | None = None, output: Path | None = None,
             *, register: bool = True, usps_exclude: frozenset[int] = frozenset(),
-            experiment: str = EXPERIMENT) -> dict[str, Any]:
-    """Fine-tune, evaluate before and after, log, save, register and maybe promote."""
+            experiment: str = EXPERIMENT, allow_empty: bool = False) -> dict[str, Any]:
+    """Fine-tune, evaluate before and after, log, save, register and maybe promote.
+
+    ValueError (one sentence) when the feedback has no usable example, unless `allow_empty`
+    (a control run: the same retraining without feedback).
+    """
     import mlflow
 
     from training.tracking import log_results, tracked_run
@@ -201,6 +205,12 @@ def retrain(cfg: RetrainConfig, feedback: str | Path | None = None, output: Path
     started = time.perf_counter()
     label, base = base_model()
     examples = load_feedback(feedback)
+    if not len(examples) and not allow_empty:
+        skipped = sum(examples.skipped.values())
+        raise ValueError(f"There is no usable feedback in {feedback or SETTINGS.monitor_db}"
+                         + (f" ({skipped} files skipped: "
+                            + "; ".join(f"{n} {why}" for why, n in examples.skipped.items())
+                            + ")" if skipped else "") + ".")
     train_part, holdout = examples.split(cfg.holdout)
     usps = usps_train(cfg.usps) if cfg.usps != 0 else LabelledSet(
         np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64), [])

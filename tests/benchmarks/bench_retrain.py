@@ -79,7 +79,8 @@ def experiment(limit: int | None = None, epochs: int = 3, mnist: int = 20_000,
     if control:
         runs["control"] = write_folder(usps, np.array([], int), workdir / "empty")
     for name, source in runs.items():
-        result = retrain(cfg, source, workdir / name, register=False, usps_exclude=excluded)
+        result = retrain(cfg, source, workdir / name, register=False, usps_exclude=excluded,
+                         allow_empty=True)
         figures[name] = {"eval_after": accuracy(workdir / name, usps, evaluation),
                          "mnist_test": result["after"]["mnist_test"],
                          "usps_test": result["after"]["usps_test"],
