@@ -88,6 +88,9 @@ def main() -> None:
     st.title("Train a model")
     st.caption("Pick a recipe, press Start, and watch the network learn: loss and accuracy "
                "on the digits it trains on against digits it has never seen.")
+    # The run's panel goes on top and is filled after the form has had its say (Start).
+    slot = st.container()
+    st.subheader("Recipe")
     top = st.columns([2, 3])
     preset = top[0].selectbox("Preset", sorted(PRESETS), index=sorted(PRESETS).index(
         "classroom"), key="train_preset")
@@ -99,19 +102,22 @@ def main() -> None:
         except ConfigError as exc:
             st.error(str(exc))
             return
-        panels.azure_panel(args, submitted=start)
+        with slot:
+            panels.azure_panel(args, submitted=start)
         return
     if start:
-        start_here(preset, values, experiment)
+        with slot:
+            start_here(preset, values, experiment)
     job = current_job()
     if job is None or not job.active:
         jobs.ensure_standby()  # TensorFlow imported ahead, so the next Start is quick
-    if job is None:
-        st.info("No training yet on this server: press Start.")
-    elif job.active:
-        panels.live_panel(job.id)
-    else:
-        panels.results(job)
+    with slot:
+        if job is None:
+            st.info("No training yet on this server: set the recipe below and press Start.")
+        elif job.active:
+            panels.live_panel(job.id)
+        else:
+            panels.results(job)
 
 
 ensure_app_frame("train")

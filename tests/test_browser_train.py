@@ -7,6 +7,7 @@ at a time is not shared with other tests.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -30,10 +31,22 @@ POINTS_JS = """(key) => {
 
 
 @pytest.fixture(scope="module")
-def train_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("browser-runs")
+
+
+def standby_ready(runs: Path) -> bool:
+    """Whether the server's standby worker has TensorFlow and MLflow imported."""
+    try:
+        return json.loads((runs / "jobs" / "standby.json").read_text())["ready"]
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+@pytest.fixture(scope="module")
+def train_url(runs: Path) -> Iterator[str]:
     from tests.browser import streamlit_app
 
-    runs = tmp_path_factory.mktemp("browser-runs")
     saved = {k: os.environ.get(k) for k in ("DIGIT_STUDIO_RUNS", "MLFLOW_TRACKING_URI")}
     os.environ["DIGIT_STUDIO_RUNS"] = str(runs)
     os.environ.pop("MLFLOW_TRACKING_URI", None)
@@ -62,6 +75,7 @@ def _start(page, epochs: int) -> float:
 
 
 def test_a_tiny_training_draws_its_curves_and_another_is_cancelled(page, train_url: str,
+                                                                   runs: Path,
                                                                    artifacts_dir: Path):
     from playwright.sync_api import expect
 
@@ -70,6 +84,10 @@ def test_a_tiny_training_draws_its_curves_and_another_is_cancelled(page, train_u
     open_app(page, train_url)  # a fresh server's first visit goes through the frame
     open_app(page, train_url, "train")
     expect(page.get_by_text("No training yet on this server")).to_be_visible()
+    # The page started a standby worker; a teacher reading the form gives it this time.
+    deadline = time.monotonic() + FIRST_POINTS_MS / 1000
+    while not standby_ready(runs) and time.monotonic() < deadline:
+        time.sleep(0.5)
     started = _start(page, epochs=3)
     page.wait_for_function(f"() => ({POINTS_JS})('live_loss') >= 1", timeout=FIRST_POINTS_MS)
     first_point_s = time.monotonic() - started

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -348,7 +348,8 @@ def _after_cancel(job: Job, deadline: float) -> None:
         while alive(job) and time.monotonic() < end:
             time.sleep(POLL_S)
     job = update(job.id, status="cancelled", message="Cancelled.")
-    _end_run(job, "KILLED", "Cancelled.")
+    if job.run_id:  # importing mlflow here takes seconds: the page must not wait for it
+        _in_background(_end_run, job, "KILLED", "Cancelled.")
 
 
 def cancel(job_id: str) -> Job:
@@ -372,10 +373,14 @@ def cancel(job_id: str) -> Job:
     if not alive(job) or deadline <= time.monotonic():
         _after_cancel(job, deadline)
     else:
-        thread = threading.Thread(target=_after_cancel, args=(job, deadline), daemon=True)
-        _FINISHING.append(thread)
-        thread.start()
+        _in_background(_after_cancel, job, deadline)
     return load(job_id)
+
+
+def _in_background(task: Callable[..., None], *args: Any) -> None:
+    thread = threading.Thread(target=task, args=args, daemon=True)
+    _FINISHING.append(thread)
+    thread.start()
 
 
 def settle(timeout: float = CANCEL_GRACE_S + 30) -> None:
