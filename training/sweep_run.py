@@ -80,6 +80,9 @@ def _parent_run(client: MlflowClient, experiment_id: str, name: str,
     if found:
         run_id = found[0].info.run_id
         client.update_run(run_id, status="RUNNING")
+        for stale in (tracking.STATUS_TAG, tracking.ERROR_TAG):  # from the stopped attempt
+            if stale in found[0].data.tags:
+                client.delete_tag(run_id, stale)
         return run_id
     tags = {NAME_TAG: name, PARENT_TAG: "true", "mlflow.runName": name,
             "sweep.kind": "grid" if spec["grid"] else "tpe"}
@@ -121,7 +124,7 @@ def run_sweep(args: argparse.Namespace, name: str, spec: dict[str, Any],
     from mlflow import MlflowClient
     from optuna.trial import TrialState
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # a cancelled trial: no traceback
     logging.getLogger("alembic").setLevel(logging.WARNING)
     tracking.use_store()
     client = MlflowClient()
