@@ -30,7 +30,8 @@ def _student_sends(tab, app_url: str, code: str, digit: int) -> None:
     open_app(tab, app_url, "class")
     tab.get_by_label("Class code").fill(code.lower())
     tab.locator(".st-key-class_join button").click()
-    expect(tab.get_by_role("heading", name=f"Class {code}")).to_be_visible()
+    expect(tab.get_by_role("heading", name=f"Class {code}")).to_be_visible(
+        timeout=READ_TIMEOUT_MS)
     draw(tab, DIGIT_STROKES[digit])
     expect(metric_value(tab, "The model reads")).to_have_text(str(digit),
                                                               timeout=READ_TIMEOUT_MS)
@@ -52,18 +53,22 @@ def test_five_students_draw_and_the_board_counts_them(browser, app_url: str,
         contexts.append(context)
         open_app(teacher, app_url, "class")
         teacher.locator(".st-key-class_start button").click()
-        expect(teacher).to_have_url(re.compile(r"/class\?board=\w+&key="))
+        expect(teacher).to_have_url(re.compile(r"/class\?board=\w+&key="),
+                                    timeout=READ_TIMEOUT_MS)
         code = re.search(r"board=(\w+)", teacher.url).group(1)
-        expect(teacher.get_by_role("heading", name=f"Class session {code}")).to_be_visible()
-        expect(metric_value(teacher, "Digits drawn")).to_have_text("0")
-        assert sum(teacher.wait_for_function(CONFUSION_COUNTS).json_value()) == 0
+        expect(teacher.get_by_role("heading", name=f"Class session {code}")).to_be_visible(
+            timeout=READ_TIMEOUT_MS)
+        expect(metric_value(teacher, "Digits drawn")).to_have_text("0", timeout=READ_TIMEOUT_MS)
+        assert sum(teacher.wait_for_function(CONFUSION_COUNTS,
+                                            timeout=BOARD_TIMEOUT_MS).json_value()) == 0
         for digit in STUDENT_DIGITS:
             context, student = new_tab(browser)
             contexts.append(context)
             _student_sends(student, app_url, code, digit)
         expect(metric_value(teacher, "Digits drawn")).to_have_text(
             str(len(STUDENT_DIGITS)), timeout=BOARD_TIMEOUT_MS)
-        expect(metric_value(teacher, "Students")).to_have_text(str(len(STUDENT_DIGITS)))
+        expect(metric_value(teacher, "Students")).to_have_text(str(len(STUDENT_DIGITS)),
+                                                           timeout=BOARD_TIMEOUT_MS)
         counts = teacher.wait_for_function(
             f"() => {{ const c = ({CONFUSION_COUNTS})(); "
             f"return c && c.reduce((a, b) => a + b, 0) === {len(STUDENT_DIGITS)} ? c : null; }}",

@@ -2,8 +2,9 @@
 
 Starts `streamlit run app.py` on loopback (its own class store in a temporary folder),
 opens the teacher's board in one browser context, then `--students` student contexts
-(one Chromium, tests/benchmarks/crowd.py) that join with the code at the same time and
-each draw `--digits` digits with the mouse, tap what they meant and send them. Reports
+(one Chromium, tests/benchmarks/crowd.py) that open the join link a second apart;
+once the whole class is in, all draw at the same time: `--digits` digits each with
+the mouse, tapping what they meant and sending each. Reports
 failed sessions (a student who could not finish), digits lost (sent but not in the
 store, or not counted on the board), and mouse-up to the model's answer on screen
 (p50, p95) while the whole class draws. Run it once, on an otherwise quiet machine.
@@ -12,14 +13,13 @@ store, or not counted on the board), and mouse-up to the model's answer on scree
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from model.classroom import ClassStore
 from tests.benchmarks.crowd import (
@@ -36,30 +36,57 @@ if TYPE_CHECKING:
 READS = "The model reads"
 BOARD_POLL_S = 1.0
 THINK_MS = 1000  # a student's pause before the next digit
-ANSWER_TIMEOUT_MS = 30_000  # no answer this long after the mouse-up: the stroke was lost
+JOIN_STAGGER_S = 1.0  # a class opens the link over half a minute, not in one instant
+JOIN_TIMEOUT_MS = 300_000
+# True when the canvas's drawing layer is one flat colour: no ink on it. (The canvas
+# lives in a shadow root, so this runs on the element Playwright's locator finds.)
+CANVAS_EMPTY = """(canvas) => {
+  const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  for (let i = 4; i < pixels.length; i++) if (pixels[i] !== pixels[i % 4]) return false;
+  return true;
+}"""
+CANVAS_POLL_MS = 250
 BOARD_GRACE_S = 20.0  # the board refreshes every 2 s; a busy machine may need longer
 
 
+async def _canvas_empty(page: Page) -> None:
+    """Wait until the canvas shows no ink (it clears itself after a send)."""
+    layer = page.locator("canvas.dc-canvas.lower-canvas")
+    deadline = time.monotonic() + JOIN_TIMEOUT_MS / 1000
+    while not await layer.evaluate(CANVAS_EMPTY):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the canvas did not clear after a send")
+        await page.wait_for_timeout(CANVAS_POLL_MS)
+
+
 async def _student(page: Page, url: str, code: str, index: int, digits: int,
-                   tally: dict[str, int]) -> list[float]:
-    """Join, then draw, label and send `digits` digits; the mouse-up-to-answer times."""
+                   tally: dict[str, int], everyone_in: asyncio.Event) -> list[float]:
+    """Join, wait for the whole class, then draw, label and send `digits` digits; the
+    mouse-up-to-answer times."""
     order = list(DIGIT_STROKES)
-    await page.goto(f"{url}/class?code={code}", wait_until="domcontentloaded")
-    await page.get_by_role("heading", name=f"Class {code}").wait_for()
-    await page.locator("canvas.upper-canvas").wait_for()
+    started = time.perf_counter()
+    try:
+        await page.goto(f"{url}/class?code={code}", wait_until="domcontentloaded",
+                        timeout=JOIN_TIMEOUT_MS)
+        await page.get_by_role("heading", name=f"Class {code}").wait_for(
+            timeout=JOIN_TIMEOUT_MS)
+        await page.locator("canvas.upper-canvas").wait_for(timeout=JOIN_TIMEOUT_MS)
+        tally["join_ms"].append((time.perf_counter() - started) * 1e3)
+    finally:
+        tally["joined"] += 1
+        if tally["joined"] == tally["students"]:
+            everyone_in.set()
     await install_probe(page, READS)
+    await asyncio.wait_for(everyone_in.wait(), JOIN_TIMEOUT_MS / 1000)
     times = []
     for k in range(digits):
         digit = order[(index + k) % len(order)]
+        # The canvas empties itself after a send; a stroke begun before it has would be
+        # wiped, so draw on the empty canvas, after a student's pause.
         await page.get_by_text("Draw one digit in the box").wait_for()
+        await _canvas_empty(page)
         await page.wait_for_timeout(THINK_MS)
-        try:
-            ms, _ = await draw_timed(page, DIGIT_STROKES[digit], timeout_ms=ANSWER_TIMEOUT_MS)
-        except PlaywrightTimeout:
-            # No answer: the stroke was lost (the canvas was still clearing). A student
-            # draws again; counted apart.
-            tally["redrawn"] += 1
-            ms, _ = await draw_timed(page, DIGIT_STROKES[digit])
+        ms, _ = await draw_timed(page, DIGIT_STROKES[digit])
         times.append(ms)
         await page.locator(f".st-key-class_label_{k}").get_by_role(
             "radio", name=str(digit), exact=True).click()
@@ -94,14 +121,15 @@ def bench(students: int, digits: int, url: str, store: ClassStore,
     expected = students * digits
 
     finished: list[int] = []
-    tally = {"sent": 0, "redrawn": 0}
+    tally = {"sent": 0, "joined": 0, "students": students, "join_ms": []}
+    everyone_in = asyncio.Event()
 
     async def visit(page: Page, i: int):
         if i == 0:
             return await _teacher(page, url, session.code, session.teacher_key, expected,
                                   finished, students)
         try:
-            return await _student(page, url, session.code, i - 1, digits, tally)
+            return await _student(page, url, session.code, i - 1, digits, tally, everyone_in)
         except BaseException:
             if shots:
                 await page.screenshot(path=shots / f"failed_student_{i}.png", full_page=True)
@@ -110,7 +138,7 @@ def bench(students: int, digits: int, url: str, store: ClassStore,
             finished.append(i)
 
     started = time.perf_counter()
-    results = run_crowd(url, students + 1, visit)
+    results = run_crowd(url, students + 1, visit, stagger_s=JOIN_STAGGER_S)
     seconds = time.perf_counter() - started
     board_count, outcomes = results[0], results[1:]
     failed = [r for r in outcomes if isinstance(r, BaseException)]
@@ -122,8 +150,12 @@ def bench(students: int, digits: int, url: str, store: ClassStore,
     print(f"  failed sessions: {len(failed)}")
     for error in failed[:5]:
         print(f"    {type(error).__name__}: {str(error).splitlines()[0][:200]}")
+    joins = latency_summary(tally["join_ms"])
     print(f"  digits sent {tally['sent']}, stored {stored}, counted on the teacher's board "
-          f"{board_count}; strokes lost and drawn again: {tally['redrawn']}")
+          f"{board_count}")
+    if joins["n"]:
+        print(f"  joining (link opened to canvas ready), joins {JOIN_STAGGER_S:g} s apart: "
+              f"p50 {joins['p50'] / 1000:.1f} s, max {joins['max'] / 1000:.1f} s")
     if summary["n"]:
         print(f"  mouse-up -> the model's answer on screen, {summary['n']} digits: "
               f"p50 {summary['p50']:.0f} ms, p95 {summary['p95']:.0f} ms, "
