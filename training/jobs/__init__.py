@@ -13,7 +13,7 @@ reload or a second tab sees the same run. The job runs in `python -m training.jo
 A process found dead without a final word marks its job failed and its MLflow run FAILED.
 Importing TensorFlow and MLflow takes 10-20 s on a busy 2-core machine, longer than a
 class should wait for the first point of a curve, so a training job goes to a standby
-worker that has imported them already when there is one (`ensure_standby()`).
+worker that has imported them already when there is one (`ensure_standby()`, in `warm.py`).
 """
 
 from __future__ import annotations
@@ -245,49 +245,13 @@ def _popen(args: list[str], log_path: Path) -> tuple[int, int | None]:
     return process.pid, _start_ticks(process.pid)
 
 
-def standby() -> dict[str, Any] | None:
-    """The live standby worker's record (pid, start_ticks, ready), or None."""
-    try:
-        record = json.loads((jobs_dir() / STANDBY_FILE).read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-    return record if _start_ticks(record["pid"]) == record["start_ticks"] else None
-
-
-def ensure_standby() -> None:
-    """Keep one worker waiting with TensorFlow and MLflow imported, unless a job runs (it
-    would take CPU from the job) or `$DIGIT_STUDIO_STANDBY` is 0."""
-    if os.environ.get(STANDBY_ENV, "1") == "0":
-        return
-    with _locked(jobs_dir() / LOCK_FILE):
-        if standby() is not None or active_job() is not None:
-            return
-        for stale in jobs_dir().glob("standby.*.assign"):  # left by a standby that died
-            stale.unlink(missing_ok=True)
-        pid, ticks = _popen(["standby"], jobs_dir() / "standby.log")
-        record = {"pid": pid, "start_ticks": ticks, "ready": False}
-        atomic_write_bytes(jobs_dir() / STANDBY_FILE, json.dumps(record).encode())
-
-
-def stop_standby() -> None:
-    """End the standby worker (tests, a server going down)."""
-    with _locked(jobs_dir() / LOCK_FILE):
-        record = standby()
-        (jobs_dir() / STANDBY_FILE).unlink(missing_ok=True)
-    if record is not None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(record["pid"], signal.SIGKILL)
-
-
 def _spawn(job: Job) -> Job:
     """Hand a training to the standby worker if there is one, else start a fresh worker.
     Called under the jobs lock."""
-    record = standby() if job.kind == "train" else None
-    if record is not None:
-        (jobs_dir() / STANDBY_FILE).unlink()
-        job = update(job.id, pid=record["pid"], start_ticks=record["start_ticks"])
-        atomic_write_bytes(jobs_dir() / f"standby.{record['pid']}.assign", job.id.encode())
-        return job
+    if job.kind == "train":
+        handed = hand_over(job)
+        if handed is not None:
+            return handed
     pid, ticks = _popen(["run", str(job.folder)], job.folder / LOG_FILE)
     return update(job.id, pid=pid, start_ticks=ticks)
 
@@ -388,3 +352,10 @@ def settle(timeout: float = CANCEL_GRACE_S + 30) -> None:
     deadline = time.monotonic() + timeout
     while _FINISHING:
         _FINISHING.pop().join(max(0.0, deadline - time.monotonic()))
+
+
+# The standby worker (its own module); imported last, as it uses the names above.
+from training.jobs.warm import ensure_standby as ensure_standby  # noqa: E402
+from training.jobs.warm import hand_over  # noqa: E402
+from training.jobs.warm import standby as standby  # noqa: E402
+from training.jobs.warm import stop_standby as stop_standby  # noqa: E402

@@ -21,10 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command in ("run", "standby"):
-            from training.jobs import worker
+            from training.jobs import warm, worker
 
-            return worker.run(args.folder.resolve()) if args.command == "run" else (
-                worker.standby())
+            return worker.run(args.folder.resolve()) if args.command == "run" else warm.serve()
         if args.command == "cancel":
             print(f"{args.job_id}: {cancel(args.job_id).status}")
             return 0
