@@ -94,6 +94,18 @@ def test_register_promote_gate_and_rollback(store, mnist_dir: Path, monkeypatch)
     sidebar = " ".join(str(m.value) for m in app.sidebar.markdown)
     assert f"{MODEL_NAME} v2 ({ALIAS})" in sidebar and str(tmp) not in sidebar
 
+    # With the champion downloaded once, the app starts without importing mlflow at all.
+    script = ("import sys\nfrom streamlit.testing.v1 import AppTest\n"
+              f"at = AppTest.from_file({str(PROJECT_DIR / 'app.py')!r}).run(timeout=60)\n"
+              "assert not at.exception, at.exception\n"
+              "print(' '.join(str(m.value) for m in at.sidebar.markdown))\n"
+              "print('mlflow' in sys.modules, 'tensorflow' in sys.modules)\n")
+    started = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_DIR, text=True,
+                             capture_output=True, timeout=180,
+                             env={**os.environ, "MLFLOW_TRACKING_URI": uri_of(tmp)})
+    assert started.returncode == 0, started.stderr[-2000:]
+    assert started.stdout.splitlines()[-2:] == [f"**{MODEL_NAME} v2 ({ALIAS})**", "False False"]
+
     back = registry.rollback(reason="users complain")
     assert back.ok and "v1 is the champion again" in back.reason
     model, _, _ = evaluated_model(tmp, mnist_dir)

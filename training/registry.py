@@ -20,7 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from model.champion import ALIAS, MODEL_NAME, forget_cached_choice, verify_folder
+from model.champion import (
+    ALIAS,
+    MODEL_NAME,
+    forget_cached_choice,
+    resolve_model,
+    verify_folder,
+)
 from model.files import ModelFileError
 from training import tracking
 from training.gate import GateResult, _metrics, check_gate
@@ -174,6 +180,9 @@ def _set_champion(client: MlflowClient, version: str | None, action: str, reason
     _record(client, {"action": action, "version": version, "previous": previous,
                      "reason": reason, "forced": forced, "gate": gate})
     forget_cached_choice()
+    # Fetch the new champion's folder now (mlflow is loaded here anyway), so the app and
+    # the commands on this machine find it in the cache without importing mlflow.
+    resolve_model()
 
 
 def champion_line(client: MlflowClient) -> list[str | None]:
