@@ -109,7 +109,7 @@ def test_tpe_search_fixes_what_the_command_line_gives(tmp_path: Path, mnist_dir:
 ])
 def test_bad_sweeps_are_refused_before_anything_starts(args: list[str], says: str,
                                                        tmp_path: Path, mnist_dir: Path) -> None:
-    done = sweep_cli(tmp_path, mnist_dir, *args, timeout=60)
+    done = sweep_cli(tmp_path, mnist_dir, *args, timeout=180)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
     assert len(errors) == 1 and says in errors[0], done.stderr

@@ -24,7 +24,7 @@ EPOCH_METRICS = {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"
                  "epoch_seconds"}
 TEST_METRICS = {"test_accuracy", "test_macro_f1", "test_ece",
                 *(f"test_f1_{d}" for d in range(10))}
-START_TIMEOUT_S = 180  # the run must exist in the store before it is cancelled
+START_TIMEOUT_S = 300  # the run must exist in the store before it is cancelled
 STOP_TIMEOUT_S = 60
 
 
@@ -114,7 +114,7 @@ def test_artifacts_are_the_model_folder_and_the_figure_beside_the_store(logged) 
 def test_bad_settings_are_one_message_and_start_nothing(bad: list[str], says: str,
                                                          tmp_path: Path, mnist_dir: Path) -> None:
     done = train_cli(*bad, "--output", str(tmp_path / "x"), env=store_env(tmp_path, mnist_dir),
-                     timeout=60)
+                     timeout=180)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
