@@ -256,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m training.registry",
-                                     description=__doc__.splitlines()[0].rstrip(" |"))
+                                     description="Versions of digit-cnn: list, register, promote "
+                                     "through the gate, roll back.")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="versions, the champion and the history")
