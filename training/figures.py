@@ -51,5 +51,5 @@ def confusion_png(matrix: list[list[int]]) -> Image.Image:
                   anchor="rm")
         draw.text((MARGIN + t * CELL + CELL / 2, MARGIN - 10), str(t), fill=INK, font=font,
                   anchor="mb")
-    draw.text((4, 4), "true \u2193  predicted \u2192", fill=INK, font=font)
+    draw.text((4, 4), "rows: true, columns: predicted", fill=INK, font=_font(11))
     return image
