@@ -248,3 +248,19 @@ def test_a_broken_store_is_one_message(tmp_path: Path, monkeypatch: pytest.Monke
     at.switch_page("pages/draw.py")
     _run(at)
     assert not at.error  # the app still reads digits
+
+
+def test_run_on_azure_ml_says_what_to_set_up_and_offers_the_yaml(empty_runs: Path,
+                                                                 monkeypatch) -> None:
+    for name in ("AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZUREML_WORKSPACE_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    at = _page("train")
+    at.radio(key="train_run_on").set_value("Azure ML")
+    _run(at)
+    info = " ".join(_texts(at.info))
+    assert "Azure ML is not configured" in info and "AZURE_SUBSCRIPTION_ID" in info
+    assert any("--preset classroom" in c for c in _texts(at.caption))
+    at.button(key="azure_yaml").click()
+    _run(at)  # written and loaded back by azure-ai-ml's own loaders, offline
+    assert len(at.get("download_button")) == 1
+    assert jobs.list_jobs() == []  # nothing ran here

@@ -174,9 +174,9 @@ def azure_panel(train_args: list[str], submitted: bool) -> None:
         st.info(sentence)
         if st.button("Prepare the job's YAML", key="azure_yaml"):
             with st.spinner("Writing and checking the specs with azure-ai-ml…"):
-                st.session_state["azure_yaml"] = _zip(azure.dry_run_specs("train", train_args))
-        if "azure_yaml" in st.session_state:
-            st.download_button("Download the YAML (zip)", st.session_state["azure_yaml"],
+                st.session_state["azure_yaml_zip"] = _zip(azure.dry_run_specs("train", train_args))
+        if "azure_yaml_zip" in st.session_state:
+            st.download_button("Download the YAML (zip)", st.session_state["azure_yaml_zip"],
                                file_name="azureml-train.zip", mime="application/zip",
                                key="azure_yaml_download")
         return
