@@ -358,14 +358,15 @@ def load_readings(since: float | None = None, path: str | Path | None = None,
     path = Path(path or SETTINGS.monitor_db)
     if not path.is_file():
         return []
+    crops = "crops" if with_crops else "NULL"  # the blobs are read only when asked for
     query = ("SELECT time, source, session, model, version, latency_ms, text, digits, "
-             "confidences, sure, crops FROM readings WHERE time >= ? ORDER BY time")
+             f"confidences, sure, {crops} FROM readings WHERE time >= ? ORDER BY time")
     with open_store(path) as conn:
         rows = conn.execute(query, (since if since is not None else float("-inf"),)).fetchall()
     out = []
-    for *head, digits, confidences, sure, crops in rows:
+    for *head, digits, confidences, sure, blob in rows:
         record = LoggedReading(*head, json.loads(digits), json.loads(confidences), bool(sure))
-        out.append((record, unpack_crops(crops)) if with_crops else record)
+        out.append((record, unpack_crops(blob)) if with_crops else record)
     return out
 
 
