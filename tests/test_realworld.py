@@ -12,11 +12,15 @@ import pytest
 from training.realsets import handwriting_fonts
 from training.realworld import evaluate_realworld
 
-# Set -> lowest acceptable share read exactly, on the quick sets.
-FLOORS = {"fonts": 0.93, "strokes": 0.97, "optdigits": 0.90, "numbers": 0.88}
+# Set -> lowest acceptable share read exactly, on the quick sets (usps: the first 500
+# USPS test digits as scans; the whole split is held to the 97.5 % in test_usps).
+FLOORS = {"usps": 0.97, "fonts": 0.93, "strokes": 0.97, "optdigits": 0.90, "numbers": 0.88}
 # Set -> lowest acceptable share read exactly *and* sure: the checks that keep scribbles
-# from being sure must not cost real digits their "sure" flag.
-SURE_FLOORS = {"fonts": 0.90, "strokes": 0.90, "optdigits": 0.85, "numbers": 0.80}
+# from being sure must not cost real digits their "sure" flag. Since "sure" needs 90 %
+# (not 70 %; model.settings: at most 1 % of sure USPS readings may be wrong), the
+# blurred 8x8 optdigits upscales are sure less often: 78 % on the quick set, from 88 %.
+SURE_FLOORS = {"usps": 0.90, "fonts": 0.90, "strokes": 0.90, "optdigits": 0.75,
+               "numbers": 0.80}
 # Zig-zags, loops, crosses and scrawls: the least share the reader must not be sure of
 # (0.64 on the quick set; 0.36 before the MNIST outline, anisotropy and nudge checks).
 SCRIBBLES_REJECTED = 0.55
