@@ -134,7 +134,9 @@ def registry_actions(run_id: str, key: str) -> None:
     if version is None:
         if st.button("Register", icon=":material/inventory_2:", key=f"{key}_register"):
             try:
-                versions[run_id] = register(run_id)
+                with st.spinner("Registering: checking the model's files and reading the "
+                                "USPS test digits with it (about 30 s)…"):
+                    versions[run_id] = register(run_id)
             except StoreError as exc:
                 st.error(str(exc))
             else:
@@ -144,7 +146,7 @@ def registry_actions(run_id: str, key: str) -> None:
     force = st.checkbox("Promote even if the gate refuses", key=f"{key}_force")
     if st.button("Promote to champion", icon=":material/military_tech:", key=f"{key}_promote"):
         try:
-            ok, reason = try_promote(version, force=force, reason="promoted from the Train page")
+            ok, reason = try_promote(version, force=force, reason="promoted on the Train page")
         except StoreError as exc:
             st.error(str(exc))
         else:
