@@ -78,6 +78,12 @@ def _frame_of(own: np.ndarray) -> np.ndarray | None:
             or found_sides[2] == found_sides[3]:
         return None
     (top, top_end), (bottom, bottom_end), (left, left_end), (right, right_end) = found_sides
+    # A printed box has square corners: its sides meet. A 0 as narrow as a box is round
+    # there, its corners paper.
+    for row in ((top + top_end) // 2, (bottom + bottom_end) // 2):
+        for col in ((left + left_end) // 2, (right + right_end) // 2):
+            if not grid[max(0, row - BAND):row + BAND + 1, max(0, col - BAND):col + BAND + 1].any():
+                return None
     line = max(b - a for a, b in found_sides) + 1 - 2 * BAND
     if line > MAX_LINE_VS_SIDE * min(bottom_end - top, right_end - left):
         return None  # thick and small: a drawn square or a blot, not a printed box

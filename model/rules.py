@@ -44,6 +44,8 @@ TICK_REACH = 2
 TICK_REACH_VS_TEXT = 0.2
 TICK_MIN_PX = 4
 TICK_VS_TEXT = 0.15  # ... and this share of the text height
+TICK_VS_DIGIT = 0.85  # ticks are shorter than the digits (at most this share of them)
+MIN_PITCH_VS_TEXT = 0.5  # ... and a cell apart, a cell holding a digit
 MIN_TICKS = 3
 TICK_SPREAD = 0.25
 TICK_FILL = 0.8
@@ -89,15 +91,19 @@ def _line_rules(mask: np.ndarray) -> np.ndarray:
     # A printed line is thinner than the pen, or than MAX_THICKNESS of the text when the
     # pen is fine (a ballpoint on a form printed with heavy lines).
     thickest = max(MAX_THICKNESS * text, LINE_VS_PEN * stroke_width(rest))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(runs.astype(np.uint8),
-                                                               connectivity=8)
-    for i in range(1, count):
-        w, h = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]
-        part = labels == i
-        level = (part & flat).any() and max(w, h) >= RULE_VS_TEXT * text \
-            and (max(w, h) >= LONG_VS_TEXT * text or _sticks_out(part, rest, text))
-        if (level or h >= UPRIGHT_VS_TEXT * text) and stroke_width(part) <= thickest:
-            rules |= part
+    # Level and upright runs are judged apart: a 1 written across a line is an upright
+    # run touching it, not part of it.
+    for kind in (flat, upright):
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(kind.astype(np.uint8),
+                                                                   connectivity=8)
+        for i in range(1, count):
+            w, h = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]
+            part = labels == i
+            level = kind is flat and max(w, h) >= RULE_VS_TEXT * text \
+                and (max(w, h) >= LONG_VS_TEXT * text or _sticks_out(part, rest, text)
+                     or _comb_ticks(ink, part, text, thickest).any())
+            if (level or h >= UPRIGHT_VS_TEXT * text) and stroke_width(part) <= thickest:
+                rules |= part
     if not rules.any():
         return none
     wall = max(MIN_RULE_PX, round(WALL_VS_TEXT * text))
@@ -117,9 +123,18 @@ def _comb_ticks(ink: np.ndarray, rules: np.ndarray, text: int, thickest: float) 
     straight, but it is not as tall as MIN_TICKS others.
     """
     short = max(TICK_MIN_PX, round(TICK_VS_TEXT * text))
-    upright = _straight_runs(ink, short)[1] & ~rules
     reach = 2 * max(TICK_REACH, round(TICK_REACH_VS_TEXT * text)) + 1
     near = cv2.dilate(rules.astype(np.uint8), np.ones((reach, reach), np.uint8))
+    # Candidates: upright runs (Hough finds a tick a digit touches), and marks of their
+    # own standing on the line (Hough can miss a short one in the corner with it).
+    upright = _straight_runs(ink, short)[1] & ~rules
+    alone = ink.astype(bool) & ~_grow(rules)
+    _, parts, boxes, _ = cv2.connectedComponentsWithStats(alone.astype(np.uint8),
+                                                          connectivity=8)
+    standing = np.unique(parts[near.astype(bool) & alone])
+    pw, ph = boxes[:, cv2.CC_STAT_WIDTH], boxes[:, cv2.CC_STAT_HEIGHT]
+    posts = [i for i in standing[standing > 0] if ph[i] >= max(short, 2 * pw[i])]
+    upright |= np.isin(parts, posts)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(upright.astype(np.uint8),
                                                            connectivity=8)
     on_line = np.unique(labels[near.astype(bool) & upright])
@@ -134,8 +149,11 @@ def _comb_ticks(ink: np.ndarray, rules: np.ndarray, text: int, thickest: float) 
         h[i] = _run_up(ink, stats[i], thickest)
     middle = float(np.median(h[thin]))
     ticks = [i for i in thin if abs(h[i] - middle) <= TICK_SPREAD * middle]
-    if len(ticks) < MIN_TICKS:
+    if len(ticks) < MIN_TICKS or middle > TICK_VS_DIGIT * text:  # "111" on a line
         return np.zeros_like(rules)
+    centres = np.sort(stats[ticks, cv2.CC_STAT_LEFT] + stats[ticks, cv2.CC_STAT_WIDTH] / 2)
+    if np.diff(centres).min() < MIN_PITCH_VS_TEXT * text:
+        return np.zeros_like(rules)  # closer than a digit's width: strokes, not a comb
     found = np.isin(labels, ticks)
     grid = _tick_grid(stats[ticks], rules)
     widest = int(w[ticks].max()) + 2  # a pen's 1 is wider than a printed tick
@@ -199,11 +217,13 @@ def _missed_ticks(ink: np.ndarray, ticks: np.ndarray, grid: np.ndarray, middle: 
 
 
 def _sticks_out(line: np.ndarray, rest: np.ndarray, text: int) -> bool:
-    """Whether a line reaches past the other ink near it, as a box or an underline does.
+    """Whether a line reaches past the other ink near it on both sides, as a box or an
+    underline does.
 
     Two touching digits can line up their bars into one long straight run; it ends
-    where their ink ends. Only digit-sized marks count (not a comb's short ticks, not
-    the thin walls of a row of boxes).
+    where their ink ends. A 2's long tail reaches past the ink on one side only. Only
+    digit-sized marks count (not a comb's short ticks, not the thin walls of a row of
+    boxes).
     """
     ys, xs = np.nonzero(line)
     band = rest[max(0, ys.min() - text): ys.max() + text + 1].astype(np.uint8)
@@ -214,7 +234,7 @@ def _sticks_out(line: np.ndarray, rest: np.ndarray, text: int) -> bool:
     if cols.size == 0:
         return True
     margin = STICK_OUT * text
-    return bool(xs.min() < cols[0] - margin or xs.max() > cols[-1] + margin)
+    return bool(xs.min() < cols[0] - margin and xs.max() > cols[-1] + margin)
 
 
 def _grow(mask: np.ndarray) -> np.ndarray:
@@ -234,7 +254,10 @@ def _straight_runs(ink: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray
     One probabilistic Hough transform finds the segments whatever their tilt; the ink
     within a pixel of each is the run.
     """
-    segments = cv2.HoughLinesP(ink, 1, np.pi / 360, threshold=max(1, length // 2),
+    # A hairline a few degrees askew is a staircase whose steps Hough's bins drift
+    # off; thickened by a pixel it stays one segment.
+    thick = cv2.dilate(ink, _NEAR)
+    segments = cv2.HoughLinesP(thick, 1, np.pi / 360, threshold=max(1, length // 2),
                                minLineLength=length, maxLineGap=MAX_GAP)
     drawn = [np.zeros_like(ink), np.zeros_like(ink)]  # level, upright
     for x0, y0, x1, y1 in ([] if segments is None else segments.reshape(-1, 4)):
@@ -250,14 +273,21 @@ def _text_height(mask: np.ndarray, flat: np.ndarray) -> int:
     """Height of the tallest mark that could be text (or 0).
 
     Not text: specks, marks mostly made of level straight runs (lines), and marks
-    whose box holds another mark's box (a frame round a digit).
+    whose box holds another mark's box (a frame round a digit). Measured with and
+    without the level runs, whichever finds taller text: digits written on a line or
+    in a comb are one mark with it until the line is left out, while a digit's own
+    bar left out would split the digit.
     """
+    return max(_tallest_text(mask, flat), _tallest_text(mask & ~_grow(flat), flat))
+
+
+def _tallest_text(mask: np.ndarray, flat: np.ndarray) -> int:
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
                                                                connectivity=8)
     if count <= 1:
         return 0
     x, y, w, h, areas = (stats[1:, k] for k in range(5))
-    in_runs = np.bincount(labels[flat], minlength=count)[1:]
+    in_runs = np.bincount(labels[flat & mask], minlength=count)[1:]
     text = (areas >= MIN_TEXT_AREA * areas.max()) & (in_runs < MAX_RUN_SHARE * areas)
     for i in np.flatnonzero(text):
         inside = (x >= x[i]) & (y >= y[i]) & (x + w <= x[i] + w[i]) & (y + h <= y[i] + h[i])
