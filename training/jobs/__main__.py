@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -23,7 +24,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("run", "standby"):
             from training.jobs import warm, worker
 
-            return worker.run(args.folder.resolve()) if args.command == "run" else warm.serve()
+            code = worker.run(args.folder.resolve()) if args.command == "run" else warm.serve()
+            # The job has written how it ended; TensorFlow's teardown at exit takes seconds
+            # and would hold a cancelled job's process past its SIGKILL deadline.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
         if args.command == "cancel":
             print(f"{args.job_id}: {cancel(args.job_id).status}")
             return 0
