@@ -115,6 +115,8 @@ def test_the_experiments_page_renders(page, train_url: str, artifacts_dir: Path)
 
     open_app(page, train_url, "experiments")
     expect(page.get_by_role("heading", name="Experiments")).to_be_visible()
-    expect(page.get_by_role("heading", name="Model registry")).to_be_visible()
+    # The first visit imports mlflow in the server: seconds on a busy machine.
+    expect(page.get_by_role("heading", name="Model registry")).to_be_visible(
+        timeout=FIRST_POINTS_MS)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     page.screenshot(path=artifacts_dir / "browser_experiments.png", full_page=True)
