@@ -25,6 +25,7 @@ TILT_STEP = 0.5
 MIN_FRAME_PX = 16  # boxes smaller than this (either side) are specks or letters
 MAX_FILL = 0.5  # a frame's pixels cover at most this share of its bounding box
 MAX_CANDIDATES = 60  # more marks than this that could be boxes: a texture, not a form
+EDGE_BAND = 0.15  # share of the box's side its tilted edges stay within (6 degrees, thick)
 SEED_COVER = 0.5  # a row (column) covering this share of the mark's width may be a side
 SIDE_COVER = 0.85  # a side covers this share of the span between the opposite sides
 BAND = 1  # rows either side a side's coverage is gathered over (a 1 px wobble)
@@ -49,10 +50,23 @@ def frame_mask(mask: np.ndarray) -> np.ndarray:
     for i in candidates:
         window = (slice(y[i], y[i] + h[i]), slice(x[i], x[i] + w[i]))
         own = labels[window] == i + 1
+        if not _edges_inked(own):
+            continue
         found = _frame_of(own)
         if found is not None:
             frames[window] |= found
     return frames
+
+
+def _edges_inked(own: np.ndarray) -> bool:
+    """A quick look before the costly one: a box, even askew, has ink along all four
+    edges of its bounding box; most digits leave some edge bare."""
+    band_y = max(2, round(EDGE_BAND * own.shape[0]))
+    band_x = max(2, round(EDGE_BAND * own.shape[1]))
+    return (own[:band_y].any(axis=0).mean() >= SEED_COVER
+            and own[-band_y:].any(axis=0).mean() >= SEED_COVER
+            and own[:, :band_x].any(axis=1).mean() >= SEED_COVER
+            and own[:, -band_x:].any(axis=1).mean() >= SEED_COVER)
 
 
 def _frame_of(own: np.ndarray) -> np.ndarray | None:

@@ -257,7 +257,7 @@ def _straight_runs(ink: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray
     # A hairline a few degrees askew is a staircase whose steps Hough's bins drift
     # off; thickened by a pixel it stays one segment.
     thick = cv2.dilate(ink, _NEAR)
-    segments = cv2.HoughLinesP(thick, 1, np.pi / 360, threshold=max(1, length // 2),
+    segments = cv2.HoughLinesP(thick, 1, np.pi / 180, threshold=max(1, length // 2),
                                minLineLength=length, maxLineGap=MAX_GAP)
     drawn = [np.zeros_like(ink), np.zeros_like(ink)]  # level, upright
     for x0, y0, x1, y1 in ([] if segments is None else segments.reshape(-1, 4)):
