@@ -31,9 +31,9 @@ def test_plain_recipes_train_on_mnist_alone(mnist_dir: Path) -> None:
 
 
 @pytest.mark.slow
-def test_default_mix_holds_every_source_and_is_cached(runs: Path, mnist_dir: Path,
+def test_mix_recipe_holds_every_source_and_is_cached(runs: Path, mnist_dir: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = dataclasses.replace(PRESETS["default"], limit=LIMIT)
+    cfg = dataclasses.replace(PRESETS["mix"], limit=LIMIT)
     splits = build_splits(cfg, mnist_dir)
     usps_digits, usps_val = 146, 15  # round(7291 * 0.02), a tenth held out
     styles, styles_val = 480, 48
@@ -58,8 +58,8 @@ def test_default_mix_holds_every_source_and_is_cached(runs: Path, mnist_dir: Pat
 
 
 def test_about_half_of_mnist_is_shown_as_the_reader_normalises_it(mnist_dir: Path) -> None:
-    plain = build_splits(dataclasses.replace(PRESETS["mnist"], limit=1000), mnist_dir)
-    mixed = build_splits(dataclasses.replace(PRESETS["mnist"], limit=1000,
+    plain = build_splits(dataclasses.replace(PRESETS["default"], limit=1000), mnist_dir)
+    mixed = build_splits(dataclasses.replace(PRESETS["default"], limit=1000,
                                              mnist_normalized=0.5), mnist_dir)
     changed = np.mean([not np.array_equal(a, b)
                        for a, b in zip(plain.x_train, mixed.x_train, strict=True)])

@@ -5,7 +5,7 @@ The reader calls a digit sure when min(top probability, steadiness) reaches
 (`model.reader`, `model.likeness`). This measures, for a range of thresholds, the
 share of digits called sure and the share of those that are right, on digits the
 model was *not* trained on and that are not the USPS test set the README reports:
-the USPS train digits the default recipe holds out for validation
+the USPS train digits the mix recipe holds out for validation
 (`training.mixture.usps_order`), rendered as scans with a fresh seed. The threshold
 is chosen here, and checked on USPS test by `tests/test_usps.py`.
 """
@@ -32,11 +32,11 @@ TARGET_PRECISION = 0.995  # chosen with margin: the test split's floor is 0.99
 
 
 def held_out_digits() -> tuple[list[np.ndarray], np.ndarray]:
-    """The default recipe's held-out USPS train digits as scans, and their labels."""
+    """The mix recipe's held-out USPS train digits as scans, and their labels."""
     from training.usps import load_usps
 
     usps = load_usps("train")
-    order, n_val = usps_order(PRESETS["default"], len(usps.labels))
+    order, n_val = usps_order(PRESETS["mix"], len(usps.labels))
     rng = np.random.default_rng(SEED)
     held = order[:n_val]
     return [usps_scan(usps.images[i], rng) for i in held], usps.labels[held].astype(int)

@@ -3,7 +3,7 @@
 The 60,000 training digits are normalised exactly as the reader normalises what it
 reads, and for each class the 99.9th percentile of the outline length and the 0.1st
 percentile of the anisotropy are printed as the tuples to paste into model.likeness.
-`--mix` measures them on the default recipe's whole training mix instead (MNIST, USPS
+`--mix` measures them on the mix recipe's whole training mix instead (MNIST, USPS
 train and the synthesised styles, each as the reader shows it; `training.mixture`),
 so a European 1 or an open 4 the model was taught can be sure too.
 """
@@ -32,7 +32,7 @@ def class_bounds(limit: int | None = None,
         from training.mixture import build_splits
 
         # Every MNIST digit normalised, as the reader would see it written.
-        cfg = dataclasses.replace(PRESETS["default"], mnist_normalized=1.0, limit=limit)
+        cfg = dataclasses.replace(PRESETS["mix"], mnist_normalized=1.0, limit=limit)
         splits = build_splits(cfg)
         seen = list(splits.x_train[..., 0])
         labels = splits.y_train
@@ -53,7 +53,7 @@ def class_bounds(limit: int | None = None,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="first N training digits")
-    parser.add_argument("--mix", action="store_true", help="the default recipe's training mix")
+    parser.add_argument("--mix", action="store_true", help="the mix recipe's training mix")
     args = parser.parse_args(argv)
     top, low = class_bounds(args.limit, args.mix)
     print(f"MAX_OUTLINE = {top}")

@@ -1,7 +1,7 @@
 """The training mix: MNIST, USPS train and synthesised styles, as the reader shows them.
 
 `build_splits(cfg, data_dir)` is what `training.train` trains on. With a recipe's
-mix fields at zero it is plain MNIST (`training.data.prepare`); the default recipe adds:
+mix fields at zero it is plain MNIST (`training.data.prepare`); the "mix" recipe adds:
 
 - MNIST train: a seeded share (`mnist_normalized`) of the digits is given as the
   reader's normalisation (`model.normalize.normalize_digit`: stroke width, 20x20 box,
