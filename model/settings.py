@@ -40,7 +40,7 @@ class Settings:
     # "not sure". 0.90: the lowest threshold at which digits of other writers the model
     # never trained on (held-out USPS train digits as scans) are sure and right >= 99.5 %
     # of the time (`python -m training.abstain`); 0.70 let 1.2 % of sure USPS test
-    # readings be wrong, 0.90 lets 0.7 % (tests/test_usps.py holds it under 1 %).
+    # readings be wrong, 0.90 lets 0.6 % (tests/test_usps.py holds it under 1 %).
     min_confidence: float = 0.90
 
     @property
