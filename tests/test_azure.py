@@ -76,7 +76,7 @@ def test_round_trip_keeps_what_matters(tmp_path) -> None:
     online = {c.path.name: c.entity for c in dry_run("deploy-online", _options("x"), folder)}
     deployment = online["online-deployment-blue.yml"]
     assert deployment.code_configuration.scoring_script == "score.py"
-    assert Path(deployment.code_configuration.code).resolve() == PROJECT_DIR / "model"
+    assert (folder / deployment.code_configuration.code).resolve() == PROJECT_DIR / "model"
     assert online["online-endpoint.yml"].auth_mode == "key"
     batch = {c.path.name: c.entity for c in dry_run("deploy-batch", _options("x"), folder)}
     settings = batch["batch-deployment-onnx.yml"].settings
