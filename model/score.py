@@ -14,30 +14,11 @@ The request and answer formats are documented in `model/service.py`.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import runpy
 from pathlib import Path
 
-
-def _own_package() -> None:
-    """Import this folder as the `model` package, whatever Azure named the mounted folder.
-
-    The server loads this file by path (as `entry_module`); Azure ML mounts the code
-    folder (model/) under AML_APP_ROOT, and a batch job may give it another name.
-    """
-    here = Path(__file__).resolve().parent
-    loaded = sys.modules.get("model")
-    if loaded is not None and Path(loaded.__file__ or "").resolve().parent == here:
-        return
-    spec = importlib.util.spec_from_file_location("model", here / "__init__.py",
-                                                  submodule_search_locations=[str(here)])
-    assert spec is not None and spec.loader is not None
-    package = importlib.util.module_from_spec(spec)
-    sys.modules["model"] = package
-    spec.loader.exec_module(package)
-
-
-_own_package()
+# Azure mounts model/ under a name of its own: make `import model` mean this folder.
+runpy.run_path(str(Path(__file__).resolve().with_name("mount.py")))
 
 from azureml_inference_server_http.api.aml_request import AMLRequest, rawhttp  # noqa: E402
 from azureml_inference_server_http.api.aml_response import AMLResponse  # noqa: E402
