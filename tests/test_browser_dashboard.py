@@ -97,9 +97,7 @@ def test_data_page_draws_its_charts_and_the_map(page, app_url: str, artifacts_di
     from playwright.sync_api import expect
 
     open_app(page, app_url, "data")
-    # The class distribution and the pixel intensities.
-    expect(page.locator(".js-plotly-plot")).to_have_count(2, timeout=SLOW_MS)
-    page.get_by_role("button", name="Compute the map").click()
+    # The class distribution, the pixel intensities and the map, which needs no button.
     expect(page.locator(f".st-key-map_chart{LIVE} .js-plotly-plot")).to_be_visible(timeout=SLOW_MS)
     expect(page.locator(".js-plotly-plot")).to_have_count(3)
     expect(page.get_by_role("button", name="Compute the map")).to_have_count(0)

@@ -311,7 +311,10 @@ def _after_cancel(job: Job, deadline: float) -> None:
         end = time.monotonic() + KILL_WAIT_S
         while alive(job) and time.monotonic() < end:
             time.sleep(POLL_S)
-    job = update(job.id, status="cancelled", message="Cancelled.")
+    try:
+        job = update(job.id, status="cancelled", message="Cancelled.")
+    except JobError:  # the runs folder went away meanwhile (a test's, or cleaned up)
+        return
     if job.run_id:  # importing mlflow here takes seconds: the page must not wait for it
         _in_background(_end_run, job, "KILLED", "Cancelled.")
 
