@@ -8,8 +8,6 @@ import http.client
 import io
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +21,7 @@ from PIL import Image
 
 from model import feedback, predlog
 from model.reader import read_digits
+from tests.scoring_server import scoring_server
 from training import monitor
 from training.samples import SAMPLES_DIR
 
@@ -130,14 +129,6 @@ def test_feedback_is_kept_listed_deleted_and_exported(store: Path, reading, tmp_
 
 # --- The scoring service, as `make serve` runs it ------------------------------------------
 
-START_TIMEOUT_S = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def _post(port: int, body: bytes) -> tuple[int, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -152,37 +143,11 @@ def _post(port: int, body: bytes) -> tuple[int, dict]:
 @pytest.fixture
 def service(tmp_path: Path, shipped_dir: Path) -> Iterator[tuple[int, Path]]:
     """The scoring script under gunicorn (as `make serve`), logging to its own store."""
-    port, db = _free_port(), tmp_path / "service-monitor.db"
-    env = {**os.environ, "AML_APP_ROOT": str(PROJECT_DIR), "AZUREML_ENTRY_SCRIPT": "model/score.py",
-           "AZUREML_MODEL_DIR": str(shipped_dir), "DIGIT_STUDIO_MONITOR_DB": str(db)}
-    env.pop(predlog.OFF_SWITCH, None)
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "2",
-         "azureml_inference_server_http.server.entry:app"],
-        cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", "/")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("The scoring server did not start:\n"
-                            + (tmp_path / "server.log").read_text()[-3000:])
-            time.sleep(0.2)
+    db = tmp_path / "service-monitor.db"
+    with scoring_server(shipped_dir, tmp_path / "server.log",
+                        {"DIGIT_STUDIO_MONITOR_DB": str(db), predlog.OFF_SWITCH: None},
+                        workers=2) as port:
         yield port, db
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
 
 
 def test_service_requests_are_counted_under_service(service, mnist):

@@ -12,11 +12,8 @@ import http.client
 import io
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,16 +22,10 @@ import pytest
 from PIL import Image
 
 from model.service import MAX_IMAGES, MAX_REQUEST_BYTES
+from tests.scoring_server import scoring_server
 from training.synthetic_scans import PageStyle, compose_page
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-START_TIMEOUT_S = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _request(port: int, method: str, path: str, body: bytes | None = None
@@ -51,36 +42,11 @@ def _request(port: int, method: str, path: str, body: bytes | None = None
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, shipped_dir) -> Iterator[int]:
     """`make serve`'s command on a free loopback port; yields the port."""
-    port = _free_port()
     runs = tmp_path_factory.mktemp("serve-runs")
-    env = {**os.environ, "AML_APP_ROOT": str(PROJECT_DIR),
-           "AZUREML_ENTRY_SCRIPT": "model/score.py", "AZUREML_MODEL_DIR": str(shipped_dir),
-           "DIGIT_STUDIO_RUNS": str(runs), "DIGIT_STUDIO_MONITOR_DB": str(runs / "monitor.db")}
-    log = (runs / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "1",
-         "azureml_inference_server_http.server.entry:app"],
-        cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                if _request(port, "GET", "/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("The inference server did not answer GET / within 30 s:\n"
-                            + (runs / "server.log").read_text()[-3000:])
-            time.sleep(0.2)
+    with scoring_server(shipped_dir, runs / "server.log",
+                        {"DIGIT_STUDIO_RUNS": str(runs),
+                         "DIGIT_STUDIO_MONITOR_DB": str(runs / "monitor.db")}) as port:
         yield port
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
 
 
 @pytest.fixture(scope="module")
