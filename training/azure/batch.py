@@ -59,9 +59,8 @@ def _has_error(row: str) -> bool:
 
 def deploy_batch(opts: Options, report: Report = print) -> None:
     """Cluster, environment and batch endpoint if missing, then the deployment as default."""
-    from azure.core.exceptions import ResourceNotFoundError
 
-    from training.azure.live import _loaded, _prerequisites
+    from training.azure.live import _loaded, _prerequisites, ensure_endpoint
     from training.azure.workspace import azure_errors, ml_client
 
     ml = ml_client()
@@ -69,13 +68,7 @@ def deploy_batch(opts: Options, report: Report = print) -> None:
     _prerequisites(ml, loaded, report)
     endpoint = next(e for f, e in loaded.items() if f.startswith("batch-endpoint"))
     deployment = next(e for f, e in loaded.items() if f.startswith("batch-deployment"))
-    with azure_errors(f"create batch endpoint {endpoint.name}"):
-        try:
-            endpoint = ml.batch_endpoints.get(endpoint.name)
-            report(f"exists   batch endpoint {endpoint.name}")
-        except ResourceNotFoundError:
-            endpoint = ml.batch_endpoints.begin_create_or_update(endpoint).result()
-            report(f"created  batch endpoint {endpoint.name}")
+    endpoint = ensure_endpoint(ml.batch_endpoints, endpoint, "batch endpoint", report)
     with azure_errors(f"deploy {deployment.name}"):
         ml.batch_deployments.begin_create_or_update(deployment).result()
         endpoint = ml.batch_endpoints.get(endpoint.name)

@@ -139,22 +139,30 @@ def register(opts: Options, report: Report = print) -> str:
     return str(model.version)
 
 
+def ensure_endpoint(operations: Any, endpoint: Any, kind: str, report: Report) -> Any:
+    """The workspace's endpoint of that name, created from `endpoint` when it is missing."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    with azure_errors(f"create {kind} {endpoint.name}"):
+        try:
+            found = operations.get(endpoint.name)
+            report(f"exists   {kind} {endpoint.name}")
+            return found
+        except ResourceNotFoundError:
+            created = operations.begin_create_or_update(endpoint).result()
+            report(f"created  {kind} {endpoint.name}")
+            return created
+
+
 def deploy_online(opts: Options, traffic: int | None, report: Report = print) -> None:
     """Endpoint (key auth) if missing, the deployment, then the traffic split."""
-    from azure.core.exceptions import ResourceNotFoundError
 
     ml = ml_client()
     loaded = _loaded("deploy-online", opts)
     _prerequisites(ml, loaded, report)
     endpoint = next(e for f, e in loaded.items() if f.startswith("online-endpoint"))
     deployment = next(e for f, e in loaded.items() if f.startswith("online-deployment"))
-    with azure_errors(f"create endpoint {endpoint.name}"):
-        try:
-            endpoint = ml.online_endpoints.get(endpoint.name)
-            report(f"exists   endpoint {endpoint.name}")
-        except ResourceNotFoundError:
-            endpoint = ml.online_endpoints.begin_create_or_update(endpoint).result()
-            report(f"created  endpoint {endpoint.name}")
+    endpoint = ensure_endpoint(ml.online_endpoints, endpoint, "endpoint", report)
     with azure_errors(f"deploy {deployment.name}"):
         ml.online_deployments.begin_create_or_update(deployment).result()
     report(f"deployed {deployment.name} (model {deployment.model})")
