@@ -1,0 +1,128 @@
+"""USPS test digits redrawn as pen-tablet trajectories, for `training.realworld`.
+
+Pen tablets (and the pen-digit sets recorded with them) keep a digit as a handful of
+points joined by straight segments, one trajectory per digit: where the writer lifted
+the pen, the recording joins the strokes by the pen's travel. MNIST has nothing like
+it, and the reader's other canvas sets (Hershey strokes) are clean fonts. This set
+takes real writers' shapes instead: each USPS *test* digit is thinned to its skeleton
+(scikit-image), walked as a pen would (from the top-most stroke end, keeping the
+direction at forks, going back over its own ink to a fork not yet followed, and
+travelling straight to the nearest part of another piece when a piece is done),
+resampled to `POINTS` points evenly spaced along that path, and drawn as straight
+segments with a round brush on the Draw page's transparent 280x280 canvas.
+
+It is a proxy built from real handwriting, never trained or tuned on (USPS *test*).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+
+from training.realsets import CANVAS, Sample, _on_canvas
+
+POINTS = (8, 12, 16)  # points per digit: pen-digit recordings keep about 8
+UPSCALE = 64  # px: the 16x16 digit is thinned at this size
+INK_LEVEL = 0.35  # where the USPS grey profile counts as ink
+HEIGHT = (130, 220)  # the digit's height on the canvas, px
+BRUSHES = (10, 14, 18, 24)  # px, within the Draw page's slider (6-40)
+_STEPS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+
+
+def skeleton(digit: np.ndarray) -> np.ndarray:
+    """The one-pixel skeleton (bool, UPSCALE x UPSCALE) of a 16x16 ink image in [0, 1]."""
+    from skimage.morphology import skeletonize
+
+    big = cv2.resize(np.pad(digit.astype(np.float32), 1), (UPSCALE, UPSCALE),
+                     interpolation=cv2.INTER_CUBIC)
+    return skeletonize(big > INK_LEVEL)
+
+
+def _neighbours(p: tuple[int, int], pixels: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    return [(p[0] + dy, p[1] + dx) for dy, dx in _STEPS if (p[0] + dy, p[1] + dx) in pixels]
+
+
+def _retrace(start: tuple[int, int], pixels: set[tuple[int, int]],
+             left: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The shortest way along the skeleton from `start` to a pixel not yet drawn ([]: none)."""
+    came: dict[tuple[int, int], tuple[int, int] | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        p = queue.popleft()
+        if p in left:
+            way = [p]
+            while came[way[-1]] is not None:
+                way.append(came[way[-1]])  # type: ignore[arg-type]
+            return way[::-1][1:]
+        for q in _neighbours(p, pixels):
+            if q not in came:
+                came[q] = p
+                queue.append(q)
+    return []
+
+
+def pen_path(bones: np.ndarray) -> np.ndarray:
+    """The skeleton's pixels as one pen trajectory: (N, 2) float (x, y), in drawing order."""
+    pixels = {(int(y), int(x)) for y, x in zip(*np.nonzero(bones), strict=True)}
+    left = set(pixels)
+    if not left:
+        return np.zeros((0, 2), np.float32)
+    ends = [p for p in left if len(_neighbours(p, left)) == 1]
+    here = min(ends or left)  # top-most stroke end: where most writers start
+    path, heading = [here], np.zeros(2)
+    left.discard(here)
+    while left:
+        options = _neighbours(here, left)
+        if options:
+            # Keep the pen's direction at a fork: the step that turns least.
+            way = [max(options, key=lambda q: float(np.dot(np.subtract(q, here), heading)))]
+        else:
+            # A branch ended: go back over the ink to the nearest fork not yet followed,
+            # or, when this piece is done, travel straight to the nearest other piece.
+            way = _retrace(here, pixels, left) or [
+                min(left, key=lambda q: (q[0] - here[0]) ** 2 + (q[1] - here[1]) ** 2)]
+        step = np.subtract(way[-1], way[-2] if len(way) > 1 else here).astype(float)
+        heading = step / max(float(np.hypot(*step)), 1e-6)
+        path += way
+        left.difference_update(way)
+        here = way[-1]
+    return np.array(path, np.float32)[:, ::-1]
+
+
+def resample(path: np.ndarray, points: int) -> np.ndarray:
+    """`points` points evenly spaced along the polyline `path` (both ends kept)."""
+    if len(path) < 2:
+        return np.repeat(path[:1], points, axis=0)
+    lengths = np.r_[0, np.cumsum(np.hypot(*np.diff(path, axis=0).T))]
+    at = np.linspace(0, lengths[-1], points)
+    return np.stack([np.interp(at, lengths, path[:, 0]), np.interp(at, lengths, path[:, 1])], 1)
+
+
+def tablet_canvas(digit: np.ndarray, points: int, rng: np.random.Generator) -> np.ndarray:
+    """One USPS digit as a `points`-point pen-tablet trajectory on an RGBA canvas."""
+    path = resample(pen_path(skeleton(digit)), points)
+    lo, hi = path.min(0), path.max(0)
+    scale = rng.uniform(*HEIGHT) / max(float(hi[1] - lo[1]), 1.0)
+    size = (hi - lo) * scale
+    corner = (CANVAS - size) / 2 + rng.normal(0, 12, 2)
+    corner = np.clip(corner, 20, np.maximum(CANVAS - 20 - size, 20))
+    xy = np.round((path - lo) * scale + corner).astype(np.int32)
+    mask = np.zeros((CANVAS, CANVAS), np.uint8)
+    cv2.polylines(mask, [xy], False, 255, int(rng.choice(BRUSHES)), cv2.LINE_AA)
+    return _on_canvas(mask)
+
+
+def usps_tablet_samples(split: str = "test", limit: int | None = None,
+                        seed: int = 0) -> Iterator[Sample]:
+    """USPS digits of `split` as pen-tablet canvases, cycling through `POINTS` (seeded)."""
+    from training.usps import load_usps
+
+    usps = load_usps(split)  # type: ignore[arg-type]
+    rng = np.random.default_rng(seed)
+    pairs = list(zip(usps.images, usps.labels, strict=True))[:limit]
+    for k, (image, label) in enumerate(pairs):
+        yield Sample(tablet_canvas(image, POINTS[k % len(POINTS)], rng), str(int(label)),
+                     canvas=True)
