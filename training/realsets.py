@@ -40,7 +40,7 @@ def handwriting_fonts() -> list[Path]:
     return found
 
 
-def _paper(rng: np.random.Generator, ink: np.ndarray) -> np.ndarray:
+def paper_page(rng: np.random.Generator, ink: np.ndarray) -> np.ndarray:
     """Dark ink (ink in [0,1], 1 = ink) on light, slightly noisy paper, as uint8."""
     paper = rng.uniform(0.85, 0.97) + rng.normal(0, 0.02, ink.shape)
     page = paper * (1 - ink) + rng.uniform(0.05, 0.25) * ink
@@ -63,7 +63,7 @@ def font_samples(seed: int = 0, variants: int = 3) -> Iterator[Sample]:
                 ink = np.asarray(glyph.crop(box), np.float32) / 255
                 pad = int(rng.integers(12, 40))
                 ink = np.pad(ink, pad)
-                yield Sample(_paper(rng, ink), str(digit))
+                yield Sample(paper_page(rng, ink), str(digit))
 
 
 def stroke_samples(seed: int = 0) -> Iterator[Sample]:
@@ -157,7 +157,7 @@ def optdigit_samples(limit: int | None = None) -> Iterator[Sample]:
     rng = np.random.default_rng(0)
     for image, label in list(zip(digits.images, digits.target, strict=True))[:limit]:
         ink = cv2.resize(image / 16.0, (48, 48), interpolation=cv2.INTER_CUBIC).clip(0, 1)
-        yield Sample(_paper(rng, np.pad(ink, 16)), str(int(label)))
+        yield Sample(paper_page(rng, np.pad(ink, 16)), str(int(label)))
 
 
 def number_samples(mnist_x: np.ndarray, mnist_y: np.ndarray, count: int = 200,
@@ -219,16 +219,32 @@ USPS_TIGHT_MARGIN = (0, 4)
 def usps_scan(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One USPS digit (16x16 ink in [0, 1]) as a uint8 scan: dark ink on light paper."""
     side = int(rng.integers(USPS_SIDES[0], USPS_SIDES[1] + 1))
-    # One pixel of paper round the 16x16 box, so the cubic kernel sees where strokes end.
-    ink = cv2.resize(np.pad(digit.astype(np.float32), 1), (side + side // 8,) * 2,
-                     interpolation=cv2.INTER_CUBIC).clip(0, 1)
-    if rng.random() >= USPS_SOFT_SHARE:
-        level = rng.uniform(*USPS_PEN_LEVELS)
-        ink = np.clip((ink - level) / (2 * USPS_PEN_EDGE) + 0.5, 0, 1)
+    ink = usps_pen(usps_upscale(digit, (side + side // 8,) * 2), usps_pen_level(rng))
     ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(*USPS_BLUR))
     tight = rng.random() < USPS_TIGHT_SHARE
     margin = int(rng.integers(*(USPS_TIGHT_MARGIN if tight else USPS_MARGIN)))
-    return _paper(rng, np.pad(ink, margin))
+    return paper_page(rng, np.pad(ink, margin))
+
+
+def usps_pen_level(rng: np.random.Generator) -> float | None:
+    """The pen of one scan: None for the scan's own soft profile, else its edge level."""
+    return None if rng.random() < USPS_SOFT_SHARE else float(rng.uniform(*USPS_PEN_LEVELS))
+
+
+def usps_pen(ink: np.ndarray, level: float | None) -> np.ndarray:
+    """Upscaled USPS grey as written by the pen `level` (None: unchanged, soft)."""
+    if level is None:
+        return ink
+    return np.clip((ink - level) / (2 * USPS_PEN_EDGE) + 0.5, 0, 1)
+
+
+def usps_upscale(digit: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """USPS grey (16x16 or a crop of it) cubic-upscaled to `size` (w, h), in [0, 1].
+
+    One pixel of paper round the box, so the cubic kernel sees where strokes end.
+    """
+    return cv2.resize(np.pad(digit.astype(np.float32), 1), size,
+                      interpolation=cv2.INTER_CUBIC).clip(0, 1)
 
 
 def usps_samples(split: str = "test", limit: int | None = None, seed: int = 0) -> Iterator[Sample]:
@@ -253,3 +269,4 @@ def usps_plain_samples(split: str = "test", limit: int | None = None) -> Iterato
     for image, label in list(zip(usps.images, usps.labels, strict=True))[:limit]:
         big = cv2.resize(image, (96, 96), interpolation=cv2.INTER_CUBIC).clip(0, 1)
         yield Sample((255 * (1 - big)).round().astype(np.uint8), str(int(label)))
+

@@ -11,6 +11,13 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             digit, the precision of "sure" and the commonest confusions. The only set
             of real handwriting by other writers; the synthetic sets below are checks
             of the pipeline, not evidence of real-world accuracy. Never trained on;
+- usps-numbers: numbers of 3-6 USPS *test* digits as one writer's number on a scan
+            (`training.realsets.usps_number_samples`: varied spacing with close and
+            slightly overlapping neighbours, baseline wobble, size and width per digit,
+            slant, the usps pen, blur and paper), read as `model.predict` reads a file
+            (PNG bytes), exactly: digit count right, sure and wrong, and the failures by
+            kind (split: more digits than written, merged: fewer, misread). Thresholds
+            are tuned on the same numbers of USPS *train* digits (`--split train`);
 - usps96:   the same digits as plain 96x96 pictures, edge to edge (how the issue first
             measured them), read as `model.predict` reads a file (any number of digits);
 - fonts:    digits in the handwriting fonts Debian ships (fonts-bwht, fonts-breip, ...),
@@ -57,6 +64,13 @@ from training.realsets import (
     usps_plain_samples,
 )
 from training.realsets import usps_samples as _usps_samples
+from training.usps_numbers import (
+    USPS_NUMBERS,
+    USPS_NUMBERS_QUICK,
+    contact_sheet,
+    numbers_report,
+    usps_numbers_samples,
+)
 
 USPS_QUICK = 500  # test digits in the quick set (tests); the full set has 2,007
 TOP_CONFUSIONS = 8
@@ -169,18 +183,28 @@ def build_sets(quick: bool = False) -> dict[str, list[Sample]]:
     }
 
 
+USPS_SETS = frozenset({"usps", "usps96", "usps-numbers"})
+
+
 def evaluate_realworld(predictor: Predictor, quick: bool = False,
-                       only: frozenset[str] | None = None) -> dict[str, dict[str, float]]:
-    """Exact-read accuracy per set (all, or the sets named in `only`), reader and naive."""
+                       only: frozenset[str] | None = None,
+                       split: str = "test") -> dict[str, dict[str, float]]:
+    """Exact-read accuracy per set (all, or the sets named in `only`), reader and naive.
+
+    `split` chooses the USPS split of the usps sets ("train" to tune, never "test").
+    """
     limit = USPS_QUICK if quick else None
     results: dict[str, dict] = {}
     if only is None or "usps" in only:
-        results["usps"] = usps_report(predictor, limit=limit)
-        results["usps"]["naive"] = score(usps_samples(limit=limit), naive_read, predictor)
+        results["usps"] = usps_report(predictor, split, limit=limit)
+        results["usps"]["naive"] = score(usps_samples(split, limit), naive_read, predictor)
     if only is None or "usps96" in only:
-        plain = list(usps_plain_samples(limit=limit))
+        plain = list(usps_plain_samples(split, limit=limit))
         results["usps96"] = {"n": len(plain), **score_reader(plain, predictor)}
-    if only is not None and not only - {"usps", "usps96"}:
+    if only is None or "usps-numbers" in only:
+        numbers = usps_numbers_samples(split, USPS_NUMBERS_QUICK if quick else USPS_NUMBERS)
+        results["usps-numbers"] = numbers_report(numbers, predictor)
+    if only is not None and not only - USPS_SETS:
         return results
     for name, samples in build_sets(quick).items():
         if only is not None and name not in only:
@@ -199,19 +223,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--sets", default=None,
                         help="comma-separated sets to run (default: all), e.g. usps,usps96")
+    parser.add_argument("--split", default="test", choices=["test", "train"],
+                        help="USPS split of the usps sets (tune on train, check on test)")
+    parser.add_argument("--failures", metavar="PNG", default=None,
+                        help="write the usps-numbers failures as a contact sheet")
     args = parser.parse_args(argv)
     only = frozenset(args.sets.split(",")) if args.sets else None
-    results = evaluate_realworld(load_predictor(args.model), args.quick, only)
+    results = evaluate_realworld(load_predictor(args.model), args.quick, only, args.split)
+    numbers = results.get("usps-numbers")
+    if numbers is not None:
+        failed = numbers.pop("failed")
+        if args.failures:
+            samples = usps_numbers_samples(args.split, numbers["n"])
+            contact_sheet([samples[i] for i, _ in failed],
+                          [f"{samples[i].text} read {text or 'nothing'}" for i, text in failed],
+                          args.failures)
     if args.json:
         print(json.dumps(results))
         return 0
-    print(f"{'set':<10} {'n':>5} {'reader':>8} {'sure':>8} {'naive':>8}")
+    print(f"{'set':<12} {'n':>5} {'reader':>8} {'sure':>8} {'naive':>8}")
     for name, r in results.items():
         if "rejected" in r:
-            print(f"{name:<10} {r['n']:>5} rejected {r['rejected']:.1%}")
+            print(f"{name:<12} {r['n']:>5} rejected {r['rejected']:.1%}")
             continue
         naive = f"{r['naive']:8.1%}" if "naive" in r else "       –"
-        print(f"{name:<10} {r['n']:>5} {r['reader']:8.1%} {r['sure']:8.1%} {naive}")
+        print(f"{name:<12} {r['n']:>5} {r['reader']:8.1%} {r['sure']:8.1%} {naive}")
+    if numbers is not None:
+        print(f"\nusps-numbers ({args.split}): digit count right {numbers['count_right']:.1%}, "
+              f"sure and wrong {numbers['sure_wrong']:.1%}; failures "
+              + ", ".join(f"{k} {v}" for k, v in numbers["failures"].items())
+              + "; e.g. " + " ".join(numbers["examples"]))
     if "usps" not in results:
         return 0
     usps = results["usps"]
