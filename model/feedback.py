@@ -1,7 +1,7 @@
 """Feedback: a user's "right" or "wrong, it's a 3" kept as a labelled example.
 
 Each answered digit becomes one row of the monitoring store's ``feedback`` table
-(``model.predlog`` owns the schema): the 28x28 crop the model saw and the original
+(``model.monitor_store`` owns the schema): the 28x28 crop the model saw and the original
 ink around it (both PNG), the label, the digit read, the whole reading and the model.
 Writes are synchronous (a click, not a stroke) and answer with the ids saved, or
 raise StoreError with the reason. ``export_zip`` writes the folder-per-digit layout
@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from model.files import atomic_write_bytes
-from model.predlog import StoreError, model_version, open_store
+from model.monitor_store import StoreError, model_version, open_store
 from model.settings import SETTINGS
 
 INK_MARGIN = 0.15  # share of the box added round a digit's original ink

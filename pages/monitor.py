@@ -1,6 +1,6 @@
 """Monitor page: what the model was asked, how fast it answered, how it drifts, where it is wrong.
 
-Everything here is read from the prediction log (`model.predlog`) and computed by
+Everything here is read from the prediction log (`model.monitor_store`) and computed by
 `training.monitor`; the figures come from `pages.common.monitor_charts`. Feedback
 examples are reviewed and exported here, and "Retrain with feedback" runs
 `python -m training.retrain` as the server's background job (`training.jobs`).
@@ -14,7 +14,8 @@ import sys
 import streamlit as st
 
 from model import feedback
-from model.predlog import StoreError, writer_state
+from model.monitor_store import StoreError
+from model.predlog import writer_state
 from model.settings import SETTINGS
 from pages.common import monitor_charts as charts
 from pages.common.feedback import review_gallery

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from model import feedback, predlog
+from model import feedback, monitor_store, predlog
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ def _wait_for(condition, timeout: float = WAIT_S):
     while True:
         try:
             found = condition()
-        except (sqlite3.Error, predlog.StoreError):
+        except (sqlite3.Error, monitor_store.StoreError):
             found = None  # the store is being put back
         if found or time.monotonic() > deadline:
             return found
@@ -69,7 +69,7 @@ def _draw_and_read(page, digit: int) -> None:
 
 
 def _drawn(store: Path, text: str, since: float) -> list:
-    return [r for r in predlog.load_readings(since, path=store)
+    return [r for r in monitor_store.load_readings(since, path=store)
             if r.source == "draw" and r.text == text]
 
 
@@ -137,7 +137,7 @@ def test_a_corrupt_store_costs_no_prediction_and_recovers(page, monitored_app, t
     url, store, log = monitored_app
     open_app(page, url, "draw")
     _draw_and_read(page, 0)
-    assert _wait_for(lambda: predlog.load_readings(path=store))
+    assert _wait_for(lambda: monitor_store.load_readings(path=store))
     with sqlite3.connect(store) as source, sqlite3.connect(tmp_path / "good.db") as copy:
         source.backup(copy)
     warnings_before = log.read_text().count(WARNING)

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model import feedback, predlog
+from model import feedback, monitor_store, predlog
 from model.reader import read_digits
 from tests.scoring_server import scoring_server
 from training import monitor
@@ -106,7 +106,7 @@ def test_prune_cli_keeps_recent_readings(store: Path):
     done = subprocess.run([sys.executable, "-m", "training.monitor", "prune", "--keep-days", "1"],
                           cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "Deleted 0 readings" in done.stdout
-    assert len(predlog.load_readings(path=store)) == 1
+    assert len(monitor_store.load_readings(path=store)) == 1
 
 
 def test_feedback_is_kept_listed_deleted_and_exported(store: Path, reading, tmp_path: Path):

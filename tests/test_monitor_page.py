@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from model import load_predictor, predlog
+from model import load_predictor, monitor_store, predlog
 from model.reader import read_digits
 from model.settings import SETTINGS
 from training.samples import SAMPLES_DIR
@@ -99,7 +99,7 @@ def test_an_upload_is_logged_once_and_its_feedback_kept(logged: Path):
     at.run()  # a rerun (any click) reads the cached file again: not a new request
     assert not at.exception, [e.message for e in at.exception]
     assert predlog.flush(30)
-    uploads = [r for r in predlog.load_readings() if r.source == "upload"]
+    uploads = [r for r in monitor_store.load_readings() if r.source == "upload"]
     assert len(uploads) == 1 and uploads[0].text == at.code[0].value
     at.button(key="upload_feedback_0_right").click().run()
     kept = feedback.list_feedback()

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model import predlog
+from model import monitor_store, predlog
 from model.reader import read_digits
 from training.samples import SAMPLES_DIR
 
@@ -40,7 +40,7 @@ def test_a_logged_reading_is_stored_whole(store: Path, reading):
                         image=b"the image bytes")
     predlog.log_reading("service", None, latency_ms=1.0, model="shipped")
     assert predlog.flush(WAIT_S)
-    (first, crops), (second, none) = predlog.load_readings(path=store, with_crops=True)
+    (first, crops), (second, none) = monitor_store.load_readings(path=store, with_crops=True)
     assert (first.source, first.session, first.model, first.version) == (
         "cli", "abc", "digit-cnn v3", "3")
     assert first.text == reading.text and first.latency_ms == 3.5
@@ -73,7 +73,7 @@ def test_several_processes_writing_at_once_lose_nothing(store: Path):
     predlog.log_reading("draw", None, latency_ms=1.0, model="shipped")  # and this process
     assert [w.wait(timeout=120) for w in writers] == [0] * processes
     assert predlog.flush(WAIT_S)
-    rows = predlog.load_readings(path=store)
+    rows = monitor_store.load_readings(path=store)
     assert len(rows) == count * processes + 1
     for i in range(processes):
         assert sorted(r.latency_ms for r in rows if r.session == f"p{i}") == list(
@@ -117,7 +117,8 @@ def test_a_corrupt_store_warns_once_and_recovers(store: Path, reading, predictor
     predlog.log_reading("draw", reading, latency_ms=1.0, model="shipped")
     assert predlog.flush(WAIT_S)
     assert not predlog.writer_state()["failing"]
-    assert len(predlog.load_readings(path=store)) == 1 + 5 + 3 + 1  # the waiting ones too
+    # the waiting ones too
+    assert len(monitor_store.load_readings(path=store)) == 1 + 5 + 3 + 1
     assert any("works again" in r.getMessage() for r in caplog.records)
 
 
@@ -130,7 +131,7 @@ def test_a_store_that_cannot_be_opened_never_raises(store: Path, reading, caplog
     store.rmdir()
     predlog.log_reading("upload", reading, latency_ms=2.0, model="shipped")
     assert predlog.flush(WAIT_S)
-    assert [r.latency_ms for r in predlog.load_readings(path=store)] == [1.0, 2.0]
+    assert [r.latency_ms for r in monitor_store.load_readings(path=store)] == [1.0, 2.0]
     assert len([r for r in caplog.records if r.levelno == logging.WARNING
                 and r.name == "model.predlog"]) == 1
 
@@ -139,24 +140,24 @@ def test_logging_can_be_switched_off(store: Path, monkeypatch):
     monkeypatch.setenv(predlog.OFF_SWITCH, "off")
     predlog.log_reading("cli", None, latency_ms=1.0, model="shipped")
     assert predlog.flush(WAIT_S)
-    assert predlog.load_readings(path=store) == []
+    assert monitor_store.load_readings(path=store) == []
 
 
 def test_prune_deletes_old_readings_only(store: Path):
     predlog.log_reading("cli", None, latency_ms=1.0, model="shipped")
     assert predlog.flush(WAIT_S)
-    with predlog.open_store(store) as conn:
+    with monitor_store.open_store(store) as conn:
         conn.execute("UPDATE readings SET time = time - 10 * 86400")
     predlog.log_reading("cli", None, latency_ms=2.0, model="shipped")
     assert predlog.flush(WAIT_S)
-    assert predlog.prune(7, store) == 1
-    assert [r.latency_ms for r in predlog.load_readings(path=store)] == [2.0]
+    assert monitor_store.prune(7, store) == 1
+    assert [r.latency_ms for r in monitor_store.load_readings(path=store)] == [2.0]
 
 
 def test_model_versions_are_parsed_from_labels():
-    assert predlog.model_version("digit-cnn v12") == "12"
-    assert predlog.model_version("digit-cnn@3") == "3"
-    assert predlog.model_version("shipped") == ""
+    assert monitor_store.model_version("digit-cnn v12") == "12"
+    assert monitor_store.model_version("digit-cnn@3") == "3"
+    assert monitor_store.model_version("shipped") == ""
 
 
 def test_the_predict_cli_logs_with_log(store: Path):
@@ -166,6 +167,6 @@ def test_the_predict_cli_logs_with_log(store: Path):
         done = subprocess.run([sys.executable, "-m", "model.predict", *flags, *files],
                               cwd=PROJECT_DIR, env=env, capture_output=True, timeout=120)
         assert done.returncode == 0, done.stderr
-    rows = predlog.load_readings(path=store)
+    rows = monitor_store.load_readings(path=store)
     assert [r.source for r in rows] == ["cli", "cli"]  # only the run with --log
     assert all(r.latency_ms > 0 and r.digits for r in rows)

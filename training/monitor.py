@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from model import feedback
-from model.predlog import SOURCES, LoggedReading, load_readings, prune
+from model.monitor_store import SOURCES, LoggedReading, load_readings, prune
 from model.settings import SETTINGS
 
 # Digits per class in MNIST's 60,000 training images: the mix the model learnt.

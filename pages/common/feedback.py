@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from model import feedback
-from model.predlog import StoreError
+from model.monitor_store import StoreError
 from model.reader import Reading, decode_image
 from pages.common import charts
 from pages.common.monitoring import model_label, reading_digest, session_id

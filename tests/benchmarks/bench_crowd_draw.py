@@ -76,7 +76,7 @@ def main() -> int:
     if times:
         print(f"mouse-up to prediction: p50 {summary['p50']:.0f} ms, p95 {summary['p95']:.0f} ms,"
               f" max {summary['max']:.0f} ms (n={summary['n']}; target p95 <= 1000 ms)")
-    from model.predlog import load_readings
+    from model.monitor_store import load_readings
 
     logged = sum(r.source == "draw" for r in load_readings(path=store))
     print(f"prediction log: {logged} draw readings for {len(times)} drawings shown")

@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.requests / seconds:.0f} req/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
           f"{errors} errors")
     if not args.no_log:  # every reading served is in the prediction log (workers flush at exit)
-        from model.predlog import load_readings
+        from model.monitor_store import load_readings
 
         logged = sum(r.source == "service" for r in load_readings(path=runs / "monitor.db"))
         print(f"prediction log: {logged} service readings for {len(latencies)} answered "
