@@ -57,6 +57,18 @@ def predictor(shipped_dir: Path) -> Predictor:
     return load_predictor(shipped_dir)
 
 
+@pytest.fixture
+def monitor_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private, empty monitoring store (`SETTINGS.monitor_db`) with logging switched on:
+    the path of its file, which the prediction log and the feedback store write to."""
+    from model.predlog import OFF_SWITCH
+
+    path = tmp_path / "monitor.db"
+    monkeypatch.setenv("DIGIT_STUDIO_MONITOR_DB", str(path))
+    monkeypatch.delenv(OFF_SWITCH, raising=False)
+    return path
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     """Where tests leave screenshots and reports for people to look at."""

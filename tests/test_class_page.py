@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from model.classroom import ClassStore
@@ -16,13 +15,6 @@ from training.synthetic_scans import canvas_rgba
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 RUN_TIMEOUT_S = 60
-
-
-@pytest.fixture
-def class_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "monitor.db"
-    monkeypatch.setenv("DIGIT_STUDIO_MONITOR_DB", str(path))
-    return path
 
 
 def _open(query: dict[str, str] | None = None) -> AppTest:
@@ -40,7 +32,7 @@ def _metric(app: AppTest, label: str) -> str:
     return next(m.value for m in app.metric if m.label == label)
 
 
-def test_a_teacher_starts_a_session_with_a_code_link_and_qr(class_db: Path):
+def test_a_teacher_starts_a_session_with_a_code_link_and_qr(monitor_db: Path):
     app = _open()
     app.button(key="class_start").click().run()
     assert not app.exception, [e.message for e in app.exception]
@@ -51,11 +43,11 @@ def test_a_teacher_starts_a_session_with_a_code_link_and_qr(class_db: Path):
     assert any(f"/class?code={code}" in c.value for c in app.code)
     assert any("Scan to join" in cap for img in app.image for cap in img.captions)
     assert _metric(app, "Digits drawn") == "0"
-    assert ClassStore(class_db).get(code).open
+    assert ClassStore(monitor_db).get(code).open
 
 
-def test_a_student_joins_draws_and_the_board_counts_it(class_db: Path, mnist):
-    store = ClassStore(class_db)
+def test_a_student_joins_draws_and_the_board_counts_it(monitor_db: Path, mnist):
+    store = ClassStore(monitor_db)
     session = store.start()
     student = _open()
     student.text_input(key="class_code_input").input(session.code.lower())
@@ -78,17 +70,17 @@ def test_a_student_joins_draws_and_the_board_counts_it(class_db: Path, mnist):
     assert len(teacher.get("plotly_chart")) == 2  # accuracy by digit, confusion matrix
 
 
-def test_a_wrong_code_or_key_is_one_sentence(class_db: Path):
+def test_a_wrong_code_or_key_is_one_sentence(monitor_db: Path):
     student = _open({"code": "XXXXX"})
     assert [e.value for e in student.error] == [
         "No class session has the code XXXXX: check it with your teacher."]
-    session = ClassStore(class_db).start()
+    session = ClassStore(monitor_db).start()
     teacher = _open({"board": session.code, "key": "guess"})
     assert len(teacher.error) == 1 and "not the teacher's link" in teacher.error[0].value
 
 
-def test_a_closed_session_takes_no_more_digits(class_db: Path):
-    store = ClassStore(class_db)
+def test_a_closed_session_takes_no_more_digits(monitor_db: Path):
+    store = ClassStore(monitor_db)
     session = store.start()
     teacher = _open({"board": session.code, "key": session.teacher_key})
     teacher.button(key="class_close").click().run()

@@ -29,14 +29,6 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 WAIT_S = 30.0
 
 
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "monitor.db"
-    monkeypatch.setenv("DIGIT_STUDIO_MONITOR_DB", str(path))
-    monkeypatch.delenv(predlog.OFF_SWITCH, raising=False)
-    return path
-
-
 @pytest.fixture(scope="module")
 def reading(predictor):
     return read_digits(SAMPLES_DIR / "invoice_total.png", predictor)
@@ -63,7 +55,7 @@ def test_a_bad_span_is_one_sentence():
     assert "Traceback" not in done.stderr
 
 
-def test_report_counts_sources_latency_mix_and_feedback(store: Path, reading):
+def test_report_counts_sources_latency_mix_and_feedback(monitor_db: Path, reading):
     for i in range(30):
         predlog.log_reading("draw", reading, latency_ms=float(i), model="shipped", session="a")
     predlog.log_reading("upload", None, latency_ms=100.0, model="shipped")
@@ -89,7 +81,7 @@ def test_report_counts_sources_latency_mix_and_feedback(store: Path, reading):
     assert monitor.report(None)["requests"] == 31
 
 
-def test_timeline_buckets_by_source(store: Path, reading):
+def test_timeline_buckets_by_source(monitor_db: Path, reading):
     for source in ("draw", "draw", "service"):
         predlog.log_reading(source, reading, latency_ms=5.0, model="shipped")
     assert predlog.flush(WAIT_S)
@@ -99,17 +91,17 @@ def test_timeline_buckets_by_source(store: Path, reading):
     assert monitor.not_sure_over_time(df, "1min")["not_sure"].between(0, 1).all()
 
 
-def test_prune_cli_keeps_recent_readings(store: Path):
+def test_prune_cli_keeps_recent_readings(monitor_db: Path):
     predlog.log_reading("cli", None, latency_ms=1.0, model="shipped")
     assert predlog.flush(WAIT_S)
-    env = {**os.environ, "DIGIT_STUDIO_MONITOR_DB": str(store)}
+    env = {**os.environ, "DIGIT_STUDIO_MONITOR_DB": str(monitor_db)}
     done = subprocess.run([sys.executable, "-m", "training.monitor", "prune", "--keep-days", "1"],
                           cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "Deleted 0 readings" in done.stdout
-    assert len(monitor_store.load_readings(path=store)) == 1
+    assert len(monitor_store.load_readings(path=monitor_db)) == 1
 
 
-def test_feedback_is_kept_listed_deleted_and_exported(store: Path, reading, tmp_path: Path):
+def test_feedback_is_kept_listed_deleted_and_exported(monitor_db: Path, reading, tmp_path: Path):
     canvas = np.zeros((reading.height, reading.width), np.uint8)
     ids = feedback.save_answers(reading, [7] * len(reading.digits), source="upload",
                                 model="shipped", picture=canvas)

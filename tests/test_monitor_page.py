@@ -23,11 +23,11 @@ RUN_TIMEOUT_S = 90
 
 
 @pytest.fixture
-def logged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, predictor) -> Iterator[Path]:
+def logged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, predictor,
+           monitor_db: Path) -> Iterator[Path]:
     """A private store holding 30 readings of the same three digits, and a private runs/."""
     from training import jobs
 
-    monkeypatch.setenv("DIGIT_STUDIO_MONITOR_DB", str(tmp_path / "monitor.db"))
     monkeypatch.setattr("training.jobs.SETTINGS", dataclasses.replace(SETTINGS,
                                                                        runs_dir=tmp_path))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")

@@ -62,8 +62,7 @@ def test_the_hold_out_is_fixed_by_name():
     assert 0.17 < np.mean(first) < 0.23
 
 
-def test_store_and_exported_zip_give_the_same_examples(tmp_path, monkeypatch, predictor):
-    monkeypatch.setenv("DIGIT_STUDIO_MONITOR_DB", str(tmp_path / "monitor.db"))
+def test_store_and_exported_zip_give_the_same_examples(tmp_path, monitor_db, predictor):
     reading = read_digits(SAMPLES_DIR / "invoice_total.png", predictor)
     labels = [(d.digit + 1) % 10 for d in reading.digits]
     feedback.save_answers(reading, labels, source="upload", model="shipped")
@@ -75,7 +74,7 @@ def test_store_and_exported_zip_give_the_same_examples(tmp_path, monkeypatch, pr
     assert np.array_equal(from_zip.images[order].astype(int).sum(axis=(1, 2)),
                           from_store.images[np.argsort([n.split("/")[-1] for n in
                                                         from_store.names])].sum(axis=(1, 2)))
-    assert len(load_feedback(tmp_path / "monitor.db")) == len(labels)
+    assert len(load_feedback(monitor_db)) == len(labels)
 
 
 ROTATED = 300  # MNIST test digits turned a quarter: a style the model reads badly
