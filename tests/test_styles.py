@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from model.ink import stroke_width
+from training.skeletons import STYLES
 from training.styles import (
-    STYLES,
     Drawing,
     render,
     sample_strokes,
