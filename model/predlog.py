@@ -36,6 +36,10 @@ QUEUE_LIMIT = 10_000  # readings waiting for the writer; beyond this new ones ar
 MAX_PENDING = 50_000  # records kept in memory while the store is unusable
 BATCH_ROWS = 1_000  # most rows per transaction
 RETRY_EVERY_S = 2.0  # while records wait on a broken store, retry at least this often
+# After the first reading of a quiet spell, wait this long for more before writing: a
+# server answering every few ms otherwise pays a connection and a transaction per reading
+# (0.6 ms CPU each, measured at one reading per 3 ms; 0.05 ms when written in batches).
+GATHER_S = 0.05
 FLUSH_AT_EXIT_S = 5.0
 OFF_SWITCH = "DIGIT_STUDIO_MONITOR"
 
@@ -71,6 +75,8 @@ class _Writer:
                 items = [self.queue.get(timeout=RETRY_EVERY_S if self.pending else None)]
             except queue.Empty:
                 items = []
+            if items:
+                time.sleep(GATHER_S)
             while len(items) < BATCH_ROWS:
                 try:
                     items.append(self.queue.get_nowait())
