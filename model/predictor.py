@@ -30,11 +30,11 @@ class _Runner(Protocol):
     def __call__(self, batch: np.ndarray) -> np.ndarray: ...
 
 
-def _onnx_runner(path: Path) -> _Runner:
+def _onnx_runner(path: Path, threads: int | None = None) -> _Runner:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = min(4, os.cpu_count() or 1)
+    options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
     options.log_severity_level = 3
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     input_name = session.get_inputs()[0].name
@@ -104,10 +104,13 @@ class Predictor:
         return file_sha256(weights)
 
 
-def load_predictor(path: str | Path | None = None, backend: Backend = "auto") -> Predictor:
+def load_predictor(path: str | Path | None = None, backend: Backend = "auto",
+                   threads: int | None = None) -> Predictor:
     """Load a model folder (default: the shipped model) for fast inference.
 
     `backend="auto"` uses ONNX Runtime when the folder has `model.onnx`, else Keras.
+    `threads` caps ONNX Runtime's threads per call (default: up to 4, one per core); a
+    server that runs requests side by side wants 1, as its pool would fight them for cores.
     """
     model_dir = resolve_model_dir(path)
     onnx_path = model_dir / SETTINGS.onnx_file
@@ -118,7 +121,8 @@ def load_predictor(path: str | Path | None = None, backend: Backend = "auto") ->
     if not chosen.is_file():
         raise ModelFileError(f"{model_dir} has no {chosen.name} for the {backend} backend.")
     try:
-        runner = _onnx_runner(chosen) if backend == "onnx" else _keras_runner(chosen)
+        runner = (_onnx_runner(chosen, threads) if backend == "onnx"
+                  else _keras_runner(chosen))
     except Exception as exc:  # a corrupt or foreign file: one sentence, not a traceback
         raise ModelFileError(f"The model file {chosen} cannot be loaded ({exc}).") from exc
     return Predictor(model_dir=model_dir, backend=backend, card=read_card(model_dir), _run=runner)
