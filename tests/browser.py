@@ -9,7 +9,9 @@ browser tests are part of the suite, not an optional extra.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -86,18 +88,22 @@ def streamlit_app(log: Path) -> Iterator[str]:
         "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",
     ]
     with open(log, "wb") as sink:
+        # Its own process group, so stopping it stops whatever it started too.
         server = subprocess.Popen(command, cwd=PROJECT_DIR, stdout=sink,
-                                  stderr=subprocess.STDOUT, env=os.environ.copy())
+                                  stderr=subprocess.STDOUT, env=os.environ.copy(),
+                                  start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, server, log)
         yield url
     finally:
-        server.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            server.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
             server.wait()
 
 

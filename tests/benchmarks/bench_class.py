@@ -1,13 +1,17 @@
 """A class of 30 drawing at once: `python -m tests.benchmarks.bench_class [--students 30]`.
 
-Starts `streamlit run app.py` on loopback (its own class store in a temporary folder),
-opens the teacher's board in one browser context, then `--students` student contexts
-(one Chromium, tests/benchmarks/crowd.py) that open the join link a second apart;
-once the whole class is in, all draw at the same time: `--digits` digits each with
-the mouse, tapping what they meant and sending each. Reports
-failed sessions (a student who could not finish), digits lost (sent but not in the
-store, or not counted on the board), and mouse-up to the model's answer on screen
-(p50, p95) while the whole class draws. Run it once, on an otherwise quiet machine.
+Starts `streamlit run app.py` on loopback (its own class store in a temporary folder)
+and a class session. By default each student is a websocket session speaking the
+app's own protocol (tests/benchmarks/st_client.py: what a browser sends, without a
+browser's CPU): it opens /class, types the code into the join form (`--join link`:
+opens the join link), and once the whole class is in, draws `--digits` digits at a
+person's pace, taps the digit it meant and sends each, while the teacher's board is
+open and reruns its live fragment every 2 s. With `--browsers`, the students and the
+teacher are Chromium contexts (one Chromium, tests/benchmarks/crowd.py) drawing with
+the mouse. Reports failed sessions (a student who could not finish), digits lost
+(sent but not in the class store, or not counted on the board), and mouse-up to the
+model's answer (the delta carrying it, or on screen with browsers; p50, p95, max),
+with the load average. Run it once, on an otherwise quiet machine.
 """
 
 from __future__ import annotations
@@ -27,6 +31,15 @@ from tests.benchmarks.crowd import (
     install_probe,
     latency_summary,
     run_crowd,
+)
+from tests.benchmarks.ws_crowd import (
+    Pace,
+    barrier,
+    class_student,
+    class_teacher,
+    crowd,
+    digit_sketches,
+    print_report,
 )
 from tests.browser import DIGIT_STROKES, streamlit_app
 
@@ -115,8 +128,9 @@ async def _teacher(page: Page, url: str, code: str, key: str, expected: int,
     return shown
 
 
-def bench(students: int, digits: int, url: str, store: ClassStore,
-          shots: Path | None = None) -> int:
+def _browsers(students: int, digits: int, url: str, store: ClassStore,
+              shots: Path | None = None) -> int:
+    """The class as Chromium contexts; prints its figures, returns the failed sessions."""
     session = store.start()
     expected = students * digits
 
@@ -163,23 +177,75 @@ def bench(students: int, digits: int, url: str, store: ClassStore,
     return len(failed)
 
 
+def _protocol(students: int, digits: int, url: str, store: ClassStore, pace: Pace,
+              by_code: bool, stagger_s: float) -> int:
+    """The class as websocket sessions; prints its figures, returns the failed sessions."""
+    session = store.start()
+    expected = students * digits
+    sketches = [digit_sketches(i, digits) for i in range(students)]
+    everyone_in, done, load = barrier(students), [], []
+
+    async def student(i: int):
+        try:
+            return await class_student(url, session.code, i, sketches[i], pace, everyone_in,
+                                       by_code)
+        finally:
+            done.append(i)
+
+    async def lesson():
+        teacher = asyncio.create_task(class_teacher(
+            url, session.code, session.teacher_key, expected,
+            lambda: len(done) == students, BOARD_GRACE_S))
+        logs = await crowd(students, student, stagger_s, load)
+        board = (await asyncio.gather(teacher, return_exceptions=True))[0]
+        return logs, board
+
+    started = time.perf_counter()
+    logs, board = asyncio.run(lesson())
+    print_report(logs, time.perf_counter() - started, load)
+    sent = sorted(pair for log in logs for pair in log.sent)
+    kept = sorted((d.label, d.predicted) for d in store.digits(session.code))
+    print(f"  digits sent {len(sent)}, stored {len(kept)} (label and answer as sent: "
+          f"{'all' if kept == sent else 'NOT all'}), counted on the teacher's board {board}")
+    return sum(log.error is not None for log in logs)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--digits", type=int, default=3, help="digits each student draws")
     parser.add_argument("--url", default=None, help="a running app (default: start one)")
     parser.add_argument("--screenshots", type=Path, default=None,
-                        help="a folder for screenshots of failed sessions")
+                        help="a folder for screenshots of failed sessions (--browsers)")
+    parser.add_argument("--draw-s", type=float, default=Pace.draw_s,
+                        help="seconds a student takes to draw a digit")
+    parser.add_argument("--look-s", type=float, default=Pace.look_s,
+                        help="seconds a student looks at the answer before tapping and sending")
+    parser.add_argument("--join", choices=("code", "link"), default="code",
+                        help="type the code into the join form, or open the join link")
+    parser.add_argument("--stagger", type=float, default=JOIN_STAGGER_S,
+                        help="seconds between two students' joins")
+    parser.add_argument("--browsers", action="store_true",
+                        help="Chromium contexts drawing with the mouse instead of websockets")
     args = parser.parse_args(argv)
+
+    def bench(url: str, store: ClassStore) -> int:
+        client = "browser contexts" if args.browsers else "websocket protocol sessions"
+        print(f"/class: {args.students} students as {client} x {args.digits} digits "
+              f"(load average before: {os.getloadavg()[0]:.1f})")
+        if args.browsers:
+            return _browsers(args.students, args.digits, url, store, args.screenshots)
+        return _protocol(args.students, args.digits, url, store,
+                         Pace(args.draw_s, args.look_s), args.join == "code", args.stagger)
+
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "monitor.db"
         os.environ["DIGIT_STUDIO_MONITOR_DB"] = str(db)  # the server inherits it
         store = ClassStore(db)
         if args.url:
-            return int(bench(args.students, args.digits, args.url, ClassStore(),
-                             args.screenshots) > 0)
+            return int(bench(args.url, ClassStore()) > 0)
         with streamlit_app(Path(folder) / "server.log") as url:
-            return int(bench(args.students, args.digits, url, store, args.screenshots) > 0)
+            return int(bench(url, store) > 0)
 
 
 if __name__ == "__main__":
