@@ -28,8 +28,8 @@ JOB_TIMEOUT_S = 240.0
 @pytest.fixture
 def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private runs/ (jobs and MLflow store) for this test, seen by its job processes too."""
-    monkeypatch.setattr("training.jobs.SETTINGS", dataclasses.replace(SETTINGS,
-                                                                       runs_dir=tmp_path))
+    monkeypatch.setattr("training.jobs.records.SETTINGS",
+                        dataclasses.replace(SETTINGS, runs_dir=tmp_path))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.setenv(jobs.STANDBY_ENV, "0")
     yield tmp_path

@@ -28,8 +28,8 @@ def logged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, predictor,
     """A private store holding 30 readings of the same three digits, and a private runs/."""
     from training import jobs
 
-    monkeypatch.setattr("training.jobs.SETTINGS", dataclasses.replace(SETTINGS,
-                                                                       runs_dir=tmp_path))
+    monkeypatch.setattr("training.jobs.records.SETTINGS",
+                        dataclasses.replace(SETTINGS, runs_dir=tmp_path))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.setenv(jobs.STANDBY_ENV, "0")
     reading = read_digits(SAMPLES_DIR / "invoice_total.png", predictor)

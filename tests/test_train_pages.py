@@ -39,7 +39,8 @@ def store(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> Iterator
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLFLOW_TRACKING_URI", uri)
         patch.setenv(jobs.STANDBY_ENV, "0")
-        patch.setattr("training.jobs.SETTINGS", dataclasses.replace(SETTINGS, runs_dir=runs))
+        patch.setattr("training.jobs.records.SETTINGS",
+                      dataclasses.replace(SETTINGS, runs_dir=runs))
         cfg = dataclasses.replace(PRESETS["classroom"], limit=2000, epochs=1)
         card = train(cfg, runs / "classroom", mnist_dir, experiment="pages-test",
                      run_name="classroom-tiny")
@@ -78,8 +79,8 @@ def _page(name: str) -> AppTest:
 def empty_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.setenv(jobs.STANDBY_ENV, "0")
-    monkeypatch.setattr("training.jobs.SETTINGS", dataclasses.replace(SETTINGS,
-                                                                       runs_dir=tmp_path))
+    monkeypatch.setattr("training.jobs.records.SETTINGS",
+                        dataclasses.replace(SETTINGS, runs_dir=tmp_path))
     yield tmp_path
     for job in jobs.list_jobs():
         if job.active:

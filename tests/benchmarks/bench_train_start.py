@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     runs = tempfile.mkdtemp(prefix="bench-train-start-")
-    jobs.SETTINGS = dataclasses.replace(SETTINGS, runs_dir=Path(runs))  # this run only
+    jobs.records.SETTINGS = dataclasses.replace(SETTINGS, runs_dir=Path(runs))  # this run only
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{runs}/mlflow.db"
     print(f"load average {os.getloadavg()[0]:.1f} at the start; runs in {runs}")
     for warm in (True, False):

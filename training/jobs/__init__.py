@@ -1,10 +1,11 @@
 """Background jobs: one training (or command) at a time per server, in its own process group.
 
 A job is a folder `<runs_dir>/jobs/<id>/` holding `job.json` (its state, written
-atomically), `progress.jsonl` (lines from the Keras callback of `training.progress`) and
-`log.txt` (its output). The app starts jobs here and every tab reads the same files, so a
-reload or a second tab sees the same run. The job runs in `python -m training.jobs`
-(`training.jobs.worker`), a session leader, so Cancel signals its whole group:
+atomically: `training.jobs.records`), `progress.jsonl` (lines from the Keras callback of
+`training.progress`) and `log.txt` (its output). The app starts jobs here and every tab
+reads the same files, so a reload or a second tab sees the same run. The job runs in
+`python -m training.jobs` (`training.jobs.worker`), a session leader, so Cancel signals
+its whole group:
 
     start_training(cfg, experiment=...)   # refused with JobRefused while another job runs
     start_command(["python", "-m", "training.retrain", ...], title="Retrain")
@@ -19,9 +20,6 @@ worker that has imported them already when there is one (`ensure_standby()`, in 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import fcntl
-import json
 import os
 import secrets
 import signal
@@ -29,212 +27,54 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from model.files import atomic_write_bytes
-from model.settings import PROJECT_DIR, SETTINGS
+from model.settings import PROJECT_DIR
 from training.config import TrainConfig, validate
-from training.progress import Progress, read_progress
+from training.jobs import records
+from training.jobs.records import (
+    ACTIVE,
+    FINAL,
+    LOCK_FILE,
+    LOG_FILE,
+    POLL_S,
+    Job,
+    JobError,
+    JobRefused,
+    active_job,
+    alive,
+    end_run,
+    jobs_dir,
+    latest,
+    list_jobs,
+    load,
+    locked,
+    refresh,
+    save,
+    start_ticks,
+    update,
+)
 
-ACTIVE = ("starting", "running", "cancelling")
-FINAL = ("finished", "failed", "cancelled")
+__all__ = ["ACTIVE", "CANCEL_GRACE_S", "FINAL", "KILL_WAIT_S", "STANDBY_ENV", "Job", "JobError",
+           "JobRefused", "active_job", "alive", "cancel", "ensure_standby", "jobs_dir", "latest",
+           "list_jobs", "load", "refresh", "settle", "standby", "start_command", "start_training",
+           "stop_standby", "update"]
+
 CANCEL_GRACE_S = 4.0  # SIGTERM first: the run ends KILLED in MLflow and nothing half-done stays
 KILL_WAIT_S = 1.0
-POLL_S = 0.05
-JOB_FILE, PROGRESS_FILE, LOG_FILE, LOCK_FILE = "job.json", "progress.jsonl", "log.txt", ".lock"
-STANDBY_FILE = "standby.json"
 STANDBY_ENV = "DIGIT_STUDIO_STANDBY"  # "0": no standby worker (every job imports afresh)
-
 
 _FINISHING: list[threading.Thread] = []  # cancels completing in the background
 
 
-class JobError(Exception):
-    """A job cannot start or be found; the message is one sentence for the page or the CLI."""
-
-
-class JobRefused(JobError):
-    """Another job is running on this server."""
-
-
-@dataclass
-class Job:
-    """The state of one job, as stored in its job.json."""
-
-    id: str
-    kind: str  # "train" or "command"
-    title: str
-    status: str = "starting"
-    created: float = field(default_factory=time.time)
-    ended: float | None = None
-    pid: int | None = None
-    start_ticks: int | None = None  # the process's start time: a reused pid is not our job
-    argv: list[str] = field(default_factory=list)
-    config: dict[str, Any] | None = None
-    experiment: str | None = None
-    run_name: str | None = None
-    output: str | None = None
-    run_id: str | None = None
-    returncode: int | None = None
-    message: str = ""
-    result: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def folder(self) -> Path:
-        return jobs_dir() / self.id
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE
-
-    @property
-    def seconds(self) -> float:
-        return (self.ended or time.time()) - self.created
-
-    def progress(self) -> Progress:
-        return read_progress(self.folder / PROGRESS_FILE)
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join((self.folder / LOG_FILE).read_text(errors="replace")
-                             .splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def train_config(self) -> TrainConfig:
-        values = dict(self.config or {})
-        for key in ("filters", "convs"):
-            if values.get(key) is not None:
-                values[key] = tuple(values[key])
-        return TrainConfig(**values)
-
-
-def jobs_dir() -> Path:
-    return SETTINGS.runs_dir / "jobs"
-
-
-# --- state files ---------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _locked(path: Path, blocking: bool = True) -> Iterator[None]:
-    """An exclusive advisory lock across processes (the app's sessions and the job itself);
-    not `blocking`: BlockingIOError at once if it is taken."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _save(job: Job) -> None:
-    atomic_write_bytes(job.folder / JOB_FILE, json.dumps(dataclasses.asdict(job), indent=1)
-                       .encode())
-
-
-def load(job_id: str) -> Job:
-    path = jobs_dir() / job_id / JOB_FILE
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise JobError(f"Job {job_id} cannot be read ({exc}).") from exc
-    known = {f.name for f in dataclasses.fields(Job)}
-    return Job(**{k: v for k, v in data.items() if k in known})
-
-
-def update(job_id: str, blocking: bool = True, **changes: Any) -> Job:
-    """Change a job's state under its lock. A final status is never overwritten: the first
-    word on how a job ended (its own, or the canceller's) stands."""
-    with _locked(jobs_dir() / job_id / LOCK_FILE, blocking):
-        job = load(job_id)
-        if job.status in FINAL and "status" in changes:
-            changes = {k: v for k, v in changes.items()
-                       if k not in ("status", "message", "ended", "returncode")}
-        for key, value in changes.items():
-            setattr(job, key, value)
-        if job.status in FINAL and job.ended is None:
-            job.ended = time.time()
-        _save(job)
-        return job
-
-
-def list_jobs(kind: str | None = None) -> list[Job]:
-    """Every job, newest first, each refreshed (a dead process is marked failed)."""
-    found = []
-    for path in sorted(jobs_dir().glob(f"*/{JOB_FILE}"), reverse=True):
-        with contextlib.suppress(JobError):
-            job = refresh(load(path.parent.name))
-            if kind is None or job.kind == kind:
-                found.append(job)
-    return found
-
-
-def latest(kind: str | None = None) -> Job | None:
-    jobs = list_jobs(kind)
-    return jobs[0] if jobs else None
-
-
-def active_job() -> Job | None:
-    return next((job for job in list_jobs() if job.active), None)
-
-
-# --- processes -----------------------------------------------------------------------------
-
-
-def _start_ticks(pid: int) -> int | None:
-    """The start time of a live process (clock ticks since boot); None if gone or a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2:].split()  # the name may hold spaces and brackets
-    return None if fields[0] in ("Z", "X") else int(fields[19])
-
-
-def alive(job: Job) -> bool:
-    return job.pid is not None and _start_ticks(job.pid) == job.start_ticks
-
-
-def _end_run(job: Job, status: str, reason: str) -> None:
-    """Mark the job's MLflow run ended; the store may be down, which must not stop a cancel."""
-    if not job.run_id:
-        return
-    try:
-        from training.tracking import mark_ended
-
-        mark_ended(job.run_id, status, reason)
-    except Exception as exc:  # a locked or missing store: the job's own state still says it
-        with contextlib.suppress(OSError), open(job.folder / LOG_FILE, "a") as log:
-            log.write(f"\nCould not mark MLflow run {job.run_id} {status}: {exc}\n")
-
-
-def refresh(job: Job) -> Job:
-    """The job as it stands: one whose process died without reporting is marked failed."""
-    if not job.active or alive(job):
-        return job
-    time.sleep(POLL_S)  # it may be writing its final state right now
-    job = load(job.id)
-    if not job.active:
-        return job
-    was_cancel = job.status == "cancelling"
-    status = "cancelled" if was_cancel else "failed"
-    message = ("Cancelled." if was_cancel else
-               "The job's process ended without reporting (killed, or out of memory).")
-    job = update(job.id, status=status, message=message)
-    _end_run(job, "KILLED" if was_cancel else "FAILED", message)
-    return job
-
-
 def _popen(args: list[str], log_path: Path) -> tuple[int, int | None]:
     """Start `python -m training.jobs ARGS` as its own session; its pid and start time."""
-    env = {**os.environ, "DIGIT_STUDIO_RUNS": str(SETTINGS.runs_dir), "PYTHONUNBUFFERED": "1",
-           "MLFLOW_TRACKING_URI": SETTINGS.tracking_uri}  # the store this server reads
+    settings = records.SETTINGS  # the package reads its settings there (tests replace them)
+    env = {**os.environ, "DIGIT_STUDIO_RUNS": str(settings.runs_dir), "PYTHONUNBUFFERED": "1",
+           "MLFLOW_TRACKING_URI": settings.tracking_uri}  # the store this server reads
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "training.jobs", *args], cwd=PROJECT_DIR,
@@ -242,7 +82,7 @@ def _popen(args: list[str], log_path: Path) -> tuple[int, int | None]:
             start_new_session=True)
     # Reap it when it ends, or it lingers as a zombie of the app's server.
     threading.Thread(target=process.wait, daemon=True).start()
-    return process.pid, _start_ticks(process.pid)
+    return process.pid, start_ticks(process.pid)
 
 
 def _spawn(job: Job) -> Job:
@@ -259,14 +99,14 @@ def _spawn(job: Job) -> Job:
 def _create(job: Job) -> Job:
     """Register and start a job, unless one is already running (checked under a lock, so two
     tabs pressing Start at once get one job and one refusal)."""
-    with _locked(jobs_dir() / LOCK_FILE):
+    with locked(jobs_dir() / LOCK_FILE):
         running = active_job()
         if running is not None:
             raise JobRefused(f"{running.title} is already running (started "
                              f"{datetime.fromtimestamp(running.created):%H:%M:%S}); one job at "
                              f"a time on this server: wait for it or cancel it.")
         job.folder.mkdir(parents=True)
-        _save(job)
+        save(job)
         return _spawn(job)
 
 
@@ -283,7 +123,7 @@ def start_training(cfg: TrainConfig, *, experiment: str = "digit-studio",
     if not experiment.strip():
         raise JobError("Name an experiment to log the run to.")
     job_id = _new_id()
-    output = output or SETTINGS.runs_dir / f"{job_id}-app"
+    output = output or records.SETTINGS.runs_dir / f"{job_id}-app"
     return _create(Job(id=job_id, kind="train", title=title or f"Training {job_id}",
                        config=cfg.to_dict(), experiment=experiment.strip(),
                        run_name=run_name or output.name, output=str(output)))
@@ -316,7 +156,7 @@ def _after_cancel(job: Job, deadline: float) -> None:
     except JobError:  # the runs folder went away meanwhile (a test's, or cleaned up)
         return
     if job.run_id:  # importing mlflow here takes seconds: the page must not wait for it
-        _in_background(_end_run, job, "KILLED", "Cancelled.")
+        _in_background(end_run, job, "KILLED", "Cancelled.")
 
 
 def cancel(job_id: str) -> Job:

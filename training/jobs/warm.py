@@ -18,17 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from model.files import atomic_write_bytes
-from training.jobs import (
+from training.jobs import STANDBY_ENV, _popen
+from training.jobs.records import (
     LOCK_FILE,
     LOG_FILE,
-    STANDBY_ENV,
     STANDBY_FILE,
     Job,
-    _locked,
-    _popen,
-    _start_ticks,
     active_job,
     jobs_dir,
+    locked,
+    start_ticks,
     update,
 )
 
@@ -46,7 +45,7 @@ def standby() -> dict[str, Any] | None:
         record = json.loads((jobs_dir() / STANDBY_FILE).read_text())
     except (OSError, json.JSONDecodeError):
         return None
-    return record if _start_ticks(record["pid"]) == record["start_ticks"] else None
+    return record if start_ticks(record["pid"]) == record["start_ticks"] else None
 
 
 def ensure_standby() -> None:
@@ -54,7 +53,7 @@ def ensure_standby() -> None:
     would take CPU from the job) or `$DIGIT_STUDIO_STANDBY` is 0."""
     if os.environ.get(STANDBY_ENV, "1") == "0":
         return
-    with _locked(jobs_dir() / LOCK_FILE):
+    with locked(jobs_dir() / LOCK_FILE):
         if standby() is not None or active_job() is not None:
             return
         for stale in jobs_dir().glob("standby.*.assign"):  # left by a standby that died
@@ -66,7 +65,7 @@ def ensure_standby() -> None:
 
 def stop_standby() -> None:
     """End the standby worker (tests, a server going down)."""
-    with _locked(jobs_dir() / LOCK_FILE):
+    with locked(jobs_dir() / LOCK_FILE):
         record = standby()
         (jobs_dir() / STANDBY_FILE).unlink(missing_ok=True)
     if record is not None:
@@ -134,7 +133,7 @@ def serve() -> int:
     parent = os.getppid()
     _warm_up()
     record_path = jobs_dir() / STANDBY_FILE
-    with _locked(jobs_dir() / LOCK_FILE):
+    with locked(jobs_dir() / LOCK_FILE):
         if _mine(record_path):
             record = json.loads(record_path.read_text())
             atomic_write_bytes(record_path, json.dumps({**record, "ready": True}).encode())
@@ -150,7 +149,7 @@ def serve() -> int:
 
             return run(folder)
         if os.getppid() != parent or time.monotonic() - idle_since > STANDBY_IDLE_S:
-            with _locked(jobs_dir() / LOCK_FILE):
+            with locked(jobs_dir() / LOCK_FILE):
                 if assign_file(os.getpid()).exists():
                     continue  # handed a job just now: run it
                 if _mine(record_path):

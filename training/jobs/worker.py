@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from model.settings import PROJECT_DIR
-from training.jobs import (
+from training.jobs.records import (
     PROGRESS_FILE,
     Job,
     JobError,
