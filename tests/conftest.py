@@ -58,6 +58,12 @@ def predictor(shipped_dir: Path) -> Predictor:
 
 
 @pytest.fixture
+def no_mnist_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MNIST_DIR unset: the data is found (or not) without it."""
+    monkeypatch.delenv("MNIST_DIR", raising=False)
+
+
+@pytest.fixture
 def monitor_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private, empty monitoring store (`SETTINGS.monitor_db`) with logging switched on:
     the path of its file, which the prediction log and the feedback store write to."""
