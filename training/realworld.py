@@ -20,6 +20,9 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             are tuned on the same numbers of USPS *train* digits (`--split train`);
 - usps96:   the same digits as plain 96x96 pictures, edge to edge (how the issue first
             measured them), read as `model.predict` reads a file (any number of digits);
+- usps-tablet: the same digits redrawn as pen-tablet trajectories on the draw page's
+            canvas (`training.usps_tablet`: the skeleton walked as a pen would, 8, 12 or
+            16 points joined by straight segments), read as the canvas is read;
 - fonts:    digits in the handwriting fonts Debian ships (fonts-bwht, fonts-breip, ...),
             tilted and sized at random, dark ink on off-white paper, read as files are;
 - strokes:  OpenCV's Hershey stroke fonts drawn on a transparent 280x280 canvas with
@@ -71,6 +74,7 @@ from training.usps_numbers import (
     numbers_report,
     usps_numbers_samples,
 )
+from training.usps_tablet import usps_tablet_samples
 
 USPS_QUICK = 500  # test digits in the quick set (tests); the full set has 2,007
 TOP_CONFUSIONS = 8
@@ -183,7 +187,7 @@ def build_sets(quick: bool = False) -> dict[str, list[Sample]]:
     }
 
 
-USPS_SETS = frozenset({"usps", "usps96", "usps-numbers"})
+USPS_SETS = frozenset({"usps", "usps96", "usps-tablet", "usps-numbers"})
 
 
 def evaluate_realworld(predictor: Predictor, quick: bool = False,
@@ -201,6 +205,10 @@ def evaluate_realworld(predictor: Predictor, quick: bool = False,
     if only is None or "usps96" in only:
         plain = list(usps_plain_samples(split, limit=limit))
         results["usps96"] = {"n": len(plain), **score_reader(plain, predictor)}
+    if only is None or "usps-tablet" in only:
+        tablet = list(usps_tablet_samples(split, limit=limit))
+        results["usps-tablet"] = {"n": len(tablet), **score_reader(tablet, predictor),
+                                  "naive": score(tablet, naive_read, predictor)}
     if only is None or "usps-numbers" in only:
         numbers = usps_numbers_samples(split, USPS_NUMBERS_QUICK if quick else USPS_NUMBERS)
         results["usps-numbers"] = numbers_report(numbers, predictor)
