@@ -205,8 +205,10 @@ def _protocol(students: int, digits: int, url: str, store: ClassStore, pace: Pac
     print_report(logs, time.perf_counter() - started, load)
     sent = sorted(pair for log in logs for pair in log.sent)
     kept = sorted((d.label, d.predicted) for d in store.digits(session.code))
+    counted = (f"the teacher's board failed: {board}" if isinstance(board, BaseException)
+               else f"counted on the teacher's board {board}")
     print(f"  digits sent {len(sent)}, stored {len(kept)} (label and answer as sent: "
-          f"{'all' if kept == sent else 'NOT all'}), counted on the teacher's board {board}")
+          f"{'all' if kept == sent else 'NOT all'}), {counted}")
     return sum(log.error is not None for log in logs)
 
 

@@ -242,7 +242,8 @@ class AppSession:
             return
         self._nodes[path] = _Node(proto, kind, delta.fragment_id, self._run)
         if kind == "exception":
-            self._errors.append(f"{proto.type}: {proto.message}")
+            where = " | ".join(line.strip() for line in proto.stack_trace[-4:])
+            self._errors.append(f"{proto.type}: {proto.message}" + (f" [{where}]" if where else ""))
         waiter = self._waiter
         if (waiter and waiter.metric and kind == "metric" and proto.label == waiter.metric
                 and waiter.result is None):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -207,8 +208,10 @@ def print_report(logs: list[SessionLog], seconds: float, load: list[float]) -> N
     failed = [log for log in logs if log.error]
     times = [ms for log in logs for ms in log.times_ms]
     answers = [a for log in logs for a in log.answers]
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # this process: the clients, no server
     print(f"  {len(logs) - len(failed)} sessions ok, {len(failed)} failed, in {seconds:.0f} s;"
-          f" load average {min(load):.1f}-{max(load):.1f} (1 min) on {os.cpu_count()} cores")
+          f" load average {min(load):.1f}-{max(load):.1f} (1 min) on {os.cpu_count()} cores;"
+          f" the clients used {usage.ru_utime + usage.ru_stime:.0f} s of CPU")
     for log in failed[:5]:
         print(f"    session {log.index}: {(log.error or '').splitlines()[0][:200]}")
     right = sum(log.right for log in logs)
