@@ -5,7 +5,8 @@
     run = await session.set("draw_canvas_280x280", json_value=state, metric="Prediction")
     run.metric, run.metric_ms                                   # the answer, and when
 
-One `AppSession` is one browser tab: a websocket on `/_stcore/stream` (subprotocol
+One `AppSession` is one browser tab: the page's HTML and the frontend's start-up
+requests over HTTP, then a websocket on `/_stcore/stream` (subprotocol
 "streamlit", same-origin), `BackMsg.rerun_script` out with the page, the query
 string and every widget's value, `ForwardMsg`s in (`new_session` starts a run,
 `delta`s fill the page, `script_finished` ends it). It keeps the page's elements by
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +33,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 STREAM_PATH = "/_stcore/stream"
+STARTUP_PATHS = ("/_stcore/health", "/_stcore/host-config")  # what the frontend asks first
 SUBPROTOCOL = "streamlit"
 RUN_TIMEOUT_S = 120.0  # one script run, with 30 sessions sharing 2 cores
 FINISHED_EARLY = ForwardMsg.FINISHED_EARLY_FOR_RERUN  # a rerun follows at once
@@ -91,9 +94,13 @@ class AppSession:
     # --- connection --------------------------------------------------------------------
 
     async def open(self, page: str, query: str = "") -> RunResult:
-        """Connect and ask for `/page?query`, as a browser opening that link."""
+        """Load `/page?query` as a browser opening that link: the page's HTML and the
+        frontend's two start-up requests over HTTP, then the websocket and the first run."""
         from websockets.asyncio.client import connect
 
+        link = f"{self.base_url}/{page}" + (f"?{query}" if query else "")
+        for url in (link, *(f"{self.base_url}{path}" for path in STARTUP_PATHS)):
+            await asyncio.to_thread(self._get, url)
         parts = urlsplit(self.base_url)
         self._ws = await asyncio.wait_for(connect(
             f"ws://{parts.netloc}{STREAM_PATH}", subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
@@ -102,6 +109,10 @@ class AppSession:
         self._reader = asyncio.create_task(self._read())
         self._page, self.query = page, query
         return await self._send(page_name=page)
+
+    def _get(self, url: str) -> None:
+        with urllib.request.urlopen(url, timeout=self.timeout_s) as response:
+            response.read()
 
     async def close(self) -> None:
         if self._ws is not None:
