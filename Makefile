@@ -45,7 +45,7 @@ WORKERS ?= 2
 serve: $(BIN)/.installed  ## model/score.py under azmlinfsrv on 127.0.0.1:$(PORT) (MODEL=DIR to pin a model)
 	AML_APP_ROOT=$(CURDIR) AZUREML_ENTRY_SCRIPT=model/score.py \
 	$(if $(MODEL),AZUREML_MODEL_DIR=$(abspath $(MODEL))) \
-	$(BIN)/gunicorn -b 127.0.0.1:$(PORT) -w $(WORKERS) --timeout 300 \
+	$(BIN)/gunicorn -c gunicorn.conf.py -b 127.0.0.1:$(PORT) -w $(WORKERS) \
 	azureml_inference_server_http.server.entry:app
 
 STORE = $(BIN)/python -c 'from model.settings import SETTINGS as S; S.runs_dir.mkdir(parents=True, exist_ok=True); print(S.$(1))'

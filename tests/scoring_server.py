@@ -1,5 +1,6 @@
-"""The scoring service as `make serve` runs it, for tests: the azmlinfsrv app under
-gunicorn on a free loopback port, in its own process group, stopped on exit."""
+"""The scoring service as `make serve` runs it, for tests and bench_serve: the azmlinfsrv
+app under gunicorn with the project's `gunicorn.conf.py` on a free loopback port, in its
+own process group, stopped on exit."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 60.0  # generous: CI's 2 cores may be busy
 STOP_TIMEOUT_S = 15.0
+GUNICORN_CONFIG = PROJECT_DIR / "gunicorn.conf.py"  # make serve's settings
 
 
 def free_port() -> int:
@@ -39,9 +41,9 @@ def _answers(port: int) -> bool:
 
 @contextmanager
 def scoring_server(model_dir: Path, log_path: Path, env: dict[str, str | None],
-                   workers: int = 1) -> Iterator[int]:
+                   workers: int = 1, args: Sequence[str] = ()) -> Iterator[int]:
     """Start the server on `model_dir` with `env` over this process's (None removes a
-    variable); yield its port.
+    variable) and gunicorn `args` over gunicorn.conf.py's settings; yield its port.
 
     Raises RuntimeError with the server's log when it does not answer `GET /` in time.
     """
@@ -52,7 +54,8 @@ def scoring_server(model_dir: Path, log_path: Path, env: dict[str, str | None],
     full_env = {key: value for key, value in full_env.items() if value is not None}
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+            [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG),
+             "-b", f"127.0.0.1:{port}", "-w", str(workers), *args,
              "azureml_inference_server_http.server.entry:app"],
             cwd=PROJECT_DIR, env=full_env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)

@@ -1,12 +1,18 @@
 """Throughput and latency of the scoring script under Azure ML's inference server.
 
     python -m tests.benchmarks.bench_serve [--requests 2000] [--clients 20] [--workers 2]
+                                           [--baseline log-off|sync|none] [--rounds 4]
 
-Starts the server as `make serve` does (the azmlinfsrv app under gunicorn on a free
-loopback port, the shipped model), sends single-digit MNIST test images as
-``{"image": "<base64 PNG>"}`` from concurrent client threads (one keep-alive-free
-connection per request, as a simple client would), then prints requests/s, p50/p95
-latency and the error count. Targets: >= 200 req/s, p95 <= 50 ms, 0 errors. It
+Starts the server as `make serve` does (`tests.scoring_server`: the azmlinfsrv app under
+gunicorn with gunicorn.conf.py, on a free loopback port, the shipped model, prediction
+logging on) and a baseline server beside it: the same with logging off (`log-off`), or
+the previous configuration, gunicorn's sync worker (`sync`). Each client is a thread
+with one keep-alive HTTP/1.1 connection (http.client; it reconnects when the server
+closes, as the sync worker does after every answer) sending single-digit MNIST test
+images as ``{"image": "<base64 PNG>"}``. The two servers take turns, a round each, so
+both see the same load on a shared machine; the figures are requests/s, p50/p95
+latency, errors, the CPU each side spent per request, the load average, and the ratios
+against the baseline. Targets (logging on): >= 200 req/s, p95 <= 50 ms, 0 errors. It
 asserts nothing.
 """
 
@@ -18,41 +24,62 @@ import http.client
 import io
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from model.monitor_store import load_readings
 from model.settings import SETTINGS
+from tests.scoring_server import scoring_server
 from training.data import load_mnist
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 IMAGES = 200  # distinct digits, cycled
+TARGET_RPS, TARGET_P95_MS = 200.0, 50.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+BASELINES = {"log-off": ({"DIGIT_STUDIO_MONITOR": "off"}, ()),  # env, gunicorn args
+             "sync": ({}, ("-k", "sync")),
+             "none": None}
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@dataclass
+class Tally:
+    """One server's answers over all its rounds."""
 
+    name: str
+    port: int
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+    client_cpu_s: float = 0.0
+    server_cpu_s: float = 0.0
 
-def _post(port: int, body: bytes) -> tuple[int, float]:
-    started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("POST", "/score", body=body, headers={"Content-Type": "application/json"})
-        response = conn.getresponse()
-        response.read()
-        return response.status, (time.perf_counter() - started) * 1000.0
-    finally:
-        conn.close()
+    @property
+    def requests(self) -> int:
+        return len(self.latencies) + self.errors
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def p95(self) -> float:
+        return float(np.percentile(self.latencies, 95)) if self.latencies else float("nan")
+
+    def line(self) -> str:
+        p50 = float(np.percentile(self.latencies, 50)) if self.latencies else float("nan")
+        n = max(self.requests, 1)
+        server_ms, client_ms = 1000 * self.server_cpu_s / n, 1000 * self.client_cpu_s / n
+        # what the machine's cores could answer if this CPU per request were all they did
+        ceiling = (os.cpu_count() or 1) * 1000 / max(server_ms + client_ms, 1e-9)
+        return (f"{self.name:<24} {self.rps:5.0f} req/s  p50 {p50:6.1f} ms  "
+                f"p95 {self.p95():6.1f} ms  {self.errors} errors  CPU per request: server "
+                f"{server_ms:.2f} ms + client {client_ms:.2f} ms (all cores: {ceiling:.0f} req/s)")
 
 
 def _bodies() -> list[bytes]:
@@ -66,78 +93,120 @@ def _bodies() -> list[bytes]:
     return bodies
 
 
+def _server_cpu_s(port: int) -> float:
+    """User + system CPU seconds of the gunicorn processes bound to `port` (Linux /proc)."""
+    bind = f"127.0.0.1:{port}".encode()
+    total = 0
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and bind in (proc / "cmdline").read_bytes():
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        except OSError:  # a process that ended meanwhile
+            continue
+    return total / CLOCK_TICKS
+
+
+def _round(tally: Tally, bodies: list[bytes], requests: int, clients: int) -> None:
+    """`requests` sent by `clients` threads, each on its own keep-alive connection."""
+    counter: Iterator[int] = iter(range(requests))
+    lock = threading.Lock()
+
+    def client() -> None:
+        conn: http.client.HTTPConnection | None = None
+        for i in counter:  # shared iterator: each request is sent once
+            started = time.perf_counter()
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", tally.port, timeout=30)
+                conn.request("POST", "/score", body=bodies[i % len(bodies)],
+                             headers={"Content-Type": "application/json"})
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+                if response.will_close:  # the server said Connection: close
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException):
+                ok = False
+                if conn is not None:
+                    conn.close()
+                conn = None
+            ms = (time.perf_counter() - started) * 1000.0
+            with lock:
+                if ok:
+                    tally.latencies.append(ms)
+                else:
+                    tally.errors += 1
+        if conn is not None:
+            conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    server_cpu, client_cpu, started = _server_cpu_s(tally.port), time.process_time(), \
+        time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    tally.seconds += time.perf_counter() - started
+    tally.client_cpu_s += time.process_time() - client_cpu
+    tally.server_cpu_s += _server_cpu_s(tally.port) - server_cpu
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=2000, help="per server")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (make serve: 2)")
-    parser.add_argument("--no-log", action="store_true",
-                        help="switch the prediction log off (DIGIT_STUDIO_MONITOR=off)")
+    parser.add_argument("--baseline", choices=sorted(BASELINES), default="log-off",
+                        help="what to compare with: logging off, or gunicorn's sync worker")
+    parser.add_argument("--rounds", type=int, default=4, help="turns per server")
     args = parser.parse_args(argv)
     bodies = _bodies()
-    port = _port()
     runs = Path(tempfile.mkdtemp(prefix="bench-serve-"))
-    env = {**os.environ, "AML_APP_ROOT": str(PROJECT_DIR),
-           "AZUREML_ENTRY_SCRIPT": "model/score.py",
-           "AZUREML_MODEL_DIR": str(SETTINGS.shipped_model_dir),
-           "DIGIT_STUDIO_RUNS": str(runs), "DIGIT_STUDIO_MONITOR_DB": str(runs / "monitor.db"),
-           "DIGIT_STUDIO_MONITOR": "off" if args.no_log else "on"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
-         "azureml_inference_server_http.server.entry:app"],
-        cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
-    try:
-        up = time.perf_counter()
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        print(f"server up in {time.perf_counter() - up:.1f} s ({args.workers} workers)")
-        for body in bodies[:args.workers * 4]:  # warm every worker's first request
-            _post(port, body)
-        latencies: list[float] = []
-        errors = 0
-        lock = threading.Lock()
-        counter = iter(range(args.requests))
-
-        def client() -> None:
-            nonlocal errors
-            for i in counter:  # shared iterator: each request is sent once
-                try:
-                    status, ms = _post(port, bodies[i % len(bodies)])
-                except OSError:
-                    status, ms = 0, 0.0
-                with lock:
-                    if status == 200:
-                        latencies.append(ms)
-                    else:
-                        errors += 1
-
-        threads = [threading.Thread(target=client) for _ in range(args.clients)]
-        started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        seconds = time.perf_counter() - started
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
-    p50, p95 = np.percentile(latencies, [50, 95]) if latencies else (float("nan"),) * 2
-    print(f"{args.requests} requests from {args.clients} clients in {seconds:.2f} s: "
-          f"{args.requests / seconds:.0f} req/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
-          f"{errors} errors")
-    if not args.no_log:  # every reading served is in the prediction log (workers flush at exit)
-        from model.monitor_store import load_readings
-
-        logged = sum(r.source == "service" for r in load_readings(path=runs / "monitor.db"))
-        print(f"prediction log: {logged} service readings for {len(latencies)} answered "
-              f"(+{args.workers * 4} warm-up)")
+    setups = {"make serve, logging on": ({}, ())}
+    if BASELINES[args.baseline] is not None:
+        setups[f"baseline: {args.baseline}"] = BASELINES[args.baseline]
+    print(f"load average (1, 5, 15 min) before: {_load()}")
+    tallies: list[Tally] = []
+    with ExitStack() as stack:
+        for i, (name, (env, gunicorn_args)) in enumerate(setups.items()):
+            folder = runs / f"server{i}"
+            folder.mkdir()
+            port = stack.enter_context(scoring_server(
+                SETTINGS.shipped_model_dir, folder / "server.log",
+                {"DIGIT_STUDIO_RUNS": str(folder), "DIGIT_STUDIO_MONITOR_DB":
+                 str(folder / "monitor.db"), "DIGIT_STUDIO_MONITOR": "on", **env},
+                workers=args.workers, args=gunicorn_args))
+            tallies.append(Tally(name, port))
+        for tally in tallies:  # every worker loads its model and answers once
+            _round(Tally("warm-up", tally.port), bodies, 4 * args.clients, args.clients)
+        per_round = args.requests // args.rounds
+        for _ in range(args.rounds):
+            for tally in tallies:
+                _round(tally, bodies, per_round, args.clients)
+    # leaving the ExitStack stopped the servers: their workers flushed the log at exit
+    print(f"load average after: {_load()}")
+    print(f"{per_round * args.rounds} requests per server from {args.clients} clients, "
+          f"{args.workers} workers, {args.rounds} rounds each, taking turns:")
+    for tally in tallies:
+        print("  " + tally.line())
+    main_tally = tallies[0]
+    if len(tallies) == 2:
+        base = tallies[1]
+        print(f"  ratio to the baseline: {main_tally.rps / max(base.rps, 1e-9):.2f}x requests/s, "
+              f"{main_tally.p95() / base.p95():.2f}x p95")
+    met = (main_tally.rps >= TARGET_RPS and main_tally.p95() <= TARGET_P95_MS
+           and main_tally.errors == 0)
+    print(f"targets (>= {TARGET_RPS:.0f} req/s, p95 <= {TARGET_P95_MS:.0f} ms, 0 errors): "
+          f"{'met' if met else 'not met'}")
+    logged = sum(r.source == "service" for r in load_readings(path=runs / "server0/monitor.db"))
+    print(f"prediction log: {logged} service readings for {len(main_tally.latencies)} answered "
+          f"(+{4 * args.clients} warm-up)")
     return 0
 
 
