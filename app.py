@@ -11,6 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
+# Whole before any page draws: Streamlit imports pandas lazily in a session's thread (the
+# canvas's first render), and plotly in another session reads it half-imported
+# ("partially initialized module 'pandas'"), which broke the class board on a fresh server.
+import pandas  # noqa: F401
 import streamlit as st
 
 from model.files import ModelFileError

@@ -53,6 +53,31 @@ def _gather(*visits) -> list[SessionLog]:
     return asyncio.run(run())
 
 
+def test_boards_and_students_opening_at_once_on_a_fresh_server(app: tuple[str, Path]):
+    """First in this module, so on a server no page has run on yet: the first canvas
+    imports pandas in one session's thread while the boards' plotly figures check for
+    it in others. Before app.py imported pandas up front, every board here raised
+    "partially initialized module 'pandas'"."""
+    from model.classroom import ClassStore
+    from tests.benchmarks.st_client import AppSession
+
+    url, store_path = app
+    session = ClassStore(store_path).start()
+
+    async def open_page(query: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        async with AppSession(url) as tab:
+            await tab.open("class", query)
+
+    async def everyone() -> list:
+        teacher = f"board={session.code}&key={session.teacher_key}"
+        return await asyncio.gather(
+            *(open_page(f"code={session.code}", 0.1 * i) for i in range(3)),
+            *(open_page(teacher, 0.15 * i) for i in range(3)), return_exceptions=True)
+
+    assert [str(r) for r in asyncio.run(everyone()) if r is not None] == []
+
+
 def test_three_sessions_draw_at_once_and_each_reading_is_logged(app: tuple[str, Path]):
     from model.monitor_store import load_readings
 
