@@ -16,6 +16,7 @@ import streamlit as st
 from pages.common import charts
 from pages.common import training_charts as tc
 from pages.common.state import ensure_app_frame
+from pages.common.training_panels import GATE_SPINNER
 from training import experiments as ex
 
 PERCENT = st.column_config.NumberColumn(format="percent")
@@ -146,7 +147,8 @@ def registry_section() -> None:
     promote, rollback = st.columns(2)
     outcome = None
     if promote.button("Promote to champion", key="reg_promote", type="primary"):
-        outcome = ex.try_promote(version, force=force, reason=reason)
+        with st.spinner(GATE_SPINNER):
+            outcome = ex.try_promote(version, force=force, reason=reason)
     if rollback.button("Roll back the champion", key="reg_rollback"):
         outcome = ex.try_rollback(force=force, reason=reason)
     if outcome is not None:  # shown after a rerun, so the table above shows the new champion

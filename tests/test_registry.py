@@ -1,6 +1,7 @@
 """The model registry for real: two tiny trained models in a SQLite store under tmp_path,
-registered with their USPS accuracy, promoted through the gate, rolled back; and the
-inference side (`model.champion`) falling back to the shipped model with a note."""
+registered with their USPS accuracy, refused while the shipped model is the baseline,
+promoted through the gate, rolled back; and the inference side (`model.champion`)
+falling back to the shipped model with a note."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ USPS_LIMIT = 200  # registrations score the first 200 USPS test digits (the gate
 WEAK = dataclasses.replace(PRESETS["classroom"], limit=2000, epochs=1)
 STRONG = dataclasses.replace(PRESETS["classroom"], limit=4000, epochs=2, batch_size=64)
 LOCK_TIMEOUT_S = 3.0
+BASELINE_USPS = 40  # the shipped model's baseline on the first 40 USPS digits (quick)
 
 
 def uri_of(tmp: Path) -> str:
@@ -75,7 +77,15 @@ def test_register_promote_gate_and_rollback(store, mnist_dir: Path, monkeypatch)
     assert rows["1"]["test_accuracy"] == weak["test"]["accuracy"]
     assert rows["2"]["usps_n"] == USPS_LIMIT and 0 <= rows["2"]["usps_accuracy"] <= 1
 
-    assert registry.promote(v1, reason="first").ok
+    # With no champion the shipped model is the baseline: a tiny model is refused, with
+    # the reason, through the CLI too, and only --force makes it the first champion.
+    refused = registry.promote(v1, reason="first")
+    assert not refused.ok and "points below the shipped model's 99.70%" in refused.reason
+    done = cli("training.registry", "promote", v1, tmp=tmp)
+    assert done.returncode == 1 and "below the shipped model's" in done.stdout
+    assert not any(row["champion"] for row in registry.versions())
+    forced = registry.promote(v1, force=True, reason="first")
+    assert forced.ok and "forced past the gate" in forced.reason
     assert registry.promote(v2, reason="better").ok
     model, accuracy, _ = evaluated_model(tmp, mnist_dir)
     assert model == {"name": MODEL_NAME, "version": "2"}
@@ -154,7 +164,7 @@ def test_only_a_finished_run_with_its_whole_folder_is_registered(tmp_path: Path,
 
 
 @pytest.mark.parametrize("candidate, ok, says", [
-    ({"test_accuracy": 0.990, "usps_accuracy": 0.95}, True, "champion 99.00%"),
+    ({"test_accuracy": 0.990, "usps_accuracy": 0.95}, True, "(champion 99.00%)"),
     ({"test_accuracy": 0.988, "usps_accuracy": 0.95}, True, ""),  # 0.2 points: allowed
     ({"test_accuracy": 0.9879, "usps_accuracy": 0.99}, False, "0.21 points below"),
     ({"test_accuracy": 0.995, "usps_accuracy": 0.949}, False, "USPS accuracy 94.90%"),
@@ -164,7 +174,46 @@ def test_the_gate(candidate: dict, ok: bool, says: str) -> None:
     champion = {"test_accuracy": 0.990, "usps_accuracy": 0.95}
     result = check_gate(candidate, champion)
     assert result.ok is ok and says in result.reason
-    assert check_gate(candidate, None).ok  # no champion yet: anything with a score
+    nothing = check_gate(candidate, None)  # nothing to compare with is never a pass
+    assert not nothing.ok and "no MNIST test accuracy to compare" in nothing.reason
+
+
+def test_an_empty_registry_refuses_a_tiny_model_against_the_shipped_one() -> None:
+    from training.baseline import check_candidate
+
+    tiny = {"test_accuracy": 0.1135, "usps_accuracy": 0.1, "usps_n": 50}
+    result = check_candidate(tiny, None)  # no champion: the shipped model's figures
+    assert not result.ok
+    assert result.reason == ("MNIST test accuracy 11.35% is 88.35 points below the shipped "
+                             "model's 99.70% (at most 0.2 allowed).")
+    assert not check_candidate({"test_accuracy": 0.997}, None).ok  # USPS unmeasured
+
+
+def test_the_shipped_baseline_is_measured_once_per_checksum_and_count(tmp_path: Path,
+                                                                      monkeypatch) -> None:
+    from model.settings import SETTINGS
+    from training import baseline
+
+    monkeypatch.setattr(baseline, "SETTINGS", dataclasses.replace(SETTINGS, runs_dir=tmp_path))
+    measured = []
+
+    def counted(folder: Path, limit: int | None = None) -> tuple[float, int]:
+        measured.append(limit)
+        return real(folder, limit)
+
+    real = baseline.measure_usps
+    monkeypatch.setattr(baseline, "measure_usps", counted)
+    first = baseline.shipped_usps(BASELINE_USPS)
+    assert baseline.shipped_usps(BASELINE_USPS) == first and measured == [BASELINE_USPS]
+    cache = json.loads((tmp_path / baseline.CACHE_FILE).read_text())
+    key = f"{baseline.model_checksum(SETTINGS.shipped_model_dir)}/{BASELINE_USPS}"
+    assert cache[key]["usps_accuracy"] == first and cache[key]["usps_n"] == BASELINE_USPS
+    # A candidate as good as the shipped model on both passes; one digit worse on USPS not.
+    same = {"test_accuracy": 0.997, "usps_accuracy": first, "usps_n": BASELINE_USPS}
+    assert baseline.check_candidate(same, None).ok
+    worse = {**same, "usps_accuracy": first - 1 / BASELINE_USPS}
+    assert "below the shipped model's" in baseline.check_candidate(worse, None).reason
+    assert measured == [BASELINE_USPS]  # from the cache, not read again
 
 
 def test_no_registry_is_the_shipped_model_without_importing_mlflow(tmp_path: Path) -> None:

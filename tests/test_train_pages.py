@@ -152,9 +152,14 @@ def test_start_trains_in_the_background_and_shows_the_results(empty_runs: Path) 
     at.button(key="train_register").click()
     _run(at)
     assert any("Registered as **digit-cnn v1**" in m for m in _texts(at.markdown))
+    at.button(key="train_promote").click()  # a tiny model against the shipped one: refused
+    _run(at)
+    assert any("below the shipped model's" in w for w in _texts(at.warning)), _texts(at.success)
+    at.checkbox(key="train_force").check()
     at.button(key="train_promote").click()
     _run(at)
-    assert any("is the champion" in s for s in _texts(at.success)), _texts(at.warning)
+    assert any("is the champion (forced past the gate)" in s for s in _texts(at.success)), \
+        _texts(at.warning)
     from model.champion import forget_cached_choice
 
     forget_cached_choice()
@@ -222,11 +227,16 @@ def test_promotion_shows_the_gate_and_rollback_its_reason(store: dict) -> None:
     worse, good = ranked
     assert set(_frame(at, column="role")["version"]) == {good, worse}
     at.selectbox(key="reg_version").set_value(good)
+    at.button(key="reg_promote").click()  # no champion yet: the shipped model is the bar
+    _run(at)
+    assert any("below the shipped model's" in w for w in _texts(at.warning)), _texts(at.success)
+    at.checkbox(key="reg_force").check()
     at.button(key="reg_promote").click()
     _run(at)
-    assert any(f"v{good} is the champion" in s for s in _texts(at.success))
+    assert any(f"v{good} is the champion (forced" in s for s in _texts(at.success))
     versions = _frame(at, column="role")
     assert versions.loc[versions["version"] == good, "role"].item() == "★ champion"
+    at.checkbox(key="reg_force").uncheck()
     at.selectbox(key="reg_version").set_value(worse)
     at.button(key="reg_promote").click()
     _run(at)

@@ -6,8 +6,9 @@ the alias `champion` is what the app, `model.predict` and `training.evaluate` lo
 Registering checks the run finished and its files match its card, then measures the
 model on real writers (USPS test through the reader). Promotion passes a gate: MNIST
 test accuracy at most 0.2 points below the champion's, USPS accuracy not lower, unless
-forced. Every registration, promotion and rollback is appended to the registered
-model's history (tags `history.<time>`) and stamped on the version's tags.
+forced; with no champion yet the shipped model's figures stand in (`training.baseline`).
+Every registration, promotion and rollback is appended to the registered model's
+history (tags `history.<time>`) and stamped on the version's tags.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from model.champion import (
 )
 from model.files import ModelFileError
 from training import tracking
-from training.gate import GateResult, _metrics, check_gate
+from training.baseline import check_candidate, measure_usps
+from training.gate import GateResult, metrics_of
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -97,20 +99,6 @@ def _version(client: MlflowClient, version: str | int) -> Any:
         raise RegistryError(f"{MODEL_NAME} has no version {version}.") from None
 
 
-def measure_usps(folder: Path, limit: int | None = None) -> tuple[float, int]:
-    """Accuracy on USPS test through the reader, and the number of digits read."""
-    from model import load_predictor
-    from training.realworld import usps_accuracy, usps_report
-
-    predictor = load_predictor(folder)
-    if limit is None:
-        from training.realworld import usps_samples
-
-        return usps_accuracy(predictor), len(usps_samples("test"))
-    report = usps_report(predictor, "test", limit)
-    return report["reader"], report["n"]
-
-
 def register_run(run_id: str, *, usps_limit: int | None = None) -> str:
     """Register the model folder of a FINISHED run as a new version; returns its number.
 
@@ -151,13 +139,14 @@ def register_run(run_id: str, *, usps_limit: int | None = None) -> str:
 
 
 def promote(version: str | int, force: bool = False, reason: str = "") -> GateResult:
-    """Make `version` the champion if it passes the gate (or `force`); records it."""
+    """Make `version` the champion if it passes the gate (or `force`); records it. With no
+    champion yet the gate compares with the shipped model."""
     client = _client()
     candidate = _version(client, version)
     current = _champion(client)
     if current is not None and current.version == candidate.version:
         return GateResult(False, f"{MODEL_NAME} v{candidate.version} is already the champion.")
-    gate = check_gate(candidate, current)
+    gate = check_candidate(candidate, current)
     if not gate.ok and not force:
         return gate
     _set_champion(client, str(candidate.version), "promote", reason, force, gate.reason,
@@ -228,7 +217,7 @@ def versions(client: MlflowClient | None = None) -> list[dict[str, Any]]:
                     key=lambda v: int(v.version), reverse=True):
         rows.append({"version": str(v.version), "run_id": v.run_id,
                      "champion": champion is not None and v.version == champion.version,
-                     **_metrics(v), **{k: v.tags[k] for k in sorted(v.tags)
+                     **metrics_of(v), **{k: v.tags[k] for k in sorted(v.tags)
                                         if k.endswith(("_at", "_reason", "run_name"))}})
     return rows
 

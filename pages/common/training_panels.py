@@ -20,6 +20,9 @@ from training.progress import Progress
 
 REFRESH_S = 1.0  # the live panel redraws this often (the callback writes about as often)
 LOG_LINES = 30
+# While no version is champion the gate measures the shipped model on USPS once (~30 s).
+GATE_SPINNER = ("Checking the gate (with no champion yet, the shipped model's USPS figure "
+                "is measured once, about 30 s)…")
 
 
 def duration(seconds: float | None) -> str:
@@ -146,7 +149,8 @@ def registry_actions(run_id: str, key: str) -> None:
     force = st.checkbox("Promote even if the gate refuses", key=f"{key}_force")
     if st.button("Promote to champion", icon=":material/military_tech:", key=f"{key}_promote"):
         try:
-            ok, reason = try_promote(version, force=force, reason="promoted on the Train page")
+            with st.spinner(GATE_SPINNER):
+                ok, reason = try_promote(version, force=force, reason="promoted on the Train page")
         except StoreError as exc:
             st.error(str(exc))
         else:

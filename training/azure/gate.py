@@ -2,7 +2,8 @@
 
 The candidate's metrics come from the evaluate step (MNIST test through
 `training.evaluate`, USPS test measured as `training.registry` measures it); the
-champion is the registry's. Only a candidate that passes is registered
+champion is the registry's, or the shipped model while there is none
+(`training.baseline.check_candidate`). Only a candidate that passes is registered
 (`training.registry.register_run`) and promoted; a refused one leaves the registry
 untouched and the step says why. In Azure the registry is the workspace's (through
 azureml-mlflow), here the local MLflow store.
@@ -18,7 +19,7 @@ from training.azure.pipeline import StepError
 def register_if_better(card: dict[str, Any], measured: dict[str, Any]) -> dict[str, Any]:
     """{"registered", "promoted", "version", "reason"} for the trained model."""
     from training import registry
-    from training.gate import check_gate
+    from training.baseline import check_candidate
 
     run_id = (card.get("mlflow") or {}).get("run_id")
     if not run_id:
@@ -27,7 +28,7 @@ def register_if_better(card: dict[str, Any], measured: dict[str, Any]) -> dict[s
                  if k in measured}
     try:
         champion = next((row for row in registry.versions() if row["champion"]), None)
-        gate = check_gate(candidate, champion)
+        gate = check_candidate(candidate, champion)
         if not gate.ok:
             return {"registered": False, "promoted": False, "version": None,
                     "run_id": run_id, "reason": gate.reason}

@@ -54,7 +54,7 @@ def evaluate(model: Path, data: Path) -> dict[str, Any]:
         raise StepError(str(exc)) from exc
     report = evaluate_mnist(predictor, load_mnist(data / "mnist"))
     os.environ["USPS_DIR"] = str(data / "usps")  # where training.usps looks first
-    from training.registry import measure_usps
+    from training.baseline import measure_usps
 
     usps, usps_n = measure_usps(model)  # as the registry measures it, so the gate compares
     return {"model_dir": str(model), "test_accuracy": report["accuracy"],
