@@ -53,6 +53,7 @@ class SessionLog:
 
     index: int
     join_ms: float | None = None
+    drawn: int = 0  # drawings sent (mouse-ups)
     times_ms: list[float] = field(default_factory=list)  # mouse-up -> prediction delta
     answers: list[tuple[int, str | None]] = field(default_factory=list)  # (drawn, read)
     sent: list[tuple[int, int]] = field(default_factory=list)  # to the class: (label, read)
@@ -74,6 +75,7 @@ async def _draw(session: AppSession, key: str, metric: str, sketch: Sketch,
                 log: SessionLog) -> str | None:
     """Send one drawing; record mouse-up -> the prediction's delta, and the answer."""
     digit, state = sketch
+    log.drawn += 1
     run = await session.set(key, json_value=state, metric=metric)
     if run.metric_ms is None or run.metric in (None, NO_READING):
         raise AppError(f"the page showed no {metric!r} for a drawn {digit}")
@@ -215,7 +217,8 @@ def print_report(logs: list[SessionLog], seconds: float, load: list[float]) -> N
     for log in failed[:5]:
         print(f"    session {log.index}: {(log.error or '').splitlines()[0][:200]}")
     right = sum(log.right for log in logs)
-    print(f"  digits answered {len(answers)}, read right {right}")
+    print(f"  digits drawn {sum(log.drawn for log in logs)}, answered {len(answers)}, "
+          f"read right {right}")
     joins = latency_summary([log.join_ms for log in logs if log.join_ms is not None])
     if joins["n"]:
         print(f"  page open (first run with the canvas): p50 {joins['p50']:.0f} ms, "
