@@ -8,6 +8,7 @@ from its shape; the reader adds the classifier's log-probabilities and keeps the
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,11 @@ MAX_PIECES = 6
 CUT_PENALTY = 0.7
 JOIN_PENALTY = 0.4
 CONTEXT_WEIGHT = 1.0
+# A writer who leaves paper between digits seldom lets two of them touch: in a line of
+# 3+ marks, a cut costs up to SPACED_CUT_PENALTY more as the median gap between the
+# line's marks grows to SPACED_GAP of its height (a wide 2 among spaced digits stays one).
+SPACED_CUT_PENALTY = 2.0
+SPACED_GAP = 0.15
 CROSSING_PENALTY = 0.5  # per stroke a cut goes through beyond the one touching digits share
 LOOP_CUT_PENALTY = 2.0  # per cut through a closed loop: a 0, 6, 8 or 9 is not two digits
 # How wide digits of each class are: the share of MNIST's 60,000 training digits whose
@@ -59,6 +65,15 @@ _LOG_TAIL = np.log(np.asarray(WIDTH_TAIL))
 # (a 5's flag read on its own, a piece cut off a digit). Reading two marks whose boxes
 # overlap by more than OVERLAP_FREE of the narrower as two digits costs OVERLAP_SLOPE
 # per unit of overlap.
+# The writer's width: the median aspect of a line's other digits (marks narrower than
+# NARROW_MARK are 1s and say nothing) against MNIST's median digit (0.8, 1s aside),
+# from WRITER_MIN_MARKS such marks on, between 1 and WRITER_MAX_WIDTH. A wide writer's
+# digits are judged by MNIST's widths divided by it: a broad 2 among broad digits is
+# one 2, not a 6 touching a 2.
+NARROW_MARK = 0.45
+MNIST_ASPECT = 0.8
+WRITER_MIN_MARKS = 2
+WRITER_MAX_WIDTH = 1.6
 SHORT_FREE = 0.6
 SHORT_SLOPE = 6.0
 OVERLAP_FREE = 0.1
@@ -78,6 +93,7 @@ class Slot:
     """A place in a line holding one or more digits; `options[0]` is the geometric guess."""
 
     options: tuple[Option, ...]
+    writer_width: float = 1.0  # how much wider than MNIST's the writer's digits are
 
 
 def line_slots(labels: np.ndarray, line: list[Group]) -> list[Slot]:
@@ -95,7 +111,8 @@ def line_slots(labels: np.ndarray, line: list[Group]) -> list[Slot]:
             overlap = (g.x1 - line[i + 1].x0) / min(g.w, line[i + 1].w)
             apart = -OVERLAP_SLOPE * max(0.0, overlap - OVERLAP_FREE)
             slots.append(Slot((_option(alone, height, apart),
-                               _option(one, height, -JOIN_PENALTY))))
+                               _option(one, height, -JOIN_PENALTY)),
+                              writer_width(line, (g, line[i + 1]))))
             i += 2
             continue
         slots.append(_slot(labels, g, line, height))
@@ -114,6 +131,21 @@ def _may_join(a: Group, b: Group, height: float) -> bool:
     return gap <= (JOIN_FRAGMENT_GAP if fragment else JOIN_TOUCH_GAP) * height
 
 
+def writer_width(line: list[Group], own: tuple[Group, ...]) -> float:
+    """How much wider than MNIST's the line's digits other than `own` are (>= 1)."""
+    aspects = [g.w / g.h for g in line if all(g is not o for o in own)]
+    aspects = [a for a in aspects if a >= NARROW_MARK]
+    if len(aspects) < WRITER_MIN_MARKS:
+        return 1.0
+    return float(np.clip(np.median(aspects) / MNIST_ASPECT, 1.0, WRITER_MAX_WIDTH))
+
+
+def _spacing(line: list[Group]) -> float:
+    """The line's median gap between neighbouring marks, as a share (0-1) of SPACED_GAP."""
+    gaps = [(b.x0 - a.x1) / max(a.h, b.h) for a, b in itertools.pairwise(line)]
+    return float(np.clip(np.median(gaps) / SPACED_GAP, 0.0, 1.0)) if gaps else 0.0
+
+
 def _wide(g: Group, height: float) -> bool:
     return g.w > WIDE_ASPECT * max(g.h, height)
 
@@ -128,17 +160,20 @@ def _slot(labels: np.ndarray, group: Group, line: list[Group], height: float) ->
     whole = piece_of(labels, group)
     widths = [g.w for g in line if g is not group]
     in_context = len(widths) >= 2  # other digits tell how wide a digit is here
+    writer = writer_width(line, (group,))
     # Narrow 1s must not make every other digit look like two.
-    reference = TYPICAL_ASPECT * max(group.h, height)
+    reference = TYPICAL_ASPECT * writer * max(group.h, height)
     if in_context:
         reference = max(reference, float(np.median(widths)))
-    wide = group.w > WIDE_ASPECT * group.h or (in_context and group.w > WIDE_VS_LINE * reference)
+    wide = (group.w > WIDE_ASPECT * writer * group.h
+            or (in_context and group.w > WIDE_VS_LINE * reference))
     if not wide:
-        return Slot((_option((whole,), height),))
+        return Slot((_option((whole,), height),), writer)
     expected = group.w / reference
+    spaced = SPACED_CUT_PENALTY * _spacing(line) if in_context else 0.0
 
     def context(k: int) -> float:
-        return -CONTEXT_WEIGHT * abs(k - expected) if in_context else 0.0
+        return -CONTEXT_WEIGHT * abs(k - expected) - spaced * (k > 1) if in_context else 0.0
 
     options = [_option((whole,), height, context(1))]
     for cut in cut_options(whole, MAX_PIECES):
@@ -146,7 +181,7 @@ def _slot(labels: np.ndarray, group: Group, line: list[Group], height: float) ->
         prior = (context(k) - CUT_PENALTY * (k - 1) - CROSSING_PENALTY * cut.crossed
                  - LOOP_CUT_PENALTY * cut.loops)
         options.append(_option(cut.pieces, height, prior))
-    return Slot(tuple(options))
+    return Slot(tuple(options), writer)
 
 
 def _option(pieces: tuple[Piece, ...], height: float, prior: float = 0.0) -> Option:
@@ -155,8 +190,10 @@ def _option(pieces: tuple[Piece, ...], height: float, prior: float = 0.0) -> Opt
     return Option(pieces, prior - SHORT_SLOPE * short)
 
 
-def width_prior(digit: int, aspect: float) -> float:
-    """Log-prior (<= 0) of a mark `aspect` times as wide as tall being this digit."""
+def width_prior(digit: int, aspect: float, writer: float = 1.0) -> float:
+    """Log-prior (<= 0) of a mark `aspect` times as wide as tall being this digit,
+    written by a writer `writer` times as wide as MNIST's."""
+    aspect /= writer
     if aspect <= WIDTH_GRID[0]:
         return 0.0
     tail = _LOG_TAIL[digit]

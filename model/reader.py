@@ -204,7 +204,7 @@ def _best_option(slot: Slot, proba: np.ndarray, index: dict[int, int]) -> Option
             probabilities = proba[index[id(piece)]]
             digit = int(probabilities.argmax())
             total += math.log(max(float(probabilities[digit]), _TINY))
-            total += width_prior(digit, piece.w / piece.h)
+            total += width_prior(digit, piece.w / piece.h, slot.writer_width)
         return total
 
     return max(slot.options, key=score)
