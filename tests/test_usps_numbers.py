@@ -8,6 +8,7 @@ that splits wide digits or loose pieces again, or merges neighbours, fails here.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -21,9 +22,11 @@ from training.usps_numbers import (
     usps_numbers_samples,
 )
 
+# Measured on the quick set with the shipped model: 87.5 % exact, digit count right
+# 97.5 %, sure and wrong 1.2 % (the reader before: 86.2 %, 96.2 %, 2.5 %).
 MIN_EXACT = 0.85  # numbers read exactly
-MIN_COUNT_RIGHT = 0.93  # digit count right
-MAX_SURE_WRONG = 0.05  # numbers marked sure and read wrong
+MIN_COUNT_RIGHT = 0.95  # digit count right
+MAX_SURE_WRONG = 0.04  # numbers marked sure and read wrong
 
 
 @pytest.fixture(scope="module")
@@ -60,21 +63,21 @@ def test_failure_kinds() -> None:
     assert failure_kind("4710", "4716") == "misread"
 
 
-def _stroke(page: np.ndarray, points: list[tuple[int, int]], pen: int = 7) -> None:
-    import cv2
-
-    cv2.polylines(page, [np.array(points, np.int32)], False, 1.0, pen, cv2.LINE_AA)
+def _line(ink: np.ndarray, points: list[tuple[float, float]]) -> None:
+    cv2.polylines(ink, [np.array(points, np.int32)], False, 1.0, 7, cv2.LINE_AA)
 
 
-def test_a_wide_two_among_spaced_digits_stays_one(predictor) -> None:
-    # A 2 half again as wide as tall between digits written well apart: one 2.
-    import cv2
-
-    rng = np.random.default_rng(0)
-    ink = np.zeros((140, 460), np.float32)
+@pytest.mark.parametrize("scale", [1.2, 1.6, 2.0])
+def test_a_wide_two_among_spaced_digits_stays_one(scale: float, predictor) -> None:
+    # A 2 (aspect 1.5-2.4) between digits written well apart is one 2, not "22" or
+    # "52" (the reader before the writer's width and spacing read "02201" from 1.2 on).
+    ink = np.zeros((140, 600), np.float32)
     cv2.ellipse(ink, (70, 70), (28, 45), 0, 0, 360, 1.0, 7, cv2.LINE_AA)  # 0
-    _stroke(ink, [(150, 45), (175, 27), (215, 25), (245, 40), (248, 62), (225, 85),
-                  (185, 105), (150, 115), (260, 115)])  # a wide 2
-    cv2.ellipse(ink, (350, 70), (28, 45), 0, 0, 360, 1.0, 7, cv2.LINE_AA)  # 0
-    _stroke(ink, [(420, 25), (420, 115)])  # 1
-    assert read_digits(paper_page(rng, np.pad(ink, 20)), predictor).text == "0201"
+    two = [(0, 45), (25, 27), (65, 25), (95, 40), (98, 62), (75, 85), (35, 105), (0, 115),
+           (110, 115)]
+    _line(ink, [(150 + x * scale, y) for x, y in two])
+    x = round(150 + 110 * scale + 60)
+    cv2.ellipse(ink, (x + 28, 70), (28, 45), 0, 0, 360, 1.0, 7, cv2.LINE_AA)  # 0
+    _line(ink, [(x + 110, 25), (x + 110, 115)])  # 1
+    page = paper_page(np.random.default_rng(0), np.pad(ink, 20))
+    assert read_digits(page, predictor).text == "0201"
