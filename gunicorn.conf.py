@@ -9,7 +9,9 @@ scoring script replaced by a constant answer, sync workers managed 527 requests/
 these settings 979 on the same busy machine. A threaded worker keeps connections alive:
 a client sends request after request on one connection, as `requests.Session`,
 browsers and Azure's own front end do. The address and worker count come from the
-command line (`make serve`: 2 workers, `WORKERS=`).
+command line (`make serve`: 2 workers, `WORKERS=`). One difference from a sync worker:
+azmlinfsrv's SCORING_TIMEOUT_MS (an hour by default) uses SIGALRM, which only works in a
+process's main thread, so requests answered in threads are not timed out.
 """
 
 worker_class = "gthread"
