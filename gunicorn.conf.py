@@ -10,10 +10,11 @@ these settings 979 on the same busy machine. A threaded worker keeps connections
 a client sends request after request on one connection, as `requests.Session`,
 browsers and Azure's own front end do. With the real reader (about 4 ms of CPU a
 request) sync workers, 1 or 2 threads measured alike in bench_serve on the busy
-machine, within its run-to-run noise (about 15 %): there the reader decides. The address and worker count come from the
-command line (`make serve`: 2 workers, `WORKERS=`). One difference from a sync worker:
-azmlinfsrv's SCORING_TIMEOUT_MS (an hour by default) uses SIGALRM, which only works in a
-process's main thread, so requests answered in threads are not timed out.
+machine, within its run-to-run noise (about 15 %): there the reader decides. The
+address and worker count come from the command line (`make serve`: 2 workers,
+`WORKERS=`). One difference from a sync worker: azmlinfsrv's SCORING_TIMEOUT_MS (an hour
+by default) uses SIGALRM, which only works in a process's main thread, so requests
+answered in threads are not timed out.
 """
 
 worker_class = "gthread"
