@@ -33,6 +33,7 @@ from tests.benchmarks.crowd import (
     run_crowd,
 )
 from tests.benchmarks.ws_crowd import (
+    Meter,
     Pace,
     barrier,
     class_student,
@@ -183,7 +184,7 @@ def _protocol(students: int, digits: int, url: str, store: ClassStore, pace: Pac
     session = store.start()
     expected = students * digits
     sketches = [digit_sketches(i, digits) for i in range(students)]
-    everyone_in, done, load = barrier(students), [], []
+    everyone_in, done, meter = barrier(students), [], Meter()
 
     async def student(i: int):
         try:
@@ -196,13 +197,13 @@ def _protocol(students: int, digits: int, url: str, store: ClassStore, pace: Pac
         teacher = asyncio.create_task(class_teacher(
             url, session.code, session.teacher_key, expected,
             lambda: len(done) == students, BOARD_GRACE_S))
-        logs = await crowd(students, student, stagger_s, load)
+        logs = await crowd(students, student, stagger_s, meter)
         board = (await asyncio.gather(teacher, return_exceptions=True))[0]
         return logs, board
 
     started = time.perf_counter()
     logs, board = asyncio.run(lesson())
-    print_report(logs, time.perf_counter() - started, load)
+    print_report(logs, time.perf_counter() - started, meter)
     sent = sorted(pair for log in logs for pair in log.sent)
     kept = sorted((d.label, d.predicted) for d in store.digits(session.code))
     counted = (f"the teacher's board failed: {board}" if isinstance(board, BaseException)

@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tests.benchmarks.crowd import draw_timed, install_probe, latency_summary, run_crowd
-from tests.benchmarks.ws_crowd import Pace, crowd, digit_sketches, draw_visitor, print_report
+from tests.benchmarks.ws_crowd import (
+    Meter,
+    Pace,
+    crowd,
+    digit_sketches,
+    draw_visitor,
+    print_report,
+)
 from tests.browser import DIGIT_STROKES, streamlit_app
 
 if TYPE_CHECKING:
@@ -81,11 +88,11 @@ def _browsers(url: str, sessions: int, digits: int) -> int:
 def _protocol(url: str, sessions: int, digits: int, pace: Pace) -> int:
     """The crowd as websocket sessions; prints its figures, returns the drawings answered."""
     sketches = [digit_sketches(i, digits) for i in range(sessions)]
-    load: list[float] = []
+    meter = Meter()
     started = time.perf_counter()
     logs = asyncio.run(crowd(sessions, lambda i: draw_visitor(url, i, sketches[i], pace),
-                             STAGGER_S, load))
-    print_report(logs, time.perf_counter() - started, load)
+                             STAGGER_S, meter))
+    print_report(logs, time.perf_counter() - started, meter)
     return sum(len(log.answers) for log in logs)
 
 

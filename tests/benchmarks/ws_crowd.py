@@ -1,6 +1,6 @@
 """Many people drawing at once, each a websocket session of the app (tests/benchmarks/st_client.py).
 
-    logs = asyncio.run(crowd(30, lambda i: draw_visitor(url, i, sketches[i], pace), 0.2, load))
+    logs = asyncio.run(crowd(30, lambda i: draw_visitor(url, i, sketches[i], pace), 0.2, meter))
 
 `draw_visitor` opens /draw and draws its digits (mouse-up = the canvas's value sent,
 as the page's quick sender does; Clear between digits); `class_student` opens /class,
@@ -45,6 +45,29 @@ class Pace:
 
     def pause(self, seconds: float, rng: np.random.Generator) -> float:
         return max(0.0, seconds * (1 + rng.uniform(-self.spread, self.spread)))
+
+
+@dataclass
+class Meter:
+    """The machine while a crowd runs: 1-minute load averages, and the CPU seconds the
+    server (this process's child, `streamlit run`) used meanwhile."""
+
+    load: list[float] = field(default_factory=list)
+    server_cpu_s: float = 0.0
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds used so far by this process's live children (Linux /proc; 0 elsewhere)."""
+    total, me, tick = 0.0, os.getpid(), os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == me:  # fields[1] is the parent's pid; [11], [12] user, system
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 @dataclass
@@ -170,23 +193,24 @@ async def class_teacher(url: str, code: str, key: str, expected: int,
 
 
 async def crowd(count: int, visit: Callable[[int], Awaitable[SessionLog]],
-                stagger_s: float, load: list[float]) -> list[SessionLog]:
+                stagger_s: float, meter: Meter) -> list[SessionLog]:
     """`visit(i)` for i in range(count), started `stagger_s` apart, all at once; the
-    1-minute load average is sampled into `load` meanwhile."""
+    machine is measured into `meter` meanwhile."""
     async def one(i: int) -> SessionLog:
         await asyncio.sleep(i * stagger_s)
         return await visit(i)
 
     async def sample() -> None:
         while True:
-            load.append(os.getloadavg()[0])
+            meter.load.append(os.getloadavg()[0])
             await asyncio.sleep(LOAD_EVERY_S)
 
-    sampler = asyncio.create_task(sample())
+    sampler, cpu = asyncio.create_task(sample()), _children_cpu_s()
     try:
         return list(await asyncio.gather(*(one(i) for i in range(count))))
     finally:
         sampler.cancel()
+        meter.server_cpu_s = _children_cpu_s() - cpu
 
 
 def barrier(count: int) -> Callable[[], Awaitable[None]]:
@@ -202,7 +226,7 @@ def barrier(count: int) -> Callable[[], Awaitable[None]]:
     return wait
 
 
-def print_report(logs: list[SessionLog], seconds: float, load: list[float]) -> None:
+def print_report(logs: list[SessionLog], seconds: float, meter: Meter) -> None:
     """Sessions ok and failed (with reasons), digits answered and right, join time and
     mouse-up -> prediction (p50, p95, max), and the load average while they ran."""
     from tests.benchmarks.crowd import latency_summary
@@ -212,8 +236,10 @@ def print_report(logs: list[SessionLog], seconds: float, load: list[float]) -> N
     answers = [a for log in logs for a in log.answers]
     usage = resource.getrusage(resource.RUSAGE_SELF)  # this process: the clients, no server
     print(f"  {len(logs) - len(failed)} sessions ok, {len(failed)} failed, in {seconds:.0f} s;"
-          f" load average {min(load):.1f}-{max(load):.1f} (1 min) on {os.cpu_count()} cores;"
-          f" the clients used {usage.ru_utime + usage.ru_stime:.0f} s of CPU")
+          f" load average {min(meter.load):.1f}-{max(meter.load):.1f} (1 min) on "
+          f"{os.cpu_count()} cores")
+    print(f"  CPU used: the server {meter.server_cpu_s:.0f} s ({meter.server_cpu_s / seconds:.2f}"
+          f" cores on average), the clients {usage.ru_utime + usage.ru_stime:.0f} s")
     for log in failed[:5]:
         print(f"    session {log.index}: {(log.error or '').splitlines()[0][:200]}")
     right = sum(log.right for log in logs)
@@ -228,3 +254,9 @@ def print_report(logs: list[SessionLog], seconds: float, load: list[float]) -> N
         print(f"  mouse-up -> prediction delta, {summary['n']} digits: p50 "
               f"{summary['p50']:.0f} ms, p95 {summary['p95']:.0f} ms, max {summary['max']:.0f} ms"
               f" (target p95 <= 1000 ms)")
+        first = latency_summary([log.times_ms[0] for log in logs if log.times_ms])
+        later = latency_summary([ms for log in logs for ms in log.times_ms[1:]])
+        for name, part in (("first digits (others still opening)", first), ("later", later)):
+            if part["n"]:
+                print(f"    {name}, {part['n']}: p50 {part['p50']:.0f} ms, "
+                      f"p95 {part['p95']:.0f} ms")
