@@ -24,8 +24,9 @@ from model.classroom import (
     ClassStore,
 )
 from model.predlog import log_reading
-from model.reader import ReadError, read_canvas
+from model.reader import ReadError
 from pages.common import charts
+from pages.common.canvas_reading import read_canvas_remembered
 from pages.common.monitoring import model_label, session_id
 from pages.common.quick_send import send_strokes_at_once
 from pages.common.state import get_predictor
@@ -118,7 +119,9 @@ def student_view(code: str) -> None:
         rgba = _canvas(sent)
     with answer:
         try:
-            reading = None if rgba is None else read_canvas(rgba, get_predictor(), single=True)
+            # Tapping the digit meant reruns this with the same drawing: not read again.
+            reading = None if rgba is None else read_canvas_remembered(
+                "class", rgba, get_predictor(), single=True)
         except ReadError as exc:
             reading = None
             st.warning(str(exc))

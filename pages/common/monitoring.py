@@ -17,7 +17,8 @@ import numpy as np
 import streamlit as st
 
 from model.predlog import log_reading
-from model.reader import Reading, read_canvas
+from model.reader import Reading
+from pages.common.canvas_reading import read_canvas_remembered
 from pages.common.state import read_file
 
 SESSION_KEY = "monitor_session_id"
@@ -60,8 +61,9 @@ def read_canvas_logged(rgba: np.ndarray, predictor: Any, *, single: bool,
                        canvas_size: tuple[int, int] | None = None) -> Reading | None:
     """`model.reader.read_canvas`, logged under "draw" when the drawing is new."""
     started = time.perf_counter()
-    reading = read_canvas(rgba, predictor, single=single, strokes=strokes,
-                          canvas_size=canvas_size)
+    # A rerun with the same drawing (a click beside it) reuses its reading.
+    reading = read_canvas_remembered("draw", rgba, predictor, single=single, strokes=strokes,
+                                     canvas_size=canvas_size)
     if reading is not None:
         _log_once("draw", reading_digest(reading), reading, started, predictor)
     return reading

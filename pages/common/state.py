@@ -36,7 +36,9 @@ RETURN_KEY = "app_return_to"
 @st.cache_resource(show_spinner="Loading the model…")
 def _load(model_dir: str | None, label: str | None) -> Predictor:
     """None: the shipped model (`model.files` resolves where it is)."""
-    predictor = load_predictor(Path(model_dir) if model_dir else None)
+    # One ONNX Runtime thread per call: sessions' reruns already run side by side, and a
+    # 2-thread spinning pool per small call fights them for the cores.
+    predictor = load_predictor(Path(model_dir) if model_dir else None, threads=1)
     predictor.label = label
     return predictor
 
