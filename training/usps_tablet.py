@@ -101,15 +101,20 @@ def resample(path: np.ndarray, points: int) -> np.ndarray:
     return np.stack([np.interp(at, lengths, path[:, 0]), np.interp(at, lengths, path[:, 1])], 1)
 
 
-def tablet_canvas(digit: np.ndarray, points: int, rng: np.random.Generator) -> np.ndarray:
-    """One USPS digit as a `points`-point pen-tablet trajectory on an RGBA canvas."""
+def tablet_points(digit: np.ndarray, points: int, rng: np.random.Generator) -> np.ndarray:
+    """One USPS digit as a `points`-point pen trajectory, (points, 2) in canvas pixels."""
     path = resample(pen_path(skeleton(digit)), points)
     lo, hi = path.min(0), path.max(0)
     scale = rng.uniform(*HEIGHT) / max(float(hi[1] - lo[1]), 1.0)
     size = (hi - lo) * scale
     corner = (CANVAS - size) / 2 + rng.normal(0, 12, 2)
     corner = np.clip(corner, 20, np.maximum(CANVAS - 20 - size, 20))
-    xy = np.round((path - lo) * scale + corner).astype(np.int32)
+    return (path - lo) * scale + corner
+
+
+def tablet_canvas(digit: np.ndarray, points: int, rng: np.random.Generator) -> np.ndarray:
+    """One USPS digit as a `points`-point pen-tablet trajectory on an RGBA canvas."""
+    xy = np.round(tablet_points(digit, points, rng)).astype(np.int32)
     mask = np.zeros((CANVAS, CANVAS), np.uint8)
     cv2.polylines(mask, [xy], False, 255, int(rng.choice(BRUSHES)), cv2.LINE_AA)
     return _on_canvas(mask)
