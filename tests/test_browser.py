@@ -65,6 +65,19 @@ def test_every_stroke_is_sent_at_mouse_up(page, app_url: str):
     assert page.evaluate("window.sendClicks") == len(FOUR_IN_TWO_STROKES)
 
 
+def test_a_stroke_begun_at_the_top_right_corner_draws(page, app_url: str):
+    """The canvas's hidden toolbar rested over the canvas's top right and swallowed a
+    stroke begun there before hovering had moved it away (every touch, too)."""
+    from playwright.sync_api import expect
+
+    from tests.browser import draw, metric_value, open_app
+
+    open_app(page, app_url)
+    prediction = metric_value(page, "Prediction")
+    draw(page, [[(0.8, 0.04), (0.8, 0.92)]])  # a 1 begun right under the toolbar
+    expect(prediction).to_have_text("1", timeout=READ_TIMEOUT_MS)
+
+
 def test_an_uploaded_scan_is_read(page, app_url: str, artifacts_dir: Path):
     from playwright.sync_api import expect
 

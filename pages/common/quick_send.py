@@ -8,6 +8,14 @@ drawing immediately and cancels the pending send. This script-only component pre
 that button as soon as a stroke that began on a canvas ends, so the server sees the
 stroke one debounce earlier. Should a later canvas version rename the button, nothing
 breaks: the canvas's own delayed send still runs, and the browser tests' timings show it.
+
+It also keeps the canvas's toolbar off the drawing. The toolbar rests invisible (opacity
+0) across the top 30 px of the canvas's right half and only slides above it 0.2 s after
+the pointer hovers the canvas, so a stroke begun there at once, and every touch (a
+phone or tablet never hovers), pressed the hidden toolbar instead of drawing: a 5, 7
+or 9 begun at the top right lost its first stroke. A style put into the canvas's
+shadow root keeps the toolbar above the canvas's top edge, where the page leaves room
+for it (`tests/test_browser.py` draws a stroke begun there).
 """
 
 from __future__ import annotations
@@ -35,6 +43,29 @@ export default function () {
     // A task later: the canvas's own mouse-up handler has stored the stroke by then.
     if (send) setTimeout(() => send.click(), 0);
   };
+  // The canvas draws into its own shadow root, which page styles do not reach. Every
+  // shadow root gets the (harmless elsewhere) style as soon as its host is added to the
+  // page, before the canvas inside is drawn; a slow check catches any other way in.
+  const fixed = new WeakSet();
+  const keepToolbarOff = (hosts) => {
+    for (const host of hosts) {
+      const root = host.shadowRoot;
+      if (!root || fixed.has(root)) continue;
+      const style = document.createElement("style");
+      style.textContent = ".dc-toolbar { top: -2.9rem !important; }";
+      root.appendChild(style);
+      fixed.add(root);
+    }
+  };
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      for (const node of change.addedNodes) {
+        if (node instanceof Element) keepToolbarOff([node, ...node.querySelectorAll("div")]);
+      }
+    }
+  }).observe(document.body, {childList: true, subtree: true});
+  keepToolbarOff(document.querySelectorAll("div"));
+  setInterval(() => keepToolbarOff(document.querySelectorAll("div")), 500);
   document.addEventListener("pointerdown", onDown, true);
   document.addEventListener("pointerup", onUp, true);
   window.digitStudioQuickSend = true;
