@@ -30,7 +30,7 @@ bench: $(BIN)/.dev-installed  ## predictor latency/throughput against Keras pred
 	$(BIN)/python -m tests.benchmarks.bench_predictor
 
 train: $(BIN)/.installed  ## the recipe that produced the shipped model
-	$(BIN)/python -m training.train --output model/shipped
+	$(BIN)/python -m training.train --preset mix --output model/shipped
 
 train-classroom: $(BIN)/.installed  ## about a minute on 2 cores (99.2 % on MNIST test)
 	$(BIN)/python -m training.train --preset classroom
