@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
@@ -46,11 +48,21 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
             pytest.fail(str(exc))
 
 
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` to its end in a thread of its own: in the whole suite a browser
+    test's Playwright loop may be running in this one, where `asyncio.run` refuses."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _gather(*visits) -> list[SessionLog]:
     async def run() -> list[SessionLog]:
         return list(await asyncio.gather(*visits))
 
-    return asyncio.run(run())
+    return _run(run())
 
 
 def test_boards_and_students_opening_at_once_on_a_fresh_server(app: tuple[str, Path]):
@@ -75,7 +87,7 @@ def test_boards_and_students_opening_at_once_on_a_fresh_server(app: tuple[str, P
             *(open_page(f"code={session.code}", 0.1 * i) for i in range(3)),
             *(open_page(teacher, 0.15 * i) for i in range(3)), return_exceptions=True)
 
-    assert [str(r) for r in asyncio.run(everyone()) if r is not None] == []
+    assert [str(r) for r in _run(everyone()) if r is not None] == []
 
 
 def test_three_sessions_draw_at_once_and_each_reading_is_logged(app: tuple[str, Path]):
@@ -123,7 +135,7 @@ def test_students_join_with_the_code_and_their_digits_reach_the_class(app: tuple
             await teacher.open("class", f"board={session.code}&key={session.teacher_key}")
             return teacher.metric("Digits drawn")
 
-    assert asyncio.run(board()) == "2"
+    assert _run(board()) == "2"
 
 
 def test_a_wrong_code_does_not_join(app: tuple[str, Path]):
