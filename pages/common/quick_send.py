@@ -45,7 +45,7 @@ export default function () {
   };
   // The canvas draws into its own shadow root, which page styles do not reach. Every
   // shadow root gets the (harmless elsewhere) style as soon as its host is added to the
-  // page, before the canvas inside is drawn; a slow check catches any other way in.
+  // page, before the canvas inside is drawn (hosts already there get it at once).
   const fixed = new WeakSet();
   const keepToolbarOff = (hosts) => {
     for (const host of hosts) {
@@ -65,7 +65,6 @@ export default function () {
     }
   }).observe(document.body, {childList: true, subtree: true});
   keepToolbarOff(document.querySelectorAll("div"));
-  setInterval(() => keepToolbarOff(document.querySelectorAll("div")), 500);
   document.addEventListener("pointerdown", onDown, true);
   document.addEventListener("pointerup", onUp, true);
   window.digitStudioQuickSend = true;
