@@ -28,7 +28,7 @@ from typing import Any
 from model.files import ModelFileError
 from model.predict import reading_record
 from model.predictor import Predictor, load_predictor
-from model.reader import NoDigitError, ReadError, Reading, read_digits
+from model.reader import NoDigitError, ReadError, Reading, read_digits, use_one_core_per_reading
 from model.settings import SETTINGS
 
 MAX_REQUEST_BYTES = 5 * 1024 * 1024  # the whole request body
@@ -74,6 +74,7 @@ def load_model() -> LoadedModel:
     The champion comes from `model.champion` (the registry's alias, or the shipped
     model with a note); without that module the shipped model answers.
     """
+    use_one_core_per_reading()
     folder = os.environ.get(MODEL_DIR_VAR)
     if folder:
         model_dir = _find_model_folder(Path(folder))

@@ -13,7 +13,13 @@ import streamlit as st
 from model import Predictor, load_predictor
 from model.champion import SHIPPED_LABEL, current_model
 from model.files import ModelFileError
-from model.reader import ReadError, Reading, decode_image, read_digits
+from model.reader import (
+    ReadError,
+    Reading,
+    decode_image,
+    read_digits,
+    use_one_core_per_reading,
+)
 from pages.common import charts
 from training.samples import SAMPLES_DIR, read_labels
 
@@ -36,8 +42,9 @@ RETURN_KEY = "app_return_to"
 @st.cache_resource(show_spinner="Loading the model…")
 def _load(model_dir: str | None, label: str | None) -> Predictor:
     """None: the shipped model (`model.files` resolves where it is)."""
-    # One ONNX Runtime thread per call: sessions' reruns already run side by side, and a
-    # 2-thread spinning pool per small call fights them for the cores.
+    # One core per call, for ONNX Runtime and OpenCV alike: sessions' reruns already run
+    # side by side, and a pool of threads per small call fights them for the cores.
+    use_one_core_per_reading()
     predictor = load_predictor(Path(model_dir) if model_dir else None, threads=1)
     predictor.label = label
     return predictor
