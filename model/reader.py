@@ -38,6 +38,10 @@ __all__ = ["DigitReading", "NoDigitError", "ReadError", "Reading", "decode_image
            "read_canvas", "read_digits", "read_strokes"]
 
 _TINY = 1e-6
+# A reading this confident was never made "not sure" by its nudges: not one of 581 such
+# held-out USPS train digits, 1,550 USPS test digits or 84 such scribbles (of 1,000; at
+# 0.999 one scribble was). Skipping them saves 6 network calls for most digits.
+STEADY_ENOUGH = 0.9999
 EDGE_KERNEL = np.ones((3, 3), np.uint8)
 
 
@@ -195,8 +199,9 @@ def _steadiness(predictor: ProbabilityModel, images: np.ndarray,
     digit = proba.argmax(axis=1)
     top = proba[np.arange(len(proba)), digit]
     steady = top.copy()
-    # A digit below the confidence bar is not sure whatever its nudges say: skip them.
-    keep = np.flatnonzero(top >= SETTINGS.min_confidence)
+    # Below the confidence bar a digit is not sure whatever its nudges say, and above
+    # STEADY_ENOUGH they never disagreed: only the digits between are nudged.
+    keep = np.flatnonzero((top >= SETTINGS.min_confidence) & (top < STEADY_ENOUGH))
     if len(keep):
         moved = nudges(images[keep])
         count, kinds = moved.shape[:2]

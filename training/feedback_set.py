@@ -168,24 +168,24 @@ def reader_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def usps_train(limit: int | None = None) -> LabelledSet:
-    """USPS train digits rendered as scans (`training.realworld.usps_samples`) as the
+def usps_views(split: str = "train", limit: int | None = None) -> LabelledSet:
+    """USPS digits of `split` rendered as scans (`training.realworld.usps_samples`) as the
     network sees them; cached under runs/mix-cache/ (reading 7,291 takes minutes)."""
     from model.files import atomic_write
     from training.realworld import usps_samples
     from training.usps import load_usps
 
-    checksum = load_usps("train").checksum
+    checksum = load_usps(split).checksum
     key = hashlib.sha256(repr((checksum, limit, reader_fingerprint())).encode()).hexdigest()
     path = SETTINGS.runs_dir / "mix-cache" / f"retrain-usps-{key[:20]}.npz"
     if not path.is_file():
-        samples = usps_samples("train", limit)
+        samples = usps_samples(split, limit)
         images = np.stack([_view_or_blank(s.image) for s in samples])
         labels = np.array([int(s.text) for s in samples], np.int64)
         atomic_write(path, lambda p: np.savez_compressed(p, images=images, labels=labels))
     with np.load(path) as data:
         images, labels = data["images"], data["labels"]
-    return LabelledSet(images, labels, [f"usps-train/{i}" for i in range(len(labels))])
+    return LabelledSet(images, labels, [f"usps-{split}/{i}" for i in range(len(labels))])
 
 
 def _view_or_blank(picture: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from model.settings import SETTINGS
-from training.feedback_set import HOLDOUT_SHARE, LabelledSet, load_feedback, usps_train
+from training.feedback_set import HOLDOUT_SHARE, LabelledSet, load_feedback, usps_views
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 EXPERIMENT = "digit-studio"
@@ -212,7 +212,7 @@ def retrain(cfg: RetrainConfig, feedback: str | Path | None = None, output: Path
                             + "; ".join(f"{n} {why}" for why, n in examples.skipped.items())
                             + ")" if skipped else "") + ".")
     train_part, holdout = examples.split(cfg.holdout)
-    usps = usps_train(cfg.usps) if cfg.usps != 0 else LabelledSet(
+    usps = usps_views("train", cfg.usps) if cfg.usps != 0 else LabelledSet(
         np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64), [])
     if usps_exclude:
         usps = usps.subset(np.array([i not in usps_exclude for i in range(len(usps))], bool))
