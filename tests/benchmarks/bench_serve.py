@@ -13,16 +13,16 @@ closes, as the sync worker does after every answer) sending single-digit MNIST t
 images as ``{"image": "<base64 PNG>"}``.
 
 Two loads, each server taking a round in turn so both see the same machine:
-- *paced* (the target): the clients together send `--rate` requests/s on a fixed
+- *paced*: the clients together send `--rate` requests/s on a fixed
   schedule, each client every clients/rate seconds, staggered. Latency counts from the
   scheduled send time, so a server that falls behind is charged for the wait it causes
-  (no coordinated omission). Targets (logging on): holds the rate, p95 <= 50 ms,
-  0 errors.
+  (no coordinated omission).
 - *flat out*: each client sends its next request as soon as the last is answered; the
   throughput is the most the machine answers, and its latency is simply
   clients / throughput.
-The figures are requests/s, p50/p95 latency, errors, the CPU each side spent per
-request, the load average, and the ratios against the baseline. It asserts nothing.
+Targets for each (logging on): >= 200 req/s, p95 <= 50 ms, 0 errors. The figures are
+requests/s, p50/p95 latency, errors, the CPU each side spent per request, the load
+average, and the ratios against the baseline. It asserts nothing.
 """
 
 from __future__ import annotations
@@ -224,11 +224,12 @@ def main(argv: list[str] | None = None) -> int:
             main_tally, base = group
             print(f"  ratio to the baseline: {main_tally.rps / max(base.rps, 1e-9):.2f}x "
                   f"requests/s, {main_tally.p95() / base.p95():.2f}x p95")
-    paced = tallies[next(iter(loads))][0]
-    met = (paced.rps >= 0.98 * args.rate >= 0.98 * TARGET_RPS
-           and paced.p95() <= TARGET_P95_MS and paced.errors == 0)
-    print(f"targets (paced, logging on: holds >= {TARGET_RPS:.0f} req/s, p95 <= "
-          f"{TARGET_P95_MS:.0f} ms, 0 errors): {'met' if met else 'not met'}")
+    for load, rate in loads.items():
+        tally = tallies[load][0]
+        held = tally.rps >= 0.98 * (rate or TARGET_RPS) and tally.rps >= 0.98 * TARGET_RPS
+        met = held and tally.p95() <= TARGET_P95_MS and tally.errors == 0
+        print(f"targets, {load}, logging on (>= {TARGET_RPS:.0f} req/s, p95 <= "
+              f"{TARGET_P95_MS:.0f} ms, 0 errors): {'met' if met else 'not met'}")
     answered = sum(len(group[0].latencies) for group in tallies.values())
     logged = sum(r.source == "service" for r in load_readings(path=runs / "server0/monitor.db"))
     print(f"prediction log: {logged} service readings for {answered} answered "
