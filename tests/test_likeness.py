@@ -7,7 +7,7 @@ import numpy as np
 
 from model.likeness import MIN_ANISOTROPY, anisotropy, looks_like_a_digit, nudges
 from model.normalize import normalize_digit
-from model.reader import read_canvas
+from model.reader import read_canvas, read_digits
 from training.realsets import scribble_samples
 
 
@@ -58,3 +58,29 @@ def test_most_scribbles_are_not_sure(predictor) -> None:
     readings = [read_canvas(s.image, predictor) for s in scribble_samples(40, seed=3)]
     sure = [r is not None and r.sure for r in readings]
     assert np.mean(sure) <= 0.45
+
+
+def test_skipping_the_nudges_of_very_confident_digits_changes_no_sure_flag(predictor) -> None:
+    # The reader nudges only digits between the confidence bar and STEADY_ENOUGH; the
+    # full check (every digit nudged) must call the same digits sure on real USPS test
+    # digits and on scribbles, the two things "sure" must tell apart.
+    from model.reader import STEADY_ENOUGH
+    from model.settings import SETTINGS
+    from training.realworld import usps_samples
+
+    samples = [(s.image, False) for s in usps_samples("test", 300)]
+    samples += [(s.image, True) for s in scribble_samples(300, seed=5)]
+    shortcut = 0
+    for image, canvas in samples:
+        reading = (read_canvas(image, predictor, single=True) if canvas
+                   else read_digits(image, predictor, single=True))
+        if reading is None:
+            continue
+        digit = reading.digits[0]
+        moved = predictor.predict_proba(nudges(digit.image[None])[0])[:, digit.digit]
+        steady = (digit.confidence + float(moved.sum())) / (len(moved) + 1)
+        full = (min(digit.confidence, steady) >= SETTINGS.min_confidence
+                and looks_like_a_digit(digit.image, digit.digit))
+        assert digit.sure == full
+        shortcut += digit.confidence >= STEADY_ENOUGH
+    assert shortcut >= 200  # the shortcut is taken for most of them
