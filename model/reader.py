@@ -194,7 +194,8 @@ def _steadiness(predictor: ProbabilityModel, images: np.ndarray,
     """Each read digit's probability averaged over its image and the image's nudges.
 
     A real digit keeps its class when moved or turned a little; the confident
-    reading of a scribble is more often a knife-edge one.
+    reading of a scribble is more often a knife-edge one. Digits below the confidence
+    bar or at STEADY_ENOUGH and above keep their own probability.
     """
     digit = proba.argmax(axis=1)
     top = proba[np.arange(len(proba)), digit]
