@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from training import sweep
+from training import sweep, sweep_space
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CHANNELS = ["2", "5", "10", "20", "32"]
@@ -117,11 +117,11 @@ def test_bad_sweeps_are_refused_before_anything_starts(args: list[str], says: st
 
 
 def test_grid_values_with_commas_and_products() -> None:
-    grid = sweep.parse_grid(["filters=16,32;32,64", "augment=true,false", "dropout=0,0.3"])
+    grid = sweep_space.parse_grid(["filters=16,32;32,64", "augment=true,false", "dropout=0,0.3"])
     assert grid == {"filters": ["16,32", "32,64"], "augment": ["true", "false"],
                     "dropout": ["0", "0.3"]}
     args = argparse.Namespace(experiment="e", preset="classroom", trials=None,
-                              **{k: None for k in sweep.option_names()})
+                              **{k: None for k in sweep_space.option_names()})
     spec = sweep.spec_of(args, grid)
     assert sweep.default_name(spec) == sweep.default_name(json.loads(json.dumps(spec)))
     assert sweep.default_name(spec).startswith("grid-filters-augment-dropout-")

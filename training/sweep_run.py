@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from model.settings import SETTINGS
 from training import tracking
-from training.sweep import (
+from training.sweep_space import (
     NAME_TAG,
     PARENT_TAG,
     SweepError,
-    _grid_value,
-    _train_parser,
+    grid_value,
     recipe,
     search_space,
     storage_url,
     suggest,
+    train_parser,
 )
 
 if TYPE_CHECKING:
@@ -147,12 +147,12 @@ def run_sweep(args: argparse.Namespace, name: str, spec: dict[str, Any],
     _retire_stale(study)
     parent_id = _parent_run(client, experiment_id, name, spec)
     output_dir = args.output_dir or SETTINGS.runs_dir / "sweeps" / name
-    parser = _train_parser()
+    parser = train_parser()
     space = search_space(args)
 
     def objective(trial: optuna.Trial) -> float:
         if grid:
-            values = {k: _grid_value(parser, k, trial.suggest_categorical(k, v))
+            values = {k: grid_value(parser, k, trial.suggest_categorical(k, v))
                       for k, v in grid.items()}
         else:
             values = suggest(trial, space, augment_fixed=args.augment is not None)

@@ -23,23 +23,21 @@ from training.azure.specs import (
     env_ref,
     relative,
 )
+from training.sweep_space import DEFAULT_PRESET, SEARCH, SEARCH_FILTERS
 
 PRIMARY_METRIC = "val_accuracy"
 MAX_TRIALS = 20
 MAX_CONCURRENT = 4
 TIMEOUT_S = 4 * 3600
-DEFAULT_PRESET = "classroom"  # training.sweep's starting recipe
 SLACK = 0.02  # Bandit: stop a trial whose val_accuracy trails the best by more than 2 %
 
 
 def local_space() -> dict[str, tuple[str, Any]]:
-    """Parameter -> (kind, values or bounds): the local sweep's TPE space (training.sweep).
+    """Parameter -> (kind, values or bounds): the local sweep's TPE space (training.sweep_space).
 
     Integers (epochs) become a choice of every value in their range; augmentation
     strengths below training.sweep's cut-off still train with augmentation here.
     """
-    from training.sweep import SEARCH, SEARCH_FILTERS
-
     space: dict[str, tuple[str, Any]] = {"filters": ("choice", list(SEARCH_FILTERS))}
     for name, (low, high, log) in SEARCH.items():
         if isinstance(low, int) and isinstance(high, int):
