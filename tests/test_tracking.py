@@ -126,8 +126,11 @@ def test_bad_settings_are_one_message_and_start_nothing(bad: list[str], says: st
 def test_sigterm_ends_the_run_killed_and_logs_no_model(tmp_path: Path, mnist_dir: Path) -> None:
     env = store_env(tmp_path, mnist_dir)
     process = subprocess.Popen(
+        # 100 epochs, patience 100: the run must not end before the signal comes (with
+        # the classroom preset's 2 it once finished first, the store being slow to show it)
         [sys.executable, "-m", "training.train", "--preset", "classroom", "--limit", "6000",
-         "--epochs", "20", "--experiment", "cancel", "--output", str(tmp_path / "x")],
+         "--epochs", "100", "--patience", "100", "--experiment", "cancel",
+         "--output", str(tmp_path / "x")],
         cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True)
     try:
