@@ -20,7 +20,8 @@ from training.config import PRESETS, ConfigError
 pytestmark = pytest.mark.slow  # each test trains (or starts) a real process
 
 TINY = dataclasses.replace(PRESETS["classroom"], limit=2000, epochs=1, export_onnx=False)
-LONG = dataclasses.replace(TINY, epochs=50)  # runs until it is cancelled or killed
+# Runs until it is cancelled or killed (early stopping must not end it first).
+LONG = dataclasses.replace(TINY, epochs=50, patience=50)
 # Generous: a tiny job imports TensorFlow and MLflow in a fresh process on a busy machine.
 JOB_TIMEOUT_S = 240.0
 

@@ -168,8 +168,10 @@ def test_start_trains_in_the_background_and_shows_the_results(empty_runs: Path) 
 def test_a_second_start_is_refused_and_cancel_stops_the_first(empty_runs: Path) -> None:
     from training.config import PRESETS
 
+    # patience 50: early stopping must not end it before the second tab acts
     running = jobs.start_training(dataclasses.replace(PRESETS["classroom"], limit=2000,
-                                                      epochs=50), experiment="other-tab")
+                                                      epochs=50, patience=50),
+                                  experiment="other-tab")
     at = _page("train")  # a second tab sees the run
     assert at.button(key="train_cancel")
     _tiny_form(at, "train-page")
