@@ -61,10 +61,6 @@ WIDTH_TAIL = (
 )
 WIDTH_WEIGHT = 0.5
 _LOG_TAIL = np.log(np.asarray(WIDTH_TAIL))
-# A digit shorter than SHORT_FREE of its line's tallest mark costs SHORT_SLOPE per unit
-# (a 5's flag read on its own, a piece cut off a digit). Reading two marks whose boxes
-# overlap by more than OVERLAP_FREE of the narrower as two digits costs OVERLAP_SLOPE
-# per unit of overlap.
 # The writer's width: the median aspect of a line's other digits (marks narrower than
 # NARROW_MARK are 1s and say nothing) against MNIST's median digit (0.8, 1s aside),
 # from WRITER_MIN_MARKS such marks on, between 1 and WRITER_MAX_WIDTH. A wide writer's
@@ -74,6 +70,10 @@ NARROW_MARK = 0.45
 MNIST_ASPECT = 0.8
 WRITER_MIN_MARKS = 2
 WRITER_MAX_WIDTH = 1.6
+# A digit shorter than SHORT_FREE of its line's tallest mark costs SHORT_SLOPE per unit
+# (a 5's flag read on its own, a piece cut off a digit). Reading two marks whose boxes
+# overlap by more than OVERLAP_FREE of the narrower as two digits costs OVERLAP_SLOPE
+# per unit of overlap.
 SHORT_FREE = 0.6
 SHORT_SLOPE = 6.0
 OVERLAP_FREE = 0.1
