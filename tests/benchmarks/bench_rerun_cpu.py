@@ -29,11 +29,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from tests.benchmarks.canvas_value import empty_canvas_state
+from tests.benchmarks.procstat import children, cpu_seconds
 from tests.benchmarks.st_client import AppSession
 from tests.benchmarks.ws_crowd import (
     CLASS_CANVAS,
     DRAW_CANVAS,
-    _children_cpu_s,
     digit_sketches,
 )
 from tests.browser import streamlit_app
@@ -43,17 +43,17 @@ WARM_UP = 1  # digits played before measuring (first imports, caches)
 
 
 async def _idle_cpu_per_s() -> float:
-    before = _children_cpu_s()
+    before = cpu_seconds(children())
     await asyncio.sleep(2.0)
-    return (_children_cpu_s() - before) / 2.0
+    return (cpu_seconds(children()) - before) / 2.0
 
 
 async def _timed(costs: dict[str, list[float]], name: str, idle: float,
                  action: Callable[[], Awaitable[object]]) -> None:
-    started, cpu = time.perf_counter(), _children_cpu_s()
+    started, cpu = time.perf_counter(), cpu_seconds(children())
     await action()
     await asyncio.sleep(SETTLE_S)
-    spent = _children_cpu_s() - cpu - idle * (time.perf_counter() - started)
+    spent = cpu_seconds(children()) - cpu - idle * (time.perf_counter() - started)
     costs[name].append(spent * 1e3)
 
 
@@ -90,15 +90,10 @@ async def _class(url: str, code: str, digits: int) -> dict[str, list[float]]:
 
 
 def _server_pid() -> int:
-    me = os.getpid()
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                if int(stat.read().rsplit(")", 1)[1].split()[1]) == me:
-                    return int(entry)
-        except (OSError, ValueError, IndexError):
-            continue
-    raise RuntimeError("no server process found")
+    found = children()  # `streamlit run`, started by streamlit_app
+    if not found:
+        raise RuntimeError("no server process found")
+    return found[0]
 
 
 def main() -> int:

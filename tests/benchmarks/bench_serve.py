@@ -46,12 +46,15 @@ from PIL import Image
 
 from model.monitor_store import load_readings
 from model.settings import SETTINGS
+from tests.benchmarks.procstat import cpu_seconds, running
 from tests.scoring_server import scoring_server
 from training.data import load_mnist
 
 IMAGES = 200  # distinct digits, cycled
 TARGET_RPS, TARGET_P95_MS = 200.0, 50.0
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# A paced round's rate counts from the first due time to the last answer, so the last
+# request's latency shaves it a little below the schedule's (500 requests: about 1 %).
+RATE_SLACK = 0.98
 BASELINES = {"log-off": ({"DIGIT_STUDIO_MONITOR": "off"}, ()),  # env, gunicorn args
              "sync": ({}, ("-k", "sync")),
              "none": None}
@@ -103,17 +106,8 @@ def _bodies() -> list[bytes]:
 
 
 def _server_cpu_s(port: int) -> float:
-    """User + system CPU seconds of the gunicorn processes bound to `port` (Linux /proc)."""
-    bind = f"127.0.0.1:{port}".encode()
-    total = 0
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and bind in (proc / "cmdline").read_bytes():
-                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])  # utime, stime
-        except OSError:  # a process that ended meanwhile
-            continue
-    return total / CLOCK_TICKS
+    """CPU seconds of the gunicorn processes bound to `port` (master and workers)."""
+    return cpu_seconds(running(f"127.0.0.1:{port}"))
 
 
 def _round(tally: Tally, bodies: list[bytes], requests: int, clients: int,
@@ -226,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"requests/s, {main_tally.p95() / base.p95():.2f}x p95")
     for load, rate in loads.items():
         tally = tallies[load][0]
-        held = tally.rps >= 0.98 * (rate or TARGET_RPS) and tally.rps >= 0.98 * TARGET_RPS
+        held = tally.rps >= RATE_SLACK * max(rate or 0.0, TARGET_RPS)
         met = held and tally.p95() <= TARGET_P95_MS and tally.errors == 0
         print(f"targets, {load}, logging on (>= {TARGET_RPS:.0f} req/s, p95 <= "
               f"{TARGET_P95_MS:.0f} ms, 0 errors): {'met' if met else 'not met'}")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tests.benchmarks.canvas_value import DIGIT_SHAPES, canvas_state, empty_canvas_state
+from tests.benchmarks.procstat import children, cpu_seconds
 from tests.benchmarks.st_client import AppError, AppSession
 
 DRAW_CANVAS = "draw_canvas_280x280"
@@ -54,20 +55,6 @@ class Meter:
 
     load: list[float] = field(default_factory=list)
     server_cpu_s: float = 0.0
-
-
-def _children_cpu_s() -> float:
-    """CPU seconds used so far by this process's live children (Linux /proc; 0 elsewhere)."""
-    total, me, tick = 0.0, os.getpid(), os.sysconf("SC_CLK_TCK")
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == me:  # fields[1] is the parent's pid; [11], [12] user, system
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
 
 
 @dataclass
@@ -205,12 +192,12 @@ async def crowd(count: int, visit: Callable[[int], Awaitable[SessionLog]],
             meter.load.append(os.getloadavg()[0])
             await asyncio.sleep(LOAD_EVERY_S)
 
-    sampler, cpu = asyncio.create_task(sample()), _children_cpu_s()
+    sampler, cpu = asyncio.create_task(sample()), cpu_seconds(children())
     try:
         return list(await asyncio.gather(*(one(i) for i in range(count))))
     finally:
         sampler.cancel()
-        meter.server_cpu_s = _children_cpu_s() - cpu
+        meter.server_cpu_s = cpu_seconds(children()) - cpu
 
 
 def barrier(count: int) -> Callable[[], Awaitable[None]]:
