@@ -1,8 +1,8 @@
 """What the registry's gate measures a version against: the champion, or the shipped model.
 
 `measure_usps` is the registry's USPS figure for a model folder: the USPS test digits
-read through the reader (`training.realworld.usps_accuracy`), or only the first N of
-them for quick checks. While no version is champion, the baseline is the shipped
+read through the reader (`training.realworld.usps_report`), or only the first N of them
+for quick checks. While no version is champion, the baseline is the shipped
 model (`model/shipped`): a first version must hold its MNIST test accuracy (from its
 card) and its USPS accuracy, measured with `measure_usps` on as many digits as the
 candidate was, once per model checksum and count (cached in `runs/gate-baseline.json`).
@@ -35,14 +35,9 @@ class BaselineError(Exception):
 def measure_usps(folder: Path, limit: int | None = None) -> tuple[float, int]:
     """Accuracy on USPS test through the reader, and the number of digits read."""
     from model import load_predictor
-    from training.realworld import usps_accuracy, usps_report
+    from training.realworld import usps_report
 
-    predictor = load_predictor(folder)
-    if limit is None:
-        from training.realworld import usps_samples
-
-        return usps_accuracy(predictor), len(usps_samples("test"))
-    report = usps_report(predictor, "test", limit)
+    report = usps_report(load_predictor(folder), "test", limit)
     return report["reader"], report["n"]
 
 
@@ -64,9 +59,9 @@ def _cached(path: Path) -> dict[str, Any]:
 
 
 def shipped_usps(usps_n: int, folder: Path | None = None) -> float:
-    """The shipped model's USPS accuracy on the first `usps_n` test digits (all of them:
-    through `usps_accuracy`, as registering measures a version), measured once per model
-    checksum and count."""
+    """The shipped model's USPS accuracy on the first `usps_n` test digits (all of them
+    when `usps_n` covers the set, as registering measures a version), measured once per
+    model checksum and count."""
     folder = folder or SETTINGS.shipped_model_dir
     key = f"{model_checksum(folder)}/{usps_n}"
     cache = SETTINGS.runs_dir / CACHE_FILE
@@ -98,10 +93,11 @@ def check_against_shipped(candidate: Any) -> GateResult:
     try:
         baseline: dict[str, float] = {"test_accuracy": shipped_test_accuracy()}
         gate = check_gate(candidate, baseline, against=SHIPPED)
+        if not gate.ok:  # refused on MNIST: USPS need not be measured
+            return gate
         usps_n = metrics_of(candidate).get("usps_n")
-        if not gate.ok or usps_n is None:  # refused on MNIST, or nothing to compare on USPS
-            return gate if not gate.ok else GateResult(
-                False, "The candidate has no USPS accuracy to compare.")
+        if usps_n is None:
+            return GateResult(False, "The candidate has no USPS accuracy to compare.")
         baseline |= {"usps_accuracy": shipped_usps(int(usps_n)), "usps_n": usps_n}
     except (BaselineError, ModelFileError, UspsError, OSError) as exc:  # one sentence
         return GateResult(False, f"The shipped model, the baseline while there is no "
