@@ -13,9 +13,9 @@ It also keeps the canvas's toolbar off the drawing. The toolbar rests invisible 
 0) across the top 30 px of the canvas's right half and only slides above it 0.2 s after
 the pointer hovers the canvas, so a stroke begun there at once, and every touch (a
 phone or tablet never hovers), pressed the hidden toolbar instead of drawing: a 5, 7
-or 9 begun at the top right lost its first stroke. A style put into the canvas's
-shadow root keeps the toolbar above the canvas's top edge, where the page leaves room
-for it (`tests/test_browser.py` draws a stroke begun there).
+or 9 begun at the top right lost its first stroke. A style sheet adopted by the
+canvas's shadow root keeps the toolbar above the canvas's top edge, where the page
+leaves room for it (`tests/test_browser.py` draws a stroke begun there).
 """
 
 from __future__ import annotations
@@ -44,27 +44,26 @@ export default function () {
     if (send) setTimeout(() => send.click(), 0);
   };
   // The canvas draws into its own shadow root, which page styles do not reach. Every
-  // shadow root gets the (harmless elsewhere) style as soon as its host is added to the
-  // page, before the canvas inside is drawn (hosts already there get it at once).
-  const fixed = new WeakSet();
-  const keepToolbarOff = (hosts) => {
-    for (const host of hosts) {
-      const root = host.shadowRoot;
-      if (!root || fixed.has(root)) continue;
-      const style = document.createElement("style");
-      style.textContent = ".dc-toolbar { top: -2.9rem !important; }";
-      root.appendChild(style);
-      fixed.add(root);
+  // shadow root gets the (harmless elsewhere) rule as an adopted style sheet: roots made
+  // later when they are made, roots already there at once. An adopted sheet is not a
+  // child node, so the component rendering into its root cannot remove it. (Watching for
+  // added hosts instead raced the component: a host added before its root was attached
+  // was passed over for good.)
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(".dc-toolbar { top: -2.9rem !important; }");
+  const keepToolbarOff = (root) => {
+    if (!root.adoptedStyleSheets.includes(sheet)) {
+      root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
     }
+    return root;
   };
-  new MutationObserver((changes) => {
-    for (const change of changes) {
-      for (const node of change.addedNodes) {
-        if (node instanceof Element) keepToolbarOff([node, ...node.querySelectorAll("div")]);
-      }
-    }
-  }).observe(document.body, {childList: true, subtree: true});
-  keepToolbarOff(document.querySelectorAll("div"));
+  const attachShadow = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    return keepToolbarOff(attachShadow.call(this, init));
+  };
+  for (const host of document.querySelectorAll("*")) {
+    if (host.shadowRoot) keepToolbarOff(host.shadowRoot);
+  }
   document.addEventListener("pointerdown", onDown, true);
   document.addEventListener("pointerup", onUp, true);
   window.digitStudioQuickSend = true;
