@@ -3,7 +3,8 @@
 Works on scans, phone photos and canvas drawings alike:
 1. big pictures are analysed at most WORK_MAX_SIDE pixels wide (boxes are mapped back);
 2. polarity: the ink is the Otsu class that is rarer on the picture's border (paper
-   surrounds the writing), so dark-on-light and light-on-dark both work;
+   surrounds the writing), so dark-on-light and light-on-dark both work; when the
+   border says little, or the corners are light, the ink is dark, as on paper;
 3. uneven lighting: the background is a morphological opening with a window a few
    stroke widths wide (it removes the strokes and keeps the shading), subtracted;
 4. threshold: Otsu on the flattened picture, never inside the paper noise;
@@ -34,6 +35,7 @@ BACKGROUND_CELLS = 12  # the opening window spans about this many cells of the s
 BACKGROUND_STROKES = 3.0
 BACKGROUND_MIN_FRACTION = 1 / 6  # ... and at least this share of the picture's shorter side
 BACKGROUND_MAX_FRACTION = 0.5
+TWO_LEVEL_SHARE = 0.6  # of the pixels at exactly the lightest or darkest level: no shading
 SURFACE_ROUNDS = 2
 SURFACE_GRID = 24
 SURFACE_RIDGE = 1e-6  # keeps the fit defined on a picture one cell wide
@@ -41,6 +43,11 @@ SURFACE_RIDGE = 1e-6  # keeps the fit defined on a picture one cell wide
 GRAIN_SIGMA_PER_PX = 1 / 1000
 GRAIN_SIGMA_MAX = 1.5
 BORDER_FRACTION = 0.04
+# Light ink on dark paper only when the border is this dark, and fewer than LIGHT_CORNERS
+# of the picture's corners (CORNER_BANDS border bands square) are light.
+LIGHT_INK_BORDER = 0.65
+CORNER_BANDS = 3
+LIGHT_CORNERS = 2
 # Contrast check: ink must stand this far above the paper, absolutely and relative to
 # the pixel noise (so an empty page, a flat or a noise-only picture is refused).
 MIN_CONTRAST = 0.08
@@ -137,12 +144,14 @@ def is_light_on_dark(gray: np.ndarray) -> bool:
     band = max(1, round(BORDER_FRACTION * min(small.shape)))
     border = np.concatenate([dark[:band].ravel(), dark[-band:].ravel(),
                              dark[:, :band].ravel(), dark[:, -band:].ravel()])
-    on_border = border.mean()
-    if on_border < 0.35:
-        return False  # a light border: paper is light, ink is dark
-    if on_border > 0.65:
-        return True
-    return bool(dark.mean() > 0.5)  # no clear border: the ink is the rarer class
+    if border.mean() < LIGHT_INK_BORDER:
+        return False  # paper shows along the border: dark ink, as on paper
+    # A dark border with light corners is dark writing that fills its picture to the
+    # edges (a digit cut to its box, as some published sets keep them): paper is what
+    # shows in a picture's corners, and writing seldom reaches them.
+    c = band * CORNER_BANDS
+    corners = [dark[:c, :c], dark[:c, -c:], dark[-c:, :c], dark[-c:, -c:]]
+    return sum(bool(corner.mean() < 0.5) for corner in corners) < LIGHT_CORNERS
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -166,6 +175,11 @@ def _background(strength: np.ndarray) -> np.ndarray | float:
     low, middle = quantile(sample, 0.1), quantile(sample, 0.6)
     if low == middle:
         return float(low)  # paper of one exact level (a drawing, a clean render): no shading
+    lowest, highest = sample.min(), sample.max()
+    if np.mean((sample == lowest) | (sample == highest)) >= TWO_LEVEL_SHARE:
+        # Mostly two exact levels (a one-bit scan, a render with wide strokes): no
+        # shading, and the ink may cover more of it than an opening can take away.
+        return float(lowest)
     small, factor = _shrink(strength, STROKE_SIDE)
     stroke = stroke_width(small > _otsu(small)) / factor
     h, w = strength.shape

@@ -13,7 +13,7 @@ from training import mixture
 from training.config import PRESETS
 from training.mixture import build_splits
 
-LIMIT = 1200  # 2 % of every source: 1,080 MNIST, 146 USPS train digits, 480 styles
+LIMIT = 1200  # 2 % of every source: 1,080 MNIST, 146 USPS train digits, 600 styles
 
 
 @pytest.fixture()
@@ -36,8 +36,10 @@ def test_mix_recipe_holds_every_source_and_is_cached(runs: Path, mnist_dir: Path
     cfg = dataclasses.replace(PRESETS["mix"], limit=LIMIT)
     splits = build_splits(cfg, mnist_dir)
     usps_digits, usps_val = 146, 15  # round(7291 * 0.02), a tenth held out
-    styles, styles_val = 480, 48
-    assert len(splits.x_train) == (LIMIT - 120) + (usps_digits - usps_val) * 2 + styles - styles_val
+    styles, styles_val = 600, 60
+    copies = 3  # two scans and one boxed picture of each USPS digit
+    assert len(splits.x_train) == ((LIMIT - 120) + (usps_digits - usps_val) * copies
+                                   + styles - styles_val)
     assert len(splits.x_val) == 120 + usps_val + styles_val
     assert splits.x_train.shape[1:] == (28, 28, 1) and splits.x_train.dtype == np.float32
     assert splits.x_train.min() >= 0.0 and splits.x_train.max() <= 1.0

@@ -15,7 +15,9 @@ import pytest
 from model.ink import stroke_width
 from training.skeletons import STYLES
 from training.styles import (
+    DEVICES,
     Drawing,
+    pen_digit_trajectory,
     render,
     sample_strokes,
     simplify,
@@ -101,10 +103,16 @@ def test_affine_widens_and_slants() -> None:
 def test_tablet_strokes_are_few_straight_segments_often_joined() -> None:
     rng = np.random.default_rng(1)
     drawings = [sample_strokes(d % 10, rng, device="tablet") for d in range(60)]
-    # A few straight segments: a whole digit in at most 16 points (a pen drawing has ~100).
-    assert all(sum(len(s) for s in d.strokes) <= 16 for d in drawings)
+    # A few straight segments: each stroke in at most 20 points (a pen stroke has ~100).
+    assert all(len(s) <= 20 for d in drawings for s in d.strokes)
     multi = [d for d in drawings if len(STYLES[d.style][1](np.random.default_rng(0))) > 1]
     assert any(len(d.strokes) == 1 for d in multi) and any(len(d.strokes) > 1 for d in multi)
+    # Or as pen-digit sets keep a digit: one trajectory, the pen's travel included, as a
+    # few points evenly spaced along it (both ends kept).
+    seven = sample_strokes(7, np.random.default_rng(4), "7-crossed", device="mouse").strokes
+    points = pen_digit_trajectory(seven, 8)
+    assert points.shape == (8, 2)
+    assert np.allclose(points[0], seven[0][0]) and np.allclose(points[-1], seven[-1][-1])
     circle = np.stack([np.cos(np.linspace(0, 6.28, 100)), np.sin(np.linspace(0, 6.28, 100))], 1)
     assert len(simplify(0.3 * circle, 0.05)) <= 10  # a 0 of 100 points: a few segments
 
@@ -122,11 +130,11 @@ def test_pens_from_thin_to_thick(pen: float) -> None:
 @pytest.mark.parametrize("name", sorted(STYLES))
 def test_every_style_renders_as_a_digit(name: str) -> None:
     rng = np.random.default_rng(3)
-    for device in ("tablet", "mouse", "pen"):
+    for device in DEVICES:
         drawing = sample_strokes(STYLES[name][0], rng, name, device)
         assert isinstance(drawing, Drawing) and drawing.label == STYLES[name][0]
         picture = render(drawing, rng)
-        assert picture.ndim == (2 if device == "pen" else 3)
+        assert picture.ndim == (2 if device in ("pen", "box") else 3)
         image = to_network_input(picture)
         assert image.shape == (28, 28) and image.max() == pytest.approx(1.0)
         rows, cols = np.indices(image.shape)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from training.realworld import reader_reading
+from training.styles import resample
 from training.usps import load_usps
-from training.usps_tablet import pen_path, resample, skeleton, usps_tablet_samples
+from training.usps_tablet import pen_path, skeleton, usps_tablet_samples
 
 pytestmark = pytest.mark.usefixtures("mnist_dir")
 

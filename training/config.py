@@ -34,6 +34,7 @@ class TrainConfig:
     # The training mix (training.mixture); all zero: MNIST as published, nothing else.
     mnist_normalized: float = 0.0  # share of MNIST train digits given as the reader shows them
     usps_copies: int = 0  # renderings of each USPS train digit as a scan
+    usps_boxed: int = 0  # renderings of each USPS train digit boxed (stretched to 16x16, 1 bit)
     styles: int = 0  # synthetic digits in the styles MNIST lacks (training.styles)
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,7 +91,7 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         problems.append("the data limit must be at least 1 image (or none)")
     if not 0 <= cfg.mnist_normalized <= 1:
         problems.append("the share of normalised MNIST digits must be from 0 to 1")
-    if cfg.usps_copies < 0 or cfg.styles < 0:
+    if min(cfg.usps_copies, cfg.usps_boxed, cfg.styles) < 0:
         problems.append("USPS copies and synthetic styles cannot be negative")
     if problems:
         text = "; ".join(problems)
@@ -105,9 +106,10 @@ PRESETS: dict[str, TrainConfig] = {
     # The recipe of the shipped model (`make train`): MNIST, USPS train and synthesised
     # styles, all as the reader shows them (training.mixture), on a network a little
     # wider (20/40/80 channels, 5.8 M multiply-adds; 16/32/64 stayed at 99.58 % on MNIST
-    # test in 30 and 40 epochs): 99.61 % on MNIST test, 98.0 % on USPS test scans.
+    # test in 30 and 40 epochs), with USPS train also boxed the Semeion way: 99.67 % on
+    # MNIST test, 98.2 % on USPS test scans, 94.7 % on USPS test boxed.
     "mix": TrainConfig(epochs=36, filters=(20, 40, 80), mnist_normalized=0.5, usps_copies=2,
-                       styles=24_000),
+                       usps_boxed=1, styles=30_000),
     # A lesson-sized run: a narrower net, no augmentation, about a minute.
     "classroom": TrainConfig(epochs=3, filters=(16, 32), dense_units=64, augment=False,
                              warmup_epochs=0.3, patience=2),
@@ -142,6 +144,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "mnist_normalized": {"type": float,
                              "help": "share of MNIST train digits as the reader normalises them"},
         "usps_copies": {"type": int, "help": "scan renderings of each USPS train digit"},
+        "usps_boxed": {"type": int, "help": "boxed (16x16, one-bit) renderings of each USPS "
+                                            "train digit"},
         "styles": {"type": int, "help": "synthetic digits in styles MNIST lacks"},
     }
     for name, kwargs in opts.items():

@@ -8,7 +8,9 @@ mix fields at zero it is plain MNIST (`training.data.prepare`); the "mix" recipe
   centre of mass) makes them, the rest as published (the MNIST test set is read as
   published, so both must stay familiar);
 - USPS train (7,291 digits by other writers): each rendered `usps_copies` times as a
-  scan (`training.realsets.usps_scan`, a fresh pen, blur and paper each time) and read
+  scan (`training.realsets.usps_scan`, a fresh pen, blur and paper each time) and
+  `usps_boxed` times boxed as published sets keep digits (`training.realsets.boxed`:
+  stretched to fill a 16x16 square, one bit deep, at a random threshold), and read
   through the reader in single-digit mode (`training.styles.to_network_input`);
 - `styles` synthetic digits (`training.styles`): European 1s, crossed 7s, open 4s, open
   and curled 9s, wide and narrow, slanted, tablet polylines, mouse and pen strokes,
@@ -38,7 +40,7 @@ from model.settings import SETTINGS
 from training.config import TrainConfig
 from training.data import Splits, load_mnist, prepare, to_model_input
 
-MIX_VERSION = 1
+MIX_VERSION = 2
 CHUNK = 500  # digits per worker task; each chunk has its own seed, so any worker count agrees
 MNIST_TRAIN = 60_000
 MAX_WORKERS = 4
@@ -48,24 +50,24 @@ def build_splits(cfg: TrainConfig, data_dir: str | Path | None = None) -> Splits
     """The splits a recipe trains on (see the module docstring)."""
     mnist = load_mnist(data_dir)
     splits = prepare(mnist, cfg.validation_split, cfg.seed, cfg.limit)
-    if not (cfg.mnist_normalized or cfg.usps_copies or cfg.styles):
+    if not (cfg.mnist_normalized or cfg.usps_copies or cfg.usps_boxed or cfg.styles):
         return splits
     share = (cfg.limit or MNIST_TRAIN) / MNIST_TRAIN  # a --limit run shrinks every source
     x_train, y_train = [_mnist_part(splits, cfg)], [splits.y_train]
     x_val, y_val = [splits.x_val], [splits.y_val]
     checksums = dict(splits.checksums)
-    if cfg.usps_copies:
+    if cfg.usps_copies or cfg.usps_boxed:
         from training.usps import load_usps
 
         usps = load_usps("train")
         checksums["usps-train"] = usps.checksum
         order, n_val = usps_order(cfg, len(usps.labels))
-        images, labels = _cached("usps", _usps_images, (tuple(order.tolist()), cfg.usps_copies,
-                                                        cfg.seed), usps.checksum)
+        key = (tuple(order.tolist()), cfg.usps_copies, cfg.usps_boxed, cfg.seed)
+        images, labels = _cached("usps", _usps_images, key, usps.checksum)
         per_copy = len(order)
         held = np.zeros(per_copy, bool)
         held[:n_val] = True
-        held = np.tile(held, cfg.usps_copies)
+        held = np.tile(held, cfg.usps_copies + cfg.usps_boxed)
         # Validation: the held-out digits' first rendering only, so no digit is in both.
         first = np.arange(len(labels)) < per_copy
         x_train.append(images[~held]), y_train.append(labels[~held])
@@ -108,25 +110,36 @@ def _normalized(images: np.ndarray) -> np.ndarray:
 
 
 def _usps_images(key: tuple) -> tuple[np.ndarray, np.ndarray]:
-    order, copies, seed = key
+    order, copies, boxed, seed = key
     from training.usps import load_usps
 
     labels = load_usps("train").labels[list(order)]
-    tasks = [(copy, seed, start, order[start:start + CHUNK]) for copy in range(copies)
-             for start in range(0, len(order), CHUNK)]
+    # Copies 0 .. copies-1 are scans, the rest boxed; copy 0 (a scan) validates.
+    tasks = [(copy, copy >= copies, seed, start, order[start:start + CHUNK])
+             for copy in range(copies + boxed) for start in range(0, len(order), CHUNK)]
     images = np.concatenate(_in_parallel(_usps_chunk, tasks))
-    return images, np.tile(labels, copies)
+    return images, np.tile(labels, copies + boxed)
 
 
 def _usps_chunk(task: tuple) -> np.ndarray:
-    from training.realsets import usps_scan
-    from training.styles import to_network_input
+    from model.imaging import ReadError
+    from training.realsets import boxed_picture, usps_scan
+    from training.styles import BOX_LEVELS, to_network_input
     from training.usps import load_usps
 
-    copy, seed, start, indices = task
+    copy, boxed, seed, start, indices = task
     digits = load_usps("train").images
     rng = np.random.default_rng([seed, copy, start, MIX_VERSION])
-    return np.stack([_as_u8(to_network_input(usps_scan(digits[i], rng))) for i in indices])
+
+    def network_input(digit: np.ndarray) -> np.ndarray:
+        if boxed:
+            try:
+                return to_network_input(boxed_picture(digit, rng.uniform(*BOX_LEVELS)))
+            except ReadError:  # a straight 1, boxed, can be all ink: nothing to read
+                pass
+        return to_network_input(usps_scan(digit, rng))
+
+    return np.stack([_as_u8(network_input(digits[i])) for i in indices])
 
 
 def _style_images(key: tuple) -> tuple[np.ndarray, np.ndarray]:
@@ -158,15 +171,22 @@ def _in_parallel(work: Callable[[Any], Any], tasks: list) -> list:
 
 
 CANARY = 10  # images recomputed to check a cached conversion against today's reader
+CANARY_SLACK = 0.1  # share of them that may differ
 
 
-def _canary(kind: str, key: tuple) -> np.ndarray:
-    """The first few images of a conversion, computed afresh (the first chunk's start)."""
+def _canary(kind: str, key: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """A few images of a conversion computed afresh, and where they sit in it: the start
+    of the first chunk (for USPS, of the first scan copy and the first boxed copy)."""
     if kind == "usps":
-        order, _, seed = key
-        return _usps_chunk((0, seed, 0, order[:CANARY]))
+        order, copies, boxed, seed = key
+        first = np.arange(min(CANARY, len(order)))
+        picks = [(0, copies == 0)] + ([(copies, True)] if copies and boxed else [])
+        fresh = [_usps_chunk((copy, box, seed, 0, order[:CANARY])) for copy, box in picks]
+        return np.concatenate([copy * len(order) + first for copy, _ in picks]), \
+            np.concatenate(fresh)
     count, seed = key
-    return _style_chunk((seed, 0, min(CANARY, count)))[0]
+    fresh = _style_chunk((seed, 0, min(CANARY, count)))[0]
+    return np.arange(len(fresh)), fresh
 
 
 Images = tuple[np.ndarray, np.ndarray]  # uint8 (N, 28, 28) and labels
@@ -184,8 +204,11 @@ def _cached(kind: str, make: Callable[[tuple], Images], key: tuple, checksum: st
     if path.is_file():
         with np.load(path) as data:
             images, labels = data["images"], data["labels"]
-        fresh = _canary(kind, key)
-        if np.abs(images[:len(fresh)].astype(int) - fresh).max(initial=0) <= 1:
+        where, fresh = _canary(kind, key)
+        changed = np.abs(images[where].astype(int) - fresh).reshape(len(where), -1).max(1) > 1
+        # A borderline picture can come out differently in another process (seen once
+        # in 20 under pytest, by 48 grey levels); a changed reader changes many.
+        if changed.sum() <= CANARY_SLACK * len(where):
             return to_model_input(images), labels.astype(np.int64)
     images, labels = make(key)
     atomic_write(path, lambda p: np.savez_compressed(p, images=images, labels=labels))

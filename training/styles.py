@@ -9,8 +9,11 @@ A drawing (`sample_strokes`) then varies the skeleton the way hands and devices 
 - an affine: width 0.5-2x the height's usual share (wide and narrow writing), slant
   +-25 degrees, a small turn;
 - the device: a *pen tablet* (each stroke simplified to a few straight segments and,
-  mostly, the strokes joined by the pen's travel, as tablets record it), a *mouse*
-  (smooth, slightly trembling strokes) or a *pen* on paper (smooth strokes, scanned).
+  mostly, the strokes joined by the pen's travel, as tablets record it; or, as pen-digit
+  sets store a digit, the whole trajectory resampled to 8-12 evenly spaced points), a
+  *mouse* (smooth, slightly trembling strokes), a *pen* on paper (smooth strokes,
+  scanned), or a pen scan *boxed* as some published digit sets keep their digits (cut
+  to the ink, stretched to fill a 16x16 square, one bit deep: `training.realsets.boxed`).
 
 `render` draws the strokes anti-aliased with OpenCV, at 40-200 px tall with a pen
 3-25 % of that height, on the draw page's transparent canvas or on noisy paper, and
@@ -29,6 +32,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from training.realsets import boxed_picture
 from training.skeletons import STYLE_WEIGHTS, STYLES, Rng, Skeleton, Stroke
 
 CANVAS = 280  # the draw page's canvas side
@@ -40,8 +44,12 @@ TURN_DEG = 6.0
 WOBBLE = 0.03  # amplitude of the smooth whole-digit wobble, in digit heights
 JITTER = 0.015  # control-point jitter, in digit heights
 TABLET_TOLERANCE = (0.03, 0.08)  # Douglas-Peucker tolerance, in digit heights
-TABLET_JOINED = 0.5  # share of tablet drawings whose strokes are joined by pen travel
-DEVICES = ("tablet", "mouse", "pen")
+TABLET_JOINED = 0.5  # share of simplified tablet drawings joined by the pen's travel
+TABLET_RESAMPLED = 0.5  # share of tablet drawings kept as a pen-digit set keeps them
+TABLET_POINTS = (8, 12)  # evenly spaced points per resampled trajectory (pen-digit sets: 8)
+BOX_LEVELS = (0.35, 0.65)  # the boxed set's threshold, in ink levels (thick to thin strokes)
+DEVICE_WEIGHTS = {"tablet": 0.3, "mouse": 0.25, "pen": 0.25, "box": 0.2}
+DEVICES = tuple(DEVICE_WEIGHTS)
 SHIFT = 4  # OpenCV drawing with 4 fractional bits: sub-pixel stroke positions
 
 
@@ -52,7 +60,7 @@ class Drawing:
     label: int
     style: str
     strokes: list[Stroke]
-    device: str  # tablet, mouse or pen
+    device: str  # tablet, mouse, pen or box
 
 
 def transform(strokes: Skeleton, aspect: float, slant_deg: float,
@@ -76,6 +84,21 @@ def simplify(stroke: Stroke, tolerance: float) -> Stroke:
     return kept[:, 0].astype(np.float64) / scale
 
 
+def resample(path: np.ndarray, points: int) -> np.ndarray:
+    """`points` points evenly spaced along the polyline `path` (both ends kept)."""
+    if len(path) < 2:
+        return np.repeat(path[:1], points, axis=0)
+    lengths = np.r_[0, np.cumsum(np.hypot(*np.diff(path, axis=0).T))]
+    at = np.linspace(0, lengths[-1], points)
+    return np.stack([np.interp(at, lengths, path[:, 0]), np.interp(at, lengths, path[:, 1])], 1)
+
+
+def pen_digit_trajectory(strokes: Skeleton, points: int) -> Stroke:
+    """The digit as pen-digit sets keep it: its strokes joined by the pen's travel into
+    one trajectory, resampled to `points` points evenly spaced along it."""
+    return resample(np.vstack(strokes), points)
+
+
 def _wobble(strokes: Skeleton, rng: Rng) -> Skeleton:
     """A smooth displacement of the whole digit (two random sinusoids per axis)."""
     freq, phase = rng.uniform(0.5, 1.5, (2, 2)), rng.uniform(0, 2 * np.pi, (2, 2))
@@ -96,11 +119,16 @@ def sample_strokes(label: int, rng: Rng, style: str | None = None,
         names = [n for n, (d, _) in STYLES.items() if d == label]
         weights = np.array([STYLE_WEIGHTS.get(n, 1.0) for n in names])
         style = names[int(rng.choice(len(names), p=weights / weights.sum()))]
-    device = device or DEVICES[int(rng.integers(len(DEVICES)))]
+    if device is None:
+        weights = np.array(list(DEVICE_WEIGHTS.values()))
+        device = DEVICES[int(rng.choice(len(DEVICES), p=weights / weights.sum()))]
     strokes = _wobble(STYLES[style][1](rng), rng)
     strokes = transform(strokes, float(np.exp(rng.uniform(*np.log(ASPECT)))),
                         rng.uniform(-SLANT_DEG, SLANT_DEG), rng.uniform(-TURN_DEG, TURN_DEG))
-    if device == "tablet":
+    if device == "tablet" and rng.random() < TABLET_RESAMPLED:
+        points = int(rng.integers(TABLET_POINTS[0], TABLET_POINTS[1] + 1))
+        strokes = [pen_digit_trajectory(strokes, points)]
+    elif device == "tablet":
         tolerance = rng.uniform(*TABLET_TOLERANCE)
         strokes = [simplify(s, tolerance) for s in strokes]
         if len(strokes) > 1 and rng.random() < TABLET_JOINED:
@@ -118,14 +146,16 @@ def _tremor(n: int, rng: Rng) -> np.ndarray:
 
 def render(drawing: Drawing, rng: Rng, height: float | None = None,
            pen: float | None = None) -> np.ndarray:
-    """Draw anti-aliased: a pen drawing on noisy paper (uint8 grey), others on the canvas (RGBA)."""
+    """Draw anti-aliased: a pen or boxed drawing on paper (uint8 grey), others on the canvas
+    (RGBA)."""
     height = height or float(rng.uniform(*HEIGHTS))
     pen = pen or float(np.exp(rng.uniform(*np.log(PEN_SHARE))) * height)
     points = [s * height for s in drawing.strokes]
     low = np.min([p.min(axis=0) for p in points], axis=0)
     high = np.max([p.max(axis=0) for p in points], axis=0)
     extent = high - low
-    if drawing.device == "pen":
+    on_paper = drawing.device in ("pen", "box")
+    if on_paper:
         margin = pen + rng.uniform(5, 30)
         size = np.ceil(extent + 2 * margin).astype(int)
         offset = margin - low
@@ -138,15 +168,17 @@ def render(drawing: Drawing, rng: Rng, height: float | None = None,
     mask = np.zeros((int(size[1]), int(size[0])), np.uint8)
     scaled = [np.round((p + offset) * 2**SHIFT).astype(np.int32) for p in points]
     cv2.polylines(mask, scaled, False, 255, max(1, round(pen)), cv2.LINE_AA, SHIFT)
-    if drawing.device != "pen":
+    if not on_paper:
         rgba = np.zeros((*mask.shape, 4), np.uint8)
         rgba[..., 3] = mask
         return rgba
     ink = mask.astype(np.float32) / 255
     ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(0.3, 1.0))
     paper = rng.uniform(0.85, 0.97) + rng.normal(0, 0.02, ink.shape)
-    page = paper * (1 - ink) + rng.uniform(0.05, 0.3) * ink
-    return (np.clip(page, 0, 1) * 255).astype(np.uint8)
+    page = np.clip(paper * (1 - ink) + rng.uniform(0.05, 0.3) * ink, 0, 1)
+    if drawing.device == "box":
+        return boxed_picture(1 - page, rng.uniform(*BOX_LEVELS))
+    return (page * 255).astype(np.uint8)
 
 
 class _NoModel:

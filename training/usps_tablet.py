@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from training.realsets import CANVAS, Sample, _on_canvas
+from training.styles import resample
 
 POINTS = (8, 12, 16)  # points per digit: pen-digit recordings keep about 8
 UPSCALE = 64  # px: the 16x16 digit is thinned at this size
@@ -90,15 +91,6 @@ def pen_path(bones: np.ndarray) -> np.ndarray:
         left.difference_update(way)
         here = way[-1]
     return np.array(path, np.float32)[:, ::-1]
-
-
-def resample(path: np.ndarray, points: int) -> np.ndarray:
-    """`points` points evenly spaced along the polyline `path` (both ends kept)."""
-    if len(path) < 2:
-        return np.repeat(path[:1], points, axis=0)
-    lengths = np.r_[0, np.cumsum(np.hypot(*np.diff(path, axis=0).T))]
-    at = np.linspace(0, lengths[-1], points)
-    return np.stack([np.interp(at, lengths, path[:, 0]), np.interp(at, lengths, path[:, 1])], 1)
 
 
 def tablet_points(digit: np.ndarray, points: int, rng: np.random.Generator) -> np.ndarray:

@@ -1,0 +1,65 @@
+"""Digits kept as some published sets keep them (Semeion): cut to the ink, stretched to
+fill a 16x16 square, one bit deep. A narrow 1 becomes a wide block of ink that reaches
+every edge of its picture; the reader must still take the dark strokes for the ink."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.ink import is_light_on_dark
+from training.realsets import BOXED_SIZE, boxed, boxed_picture
+from training.styles import to_network_input
+from training.usps import load_usps
+
+pytestmark = pytest.mark.usefixtures("mnist_dir")
+
+
+@pytest.fixture(scope="module")
+def usps_test():
+    return load_usps("test")
+
+
+def test_a_narrow_one_fills_its_box(usps_test) -> None:
+    ones = [d for d in usps_test.images[usps_test.labels == 1]
+            if np.ptp(np.nonzero(d > 0.5)[1]) + 1 <= 6][:20]  # written narrow: 6 of 16 columns
+    assert len(ones) == 20
+    for digit in ones:
+        square = boxed(digit)
+        assert square.shape == (16, 16) and set(np.unique(square)) <= {0.0, 1.0}
+        # Stretched: ink in the first and last row and column.
+        assert square[0].any() and square[-1].any()
+        assert square[:, 0].any() and square[:, -1].any()
+
+
+def test_a_faint_digit_keeps_its_ink() -> None:
+    faint = np.zeros((16, 16), np.float32)
+    faint[3:13, 7:9] = 0.3  # below the fixed threshold everywhere
+    assert boxed(faint).mean() > 0.5
+
+
+def test_boxed_pictures_are_read_as_dark_ink_on_paper(usps_test) -> None:
+    pictures = [boxed_picture(d) for d in usps_test.images[:300]]
+    assert all(p.shape == (BOXED_SIZE, BOXED_SIZE) for p in pictures)
+    flipped = sum(is_light_on_dark(p / 255.0) for p in pictures)
+    # Only a near-solid block (a straight 1 stretched) may still look like light ink.
+    solid = sum(float((p < 128).mean()) > 0.8 for p in pictures)
+    assert flipped <= solid + 3, (flipped, solid)
+
+
+def test_light_ink_on_dark_paper_is_still_found(mnist) -> None:
+    for image in mnist.x_test[:50]:  # MNIST as published: white strokes, black margin
+        assert is_light_on_dark(image / 255.0)
+
+
+def test_wide_strokes_on_clean_paper_are_not_taken_for_shading(usps_test) -> None:
+    # Boxed, the strokes can cover most of the picture, more than the opening that
+    # estimates uneven lighting can take away; two exact levels say there is none.
+    greyish = 0
+    for digit in usps_test.images[:200]:
+        picture = boxed_picture(digit)
+        if (picture < 128).mean() > 0.8:
+            continue  # a solid block: nothing to read
+        image = to_network_input(picture)
+        greyish += ((image > 0.2) & (image < 0.8)).mean() > 0.15
+    assert greyish <= 4, greyish
