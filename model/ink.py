@@ -4,7 +4,8 @@ Works on scans, phone photos and canvas drawings alike:
 1. big pictures are analysed at most WORK_MAX_SIDE pixels wide (boxes are mapped back);
 2. polarity: the ink is the Otsu class that is rarer on the picture's border (paper
    surrounds the writing), so dark-on-light and light-on-dark both work; when the
-   border says little, or the corners are light, the ink is dark, as on paper;
+   border says little, or paper shows in the corners or only along the edges (a digit
+   cut to its box), the ink is dark, as on paper;
 3. uneven lighting: the background is a morphological opening with a window a few
    stroke widths wide (it removes the strokes and keeps the shading), subtracted;
 4. threshold: Otsu on the flattened picture, never inside the paper noise;
@@ -43,11 +44,13 @@ SURFACE_RIDGE = 1e-6  # keeps the fit defined on a picture one cell wide
 GRAIN_SIGMA_PER_PX = 1 / 1000
 GRAIN_SIGMA_MAX = 1.5
 BORDER_FRACTION = 0.04
-# Light ink on dark paper only when the border is this dark, and fewer than LIGHT_CORNERS
-# of the picture's corners (CORNER_BANDS border bands square) are light.
+# Light ink on dark paper only when the border is this dark, fewer than LIGHT_CORNERS
+# of the picture's corners (CORNER_BANDS border bands square) are light, and at least
+# LIGHT_INSIDE of the light pixels lie inside that margin.
 LIGHT_INK_BORDER = 0.65
 CORNER_BANDS = 3
 LIGHT_CORNERS = 2
+LIGHT_INSIDE = 0.1
 # Contrast check: ink must stand this far above the paper, absolutely and relative to
 # the pixel noise (so an empty page, a flat or a noise-only picture is refused).
 MIN_CONTRAST = 0.08
@@ -146,12 +149,15 @@ def is_light_on_dark(gray: np.ndarray) -> bool:
                              dark[:, :band].ravel(), dark[:, -band:].ravel()])
     if border.mean() < LIGHT_INK_BORDER:
         return False  # paper shows along the border: dark ink, as on paper
-    # A dark border with light corners is dark writing that fills its picture to the
-    # edges (a digit cut to its box, as some published sets keep them): paper is what
-    # shows in a picture's corners, and writing seldom reaches them.
+    # A dark border may still be dark writing that fills its picture to the edges (a
+    # digit cut to its box, as some published sets keep them): then the paper shows in
+    # the corners, which writing seldom reaches, or only in slivers along the edges.
+    light = ~dark
     c = band * CORNER_BANDS
     corners = [dark[:c, :c], dark[:c, -c:], dark[-c:, :c], dark[-c:, -c:]]
-    return sum(bool(corner.mean() < 0.5) for corner in corners) < LIGHT_CORNERS
+    if sum(bool(corner.mean() < 0.5) for corner in corners) >= LIGHT_CORNERS:
+        return False
+    return bool(light[c:-c, c:-c].sum() >= LIGHT_INSIDE * max(light.sum(), 1))
 
 
 def stroke_width(mask: np.ndarray) -> float:
