@@ -1,4 +1,4 @@
-"""Digits kept as some published sets keep them (Semeion): cut to the ink, stretched to
+"""Digits kept as some published sets keep them: cut to the ink, stretched to
 fill a 16x16 square, one bit deep. A narrow 1 becomes a wide block of ink that reaches
 every edge of its picture; the reader must still take the dark strokes for the ink."""
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from model.ink import is_light_on_dark
-from training.realsets import BOXED_SIZE, boxed, boxed_picture
+from training.realsets import FILE_SIZE, boxed, boxed_picture
 from training.styles import to_network_input
 from training.usps import load_usps
 
@@ -40,7 +40,7 @@ def test_a_faint_digit_keeps_its_ink() -> None:
 
 def test_boxed_pictures_are_read_as_dark_ink_on_paper(usps_test) -> None:
     pictures = [boxed_picture(d) for d in usps_test.images[:300]]
-    assert all(p.shape == (BOXED_SIZE, BOXED_SIZE) for p in pictures)
+    assert all(p.shape == (FILE_SIZE, FILE_SIZE) for p in pictures)
     # With the border alone, 34 of these 300 were read as light ink (the paper as the digit).
     flipped = sum(is_light_on_dark(p / 255.0) for p in pictures)
     assert flipped <= 3, flipped

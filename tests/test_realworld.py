@@ -15,7 +15,7 @@ from training.realworld import evaluate_realworld
 # Set -> lowest acceptable share read exactly, on the quick sets (usps: the first 500
 # USPS test digits as scans; the whole split is held to the 97.5 % in test_usps).
 FLOORS = {"usps": 0.97, "fonts": 0.93, "strokes": 0.97, "optdigits": 0.90, "numbers": 0.88,
-          # Boxed the Semeion way (cut to the ink, stretched to 16x16, one bit): 97.4 % on
+          # Boxed (cut to the ink, stretched to 16x16, one bit): 97.4 % on
           # the quick set, 86 % with the model before the boxed digits were trained on.
           "usps-boxed": 0.93}
 # Set -> lowest acceptable share read exactly *and* sure: the checks that keep scribbles

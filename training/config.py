@@ -106,7 +106,7 @@ PRESETS: dict[str, TrainConfig] = {
     # The recipe of the shipped model (`make train`): MNIST, USPS train and synthesised
     # styles, all as the reader shows them (training.mixture), on a network a little
     # wider (20/40/80 channels, 5.8 M multiply-adds; 16/32/64 stayed at 99.58 % on MNIST
-    # test in 30 and 40 epochs), with USPS train also boxed the Semeion way: 99.67 % on
+    # test in 30 and 40 epochs), with USPS train also boxed (16x16, one bit): 99.67 % on
     # MNIST test, 98.2 % on USPS test scans, 96.3 % on USPS test boxed.
     "mix": TrainConfig(epochs=36, filters=(20, 40, 80), mnist_normalized=0.5, usps_copies=2,
                        usps_boxed=1, styles=30_000),

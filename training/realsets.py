@@ -214,9 +214,9 @@ USPS_BLUR = (0.3, 1.2)  # scanner blur, Gaussian sigma in pixels of the scan
 USPS_MARGIN = (10, 40)
 USPS_TIGHT_SHARE = 0.25
 USPS_TIGHT_MARGIN = (0, 4)
-BOX_SIDE = 16  # Semeion's box (and USPS's)
-BOX_LEVEL = 0.5  # Semeion's fixed threshold, grey 127 of 255
-BOXED_SIZE = 96  # px: how the boxed digits are written as files
+BOX_SIDE = 16  # the box of the published sets that keep digits so (and USPS's)
+BOX_LEVEL = 0.5  # a fixed threshold at half scale, grey 127 of 255
+FILE_SIZE = 96  # px: how 16x16 digits are written as files (edge to edge)
 
 
 def usps_scan(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -264,8 +264,8 @@ def boxed(ink: np.ndarray, level: float = BOX_LEVEL, side: int = BOX_SIDE) -> np
     """A digit as some published sets keep it: cut to its ink's box, stretched to fill a
     `side` x `side` square whatever its shape, and thresholded to one bit (float32 0/1).
 
-    Semeion's set (about 80 Italian writers) was made so, at 16x16 with a fixed
-    threshold: a narrow 1 comes out as wide as an 8, and its flag as a bar.
+    A narrow 1 comes out as wide as an 8, and its flag as a bar. Only the format is
+    imitated, on USPS digits; no digit of such a set is used.
     """
     level = min(level, float(ink.max()) / 2)  # a faint digit keeps its ink
     ys, xs = np.nonzero(ink > level)
@@ -278,15 +278,21 @@ def boxed(ink: np.ndarray, level: float = BOX_LEVEL, side: int = BOX_SIDE) -> np
     return (square > level).astype(np.float32)
 
 
-def boxed_picture(ink: np.ndarray, level: float = BOX_LEVEL) -> np.ndarray:
-    """`boxed(ink)` as a file of such a set is read: upscaled edge to edge to 96x96, uint8."""
-    big = cv2.resize(boxed(ink, level), (BOXED_SIZE, BOXED_SIZE),
+def as_file(ink: np.ndarray) -> np.ndarray:
+    """A small ink image in [0, 1] upscaled edge to edge to FILE_SIZE square: dark on
+    white, uint8, as such digits are written to files."""
+    big = cv2.resize(ink.astype(np.float32), (FILE_SIZE, FILE_SIZE),
                      interpolation=cv2.INTER_CUBIC).clip(0, 1)
     return (255 * (1 - big)).round().astype(np.uint8)
 
 
+def boxed_picture(ink: np.ndarray, level: float = BOX_LEVEL) -> np.ndarray:
+    """`boxed(ink)` as a file of such a set is read (`as_file`)."""
+    return as_file(boxed(ink, level))
+
+
 def usps_boxed_samples(split: str = "test", limit: int | None = None) -> Iterator[Sample]:
-    """The USPS digits of `split` boxed the Semeion way (`boxed_picture`)."""
+    """The USPS digits of `split` boxed (`boxed_picture`)."""
     from training.usps import load_usps
 
     usps = load_usps(split)  # type: ignore[arg-type]
@@ -304,6 +310,5 @@ def usps_plain_samples(split: str = "test", limit: int | None = None) -> Iterato
 
     usps = load_usps(split)  # type: ignore[arg-type]
     for image, label in list(zip(usps.images, usps.labels, strict=True))[:limit]:
-        big = cv2.resize(image, (96, 96), interpolation=cv2.INTER_CUBIC).clip(0, 1)
-        yield Sample((255 * (1 - big)).round().astype(np.uint8), str(int(label)))
+        yield Sample(as_file(image), str(int(label)))
 

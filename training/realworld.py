@@ -20,8 +20,8 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             are tuned on the same numbers of USPS *train* digits (`--split train`);
 - usps96:   the same digits as plain 96x96 pictures, edge to edge (how the issue first
             measured them), read as `model.predict` reads a file (any number of digits);
-- usps-boxed: the same digits as some published sets keep theirs (Semeion's 80 Italian
-            writers): cut to the ink, stretched to fill 16x16 whatever the digit's shape,
+- usps-boxed: the same digits as some published sets keep theirs (European writers'
+            among them): cut to the ink, stretched to fill 16x16 whatever the shape,
             one bit deep (`training.realsets.boxed`), written as 96x96 files and read as
             `model.predict` reads them; a 1 comes out as wide as an 8;
 - usps-tablet: the same digits redrawn as pen-tablet trajectories on the draw page's
