@@ -61,6 +61,7 @@ NOISE_GAIN = 1.0  # residual-to-median deviation -> pixel noise deviation
 INK_LEVEL = 0.5  # the threshold maps to this value of `InkMap.ink`
 WEAK_LEVEL = 0.25  # fainter ink joins the mask where it connects to ink above INK_LEVEL
 CORE_PERCENTILE = 90  # the stroke core, strength 1.0: this percentile of the ink's levels
+RIDGE_TOLERANCE = 1e-4  # px: far above float rounding, far below any real step
 SAMPLE_SIZE = 65536  # pixels that statistics of the whole picture are taken from
 
 
@@ -82,10 +83,13 @@ def find_ink(gray: np.ndarray) -> InkMap:
     strength = work if light_on_dark else 1.0 - work
     # Noise is measured before the grain blur: blurring hides it without removing it.
     noise = _grain(strength)
+    # Judged before the grain blur, which would smear the two exact levels.
+    shading = not _is_two_level(strength)
     sigma = min(GRAIN_SIGMA_MAX, max(work.shape) * GRAIN_SIGMA_PER_PX)
     if sigma >= 0.5:
         strength = cv2.GaussianBlur(strength, (0, 0), sigma)
-    threshold, contrast, flat = _threshold(strength - _background(strength), noise)
+    background = _background(strength) if shading else float(strength.min())
+    threshold, contrast, flat = _threshold(strength - background, noise)
     ink = _strength(flat, threshold, contrast)
     # Hysteresis: the faint parts of a stroke (light pen pressure, a thin loop) count
     # as ink where they connect to clearly dark ink; faint specks on their own do not.
@@ -171,8 +175,16 @@ def stroke_width(mask: np.ndarray) -> float:
     # Paper all round, so ink touching the edge is measured from the edge.
     padded = cv2.copyMakeBorder(mask.astype(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     dist = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    ridge = (dist > 0) & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
-    return 2.0 * quantile(dist[ridge], 0.5)
+    return 2.0 * quantile(dist[_ridge(dist)], 0.5)
+
+
+def _ridge(dist: np.ndarray) -> np.ndarray:
+    """Where a distance map peaks: at least as high as its 8 neighbours, within
+    RIDGE_TOLERANCE. The same map can come out a last bit apart (OpenCV's distances
+    changed by 1 ulp once ONNX Runtime had run in the process), and an exact test
+    then moved the median, and the reading, of the same picture."""
+    peak = cv2.dilate(dist, np.ones((3, 3), np.uint8))
+    return (dist > 0) & (dist >= peak - RIDGE_TOLERANCE)
 
 
 def _background(strength: np.ndarray) -> np.ndarray | float:
@@ -181,11 +193,6 @@ def _background(strength: np.ndarray) -> np.ndarray | float:
     low, middle = quantile(sample, 0.1), quantile(sample, 0.6)
     if low == middle:
         return float(low)  # paper of one exact level (a drawing, a clean render): no shading
-    lowest, highest = sample.min(), sample.max()
-    if np.mean((sample == lowest) | (sample == highest)) >= TWO_LEVEL_SHARE:
-        # Mostly two exact levels (a one-bit scan, a render with wide strokes): no
-        # shading, and the ink may cover more of it than an opening can take away.
-        return float(lowest)
     small, factor = _shrink(strength, STROKE_SIDE)
     stroke = stroke_width(small > _otsu(small)) / factor
     h, w = strength.shape
@@ -205,6 +212,15 @@ def _background(strength: np.ndarray) -> np.ndarray | float:
                             borderType=cv2.BORDER_REFLECT)
     coarse = surface + cv2.blur(rest, (3, 3), borderType=cv2.BORDER_REFLECT)
     return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _is_two_level(strength: np.ndarray) -> bool:
+    """Mostly two exact levels (a one-bit scan, a render with wide strokes): such a
+    picture has no shading, and its ink may cover more of it than an opening can take
+    away (a digit stretched to fill its box)."""
+    sample = _sample(strength)
+    lowest, highest = sample.min(), sample.max()
+    return bool(np.mean((sample == lowest) | (sample == highest)) >= TWO_LEVEL_SHARE)
 
 
 def _lighting_surface(image: np.ndarray) -> np.ndarray:

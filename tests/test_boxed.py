@@ -7,8 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.ink import is_light_on_dark
-from training.realsets import FILE_SIZE, boxed, boxed_picture
+from model.imaging import decode_image
+from model.ink import find_ink, is_light_on_dark
+from model.reader import read_digits
+from training.realsets import FILE_SIZE, as_file, boxed, boxed_picture
 from training.styles import to_network_input
 from training.usps import load_usps
 
@@ -72,3 +74,22 @@ def test_wide_strokes_on_clean_paper_are_not_taken_for_shading(usps_test) -> Non
         image = to_network_input(picture)
         greyish += ((image > 0.2) & (image < 0.8)).mean() > 0.15
     assert greyish <= 4, greyish
+
+
+def test_a_wide_row_of_boxed_digits_keeps_its_solid_ones(usps_test, predictor) -> None:
+    # Straight 1s boxed are solid blocks. In a row of boxed digits the picture is wide
+    # enough for the grain blur, which smeared the two exact levels; the blocks were
+    # then taken for shading and lost ("41811" read "48").
+    four, eight = (boxed(usps_test.images[usps_test.labels == d][0]) for d in (4, 8))
+    block, gap = np.ones((16, 16), np.float32), np.zeros((16, 2), np.float32)
+    tiles = [four, gap, block, gap, eight, gap, block, gap, block]
+    row = np.pad(np.hstack(tiles), ((2, 2), (4, 4)))
+    picture = as_file(row)
+    assert picture.shape[1] >= 500  # wide enough to be blurred
+    ink = find_ink(decode_image(picture))
+    scale = ink.mask.shape[1] / picture.shape[1]
+    for left in (18, 54, 72):  # the blocks, in 16 px box columns
+        x0, x1 = round((4 + left + 2) * 6 * scale), round((4 + left + 14) * 6 * scale)
+        y0, y1 = round(4 * 6 * scale), round(16 * 6 * scale)
+        assert ink.mask[y0:y1, x0:x1].mean() > 0.95
+    assert len(read_digits(picture, predictor).digits) == 5

@@ -279,10 +279,12 @@ def boxed(ink: np.ndarray, level: float = BOX_LEVEL, side: int = BOX_SIDE) -> np
 
 
 def as_file(ink: np.ndarray) -> np.ndarray:
-    """A small ink image in [0, 1] upscaled edge to edge to FILE_SIZE square: dark on
-    white, uint8, as such digits are written to files."""
-    big = cv2.resize(ink.astype(np.float32), (FILE_SIZE, FILE_SIZE),
-                     interpolation=cv2.INTER_CUBIC).clip(0, 1)
+    """A small ink image in [0, 1] upscaled edge to edge, a 16x16 digit to FILE_SIZE
+    square (any other shape by the same factor): dark on white, uint8, as such digits
+    are written to files."""
+    zoom = FILE_SIZE / BOX_SIDE
+    size = (round(ink.shape[1] * zoom), round(ink.shape[0] * zoom))
+    big = cv2.resize(ink.astype(np.float32), size, interpolation=cv2.INTER_CUBIC).clip(0, 1)
     return (255 * (1 - big)).round().astype(np.uint8)
 
 

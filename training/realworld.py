@@ -18,6 +18,9 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             (PNG bytes), exactly: digit count right, sure and wrong, and the failures by
             kind (split: more digits than written, merged: fewer, misread). Thresholds
             are tuned on the same numbers of USPS *train* digits (`--split train`);
+- usps-boxed-numbers: numbers of 3-6 USPS *test* digits, each boxed as in usps-boxed
+            and the boxes set in a row 1-4 px apart (`usps_boxed_number_samples`), read
+            as usps-numbers are;
 - usps96:   the same digits as plain 96x96 pictures, edge to edge (how the issue first
             measured them), read as `model.predict` reads a file (any number of digits);
 - usps-boxed: the same digits as some published sets keep theirs (European writers'
@@ -200,7 +203,8 @@ def build_sets(quick: bool = False) -> dict[str, list[Sample]]:
     }
 
 
-USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", "usps-numbers"})
+USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", "usps-numbers",
+                       "usps-boxed-numbers"})
 
 
 def evaluate_realworld(predictor: Predictor, quick: bool = False,
@@ -226,9 +230,11 @@ def evaluate_realworld(predictor: Predictor, quick: bool = False,
         tablet = list(usps_tablet_samples(split, limit=limit))
         results["usps-tablet"] = {"n": len(tablet), **score_reader(tablet, predictor),
                                   "naive": score(tablet, naive_read, predictor)}
-    if only is None or "usps-numbers" in only:
-        numbers = usps_numbers_samples(split, USPS_NUMBERS_QUICK if quick else USPS_NUMBERS)
-        results["usps-numbers"] = numbers_report(numbers, predictor)
+    for name, box in (("usps-numbers", False), ("usps-boxed-numbers", True)):
+        if only is None or name in only:
+            numbers = usps_numbers_samples(split, USPS_NUMBERS_QUICK if quick else USPS_NUMBERS,
+                                           boxed=box)
+            results[name] = numbers_report(numbers, predictor)
     if only is not None and not only - USPS_SETS:
         return results
     for name, samples in build_sets(quick).items():
@@ -255,29 +261,29 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     only = frozenset(args.sets.split(",")) if args.sets else None
     results = evaluate_realworld(load_predictor(args.model), args.quick, only, args.split)
-    numbers = results.get("usps-numbers")
-    if numbers is not None:
-        failed = numbers.pop("failed")
-        if args.failures:
-            samples = usps_numbers_samples(args.split, numbers["n"])
+    for name in ("usps-numbers", "usps-boxed-numbers"):
+        failed = results[name].pop("failed") if name in results else []
+        if args.failures and name == "usps-numbers" and failed:
+            samples = usps_numbers_samples(args.split, results[name]["n"])
             contact_sheet([samples[i] for i, _ in failed],
                           [f"{samples[i].text} read {text or 'nothing'}" for i, text in failed],
                           args.failures)
     if args.json:
         print(json.dumps(results))
         return 0
-    print(f"{'set':<12} {'n':>5} {'reader':>8} {'sure':>8} {'naive':>8}")
+    print(f"{'set':<18} {'n':>5} {'reader':>8} {'sure':>8} {'naive':>8}")
     for name, r in results.items():
         if "rejected" in r:
-            print(f"{name:<12} {r['n']:>5} rejected {r['rejected']:.1%}")
+            print(f"{name:<18} {r['n']:>5} rejected {r['rejected']:.1%}")
             continue
         naive = f"{r['naive']:8.1%}" if "naive" in r else "       –"
-        print(f"{name:<12} {r['n']:>5} {r['reader']:8.1%} {r['sure']:8.1%} {naive}")
-    if numbers is not None:
-        print(f"\nusps-numbers ({args.split}): digit count right {numbers['count_right']:.1%}, "
-              f"sure and wrong {numbers['sure_wrong']:.1%}; failures "
-              + ", ".join(f"{k} {v}" for k, v in numbers["failures"].items())
-              + "; e.g. " + " ".join(numbers["examples"]))
+        print(f"{name:<18} {r['n']:>5} {r['reader']:8.1%} {r['sure']:8.1%} {naive}")
+    for name in ("usps-numbers", "usps-boxed-numbers"):
+        if (numbers := results.get(name)) is not None:
+            print(f"\n{name} ({args.split}): digit count right {numbers['count_right']:.1%}, "
+                  f"sure and wrong {numbers['sure_wrong']:.1%}; failures "
+                  + ", ".join(f"{k} {v}" for k, v in numbers["failures"].items())
+                  + "; e.g. " + " ".join(numbers["examples"]))
     if "usps-boxed" in results:
         print("usps-boxed per digit: " + " ".join(
             f"{d}:{a:.1%}" for d, a in results["usps-boxed"]["per_digit"].items()))

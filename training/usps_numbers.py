@@ -20,9 +20,12 @@ import numpy as np
 from model import Predictor
 from model.reader import ReadError, read_digits
 from training.realsets import (
+    BOX_SIDE,
     USPS_BLUR,
     USPS_MARGIN,
     Sample,
+    as_file,
+    boxed,
     paper_page,
     usps_pen,
     usps_pen_level,
@@ -48,24 +51,48 @@ NUMBER_CLOSE_SHARE = 0.25
 NUMBER_CLOSE_GAP = (-0.1, 0.04)  # a close gap: negative = the boxes overlap
 NUMBER_WOBBLE = 0.04  # baseline wobble, sd in digit heights
 NUMBER_SLANT = 0.25  # shear (x per y) up to this either way
+# Boxed numbers (`usps_boxed_number_samples`): each digit boxed, the boxes side by side
+# this many pixels apart (of the 16 px box), a margin of paper round the row.
+BOXED_GAP = (1, 4)
+BOXED_MARGIN = (2, 4)  # rows, columns
 
 
 def usps_number_samples(split: str = "test", count: int = 300,
                         seed: int = 0) -> Iterator[Sample]:
     """Numbers of 3-6 USPS digits of one split as a real writer's number on a scan, seeded."""
+    for digits, text, rng in _picks(split, count, seed):
+        ink = _write_number(digits, rng)
+        ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(*USPS_BLUR))
+        margin = int(rng.integers(*USPS_MARGIN))
+        yield Sample(paper_page(rng, np.pad(ink, margin)), text)
+
+
+def usps_boxed_number_samples(split: str = "test", count: int = 300,
+                              seed: int = 0) -> Iterator[Sample]:
+    """Numbers of 3-6 USPS digits of one split, each boxed (`training.realsets.boxed`:
+    cut to its ink, stretched to 16x16, one bit) and the boxes set in a row 1-4 px
+    apart, written as one file (`as_file`, 96 px per box), seeded."""
+    for digits, text, rng in _picks(split, count, seed):
+        gap = np.zeros((BOX_SIDE, int(rng.integers(BOXED_GAP[0], BOXED_GAP[1] + 1))),
+                       np.float32)
+        tiles = [part for digit in digits for part in (boxed(digit), gap)][:-1]
+        row = np.pad(np.hstack(tiles), ((BOXED_MARGIN[0],) * 2, (BOXED_MARGIN[1],) * 2))
+        yield Sample(as_file(row), text)
+
+
+def _picks(split: str, count: int,
+           seed: int) -> Iterator[tuple[list[np.ndarray], str, np.random.Generator]]:
+    """`count` seeded draws of 3-6 USPS digits of `split`: the digits, their text, and
+    the generator, which the caller goes on drawing from."""
     from training.usps import load_usps
 
     usps = load_usps(split)  # type: ignore[arg-type]
     rng = np.random.default_rng(seed)
     for _ in range(count):
-        picked = rng.choice(len(usps.labels), int(rng.integers(NUMBER_DIGITS[0],
-                                                               NUMBER_DIGITS[1] + 1)),
-                            replace=False)
-        ink = _write_number([usps.images[i] for i in picked], rng)
-        ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(*USPS_BLUR))
-        margin = int(rng.integers(*USPS_MARGIN))
-        yield Sample(paper_page(rng, np.pad(ink, margin)),
-                     "".join(str(int(usps.labels[i])) for i in picked))
+        size = int(rng.integers(NUMBER_DIGITS[0], NUMBER_DIGITS[1] + 1))
+        picked = rng.choice(len(usps.labels), size, replace=False)
+        yield ([usps.images[i] for i in picked],
+               "".join(str(int(usps.labels[i])) for i in picked), rng)
 
 
 def _write_number(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
@@ -145,13 +172,15 @@ def numbers_report(samples: list[Sample], predictor: Predictor) -> dict:
 
 
 @functools.lru_cache(maxsize=4)
-def _numbers_cached(split: str, count: int) -> tuple[Sample, ...]:
-    return tuple(usps_number_samples(split, count))
+def _numbers_cached(split: str, count: int, boxed: bool) -> tuple[Sample, ...]:
+    make = usps_boxed_number_samples if boxed else usps_number_samples
+    return tuple(make(split, count))
 
 
-def usps_numbers_samples(split: str = "test", count: int = USPS_NUMBERS) -> list[Sample]:
-    """The seeded usps-numbers set of `split` (cached per process)."""
-    return list(_numbers_cached(split, count))
+def usps_numbers_samples(split: str = "test", count: int = USPS_NUMBERS, *,
+                         boxed: bool = False) -> list[Sample]:
+    """The seeded usps-numbers set of `split`, or usps-boxed-numbers (cached per process)."""
+    return list(_numbers_cached(split, count, boxed))
 
 
 def contact_sheet(samples: list[Sample], labels: list[str], path: str,
