@@ -63,6 +63,12 @@ class DigitReading:
     sure: bool  # False below SETTINGS.min_confidence or unlike any digit: show "not sure"
     line: int  # 0-based text line
 
+    @property
+    def unusual(self) -> bool:
+        """Not sure although the network is confident: the shape is unlike written digits
+        of its class, or the reading shifts when the picture is nudged (`model.likeness`)."""
+        return not self.sure and self.confidence >= SETTINGS.min_confidence
+
 
 @dataclass(frozen=True)
 class Reading:

@@ -107,6 +107,9 @@ def _not_sure_sentence(reading: Reading) -> str:
     """Why the model hesitates, in words a learner understands."""
     if len(reading.digits) == 1:
         found = reading.digits[0]
+        if found.unusual:
+            return (f"Not sure: the model reads a {found.digit}, but this shape is unlike "
+                    f"the {found.digit}s it learned from.")
         runner_up = int(np.argsort(found.probabilities)[-2])
         return (f"Not sure: it looks most like a {found.digit}, but it could be a "
                 f"{runner_up} ({found.probabilities[runner_up]:.0%}).")

@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from model.reader import read_canvas
 from model.settings import SETTINGS
+from training.realsets import scribble_samples
 from training.samples import DEFAULT_SEED, SAMPLES_DIR, read_labels, write_samples
 from training.synthetic_scans import canvas_rgba
 
@@ -159,6 +160,26 @@ def test_draw_page_says_not_sure_exactly_when_the_reader_is(app: AppTest, mnist,
         if warnings:
             assert warnings[0].startswith("Not sure")
     assert seen == {True, False}, "no blend gave both a sure and an unsure reading"
+
+
+def test_a_confident_reading_of_an_unusual_shape_says_why_it_is_not_sure(app: AppTest,
+                                                                         predictor) -> None:
+    # A zig-zag or a scrawl the network reads at 90 % or more but unlike the digits of
+    # its class: "it could be a 7 (0 %)" would explain nothing.
+    for sample in scribble_samples(100):
+        reading = read_canvas(sample.image, predictor, single=True)
+        if reading is not None and reading.digits[0].unusual:
+            break
+    else:
+        pytest.fail("no scribble was read confidently yet not sure")
+    found = reading.digits[0]
+    assert found.confidence >= SETTINGS.min_confidence and not found.sure
+    app.session_state["draw_image"] = sample.image
+    _run(app)
+    assert _metric(app, "Prediction") == str(found.digit)
+    assert [w.value for w in app.warning] == [
+        f"Not sure: the model reads a {found.digit}, but this shape is unlike the "
+        f"{found.digit}s it learned from."]
 
 
 def test_number_mode_reads_several_digits_side_by_side(app: AppTest, mnist):
