@@ -83,12 +83,12 @@ def find_ink(gray: np.ndarray) -> InkMap:
     strength = work if light_on_dark else 1.0 - work
     # Noise is measured before the grain blur: blurring hides it without removing it.
     noise = _grain(strength)
-    # Judged before the grain blur, which would smear the two exact levels.
-    shading = not _is_two_level(strength)
+    # Judged before the grain blur, which would smear the exact levels it looks for.
+    paper = _unshaded_paper(strength)
     sigma = min(GRAIN_SIGMA_MAX, max(work.shape) * GRAIN_SIGMA_PER_PX)
     if sigma >= 0.5:
         strength = cv2.GaussianBlur(strength, (0, 0), sigma)
-    background = _background(strength) if shading else float(strength.min())
+    background = _background(strength) if paper is None else paper
     threshold, contrast, flat = _threshold(strength - background, noise)
     ink = _strength(flat, threshold, contrast)
     # Hysteresis: the faint parts of a stroke (light pen pressure, a thin loop) count
@@ -187,12 +187,25 @@ def _ridge(dist: np.ndarray) -> np.ndarray:
     return (dist > 0) & (dist >= peak - RIDGE_TOLERANCE)
 
 
-def _background(strength: np.ndarray) -> np.ndarray | float:
-    """Shading and paper colour: a smooth surface plus an opening wider than the strokes."""
+def _unshaded_paper(strength: np.ndarray) -> float | None:
+    """The paper's level when the picture has no shading to take out, else None.
+
+    Paper of one exact level (a drawing, a clean render), or a picture mostly at its two
+    extreme levels (a one-bit scan, a render with wide strokes): there the ink may cover
+    more of the picture than an opening can take away (a digit stretched to its box).
+    """
     sample = _sample(strength)
     low, middle = quantile(sample, 0.1), quantile(sample, 0.6)
     if low == middle:
-        return float(low)  # paper of one exact level (a drawing, a clean render): no shading
+        return low
+    lowest, highest = sample.min(), sample.max()
+    if np.mean((sample == lowest) | (sample == highest)) >= TWO_LEVEL_SHARE:
+        return float(lowest)
+    return None
+
+
+def _background(strength: np.ndarray) -> np.ndarray:
+    """Shading and paper colour: a smooth surface plus an opening wider than the strokes."""
     small, factor = _shrink(strength, STROKE_SIDE)
     stroke = stroke_width(small > _otsu(small)) / factor
     h, w = strength.shape
@@ -212,15 +225,6 @@ def _background(strength: np.ndarray) -> np.ndarray | float:
                             borderType=cv2.BORDER_REFLECT)
     coarse = surface + cv2.blur(rest, (3, 3), borderType=cv2.BORDER_REFLECT)
     return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
-
-
-def _is_two_level(strength: np.ndarray) -> bool:
-    """Mostly two exact levels (a one-bit scan, a render with wide strokes): such a
-    picture has no shading, and its ink may cover more of it than an opening can take
-    away (a digit stretched to fill its box)."""
-    sample = _sample(strength)
-    lowest, highest = sample.min(), sample.max()
-    return bool(np.mean((sample == lowest) | (sample == highest)) >= TWO_LEVEL_SHARE)
 
 
 def _lighting_surface(image: np.ndarray) -> np.ndarray:

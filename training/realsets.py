@@ -6,7 +6,7 @@ RGBA canvas, and the text on it ("" for a scribble, which holds no digit).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -295,11 +295,7 @@ def boxed_picture(ink: np.ndarray, level: float = BOX_LEVEL) -> np.ndarray:
 
 def usps_boxed_samples(split: str = "test", limit: int | None = None) -> Iterator[Sample]:
     """The USPS digits of `split` boxed (`boxed_picture`)."""
-    from training.usps import load_usps
-
-    usps = load_usps(split)  # type: ignore[arg-type]
-    for image, label in list(zip(usps.images, usps.labels, strict=True))[:limit]:
-        yield Sample(boxed_picture(image), str(int(label)))
+    return _usps_files(split, limit, boxed_picture)
 
 
 def usps_plain_samples(split: str = "test", limit: int | None = None) -> Iterator[Sample]:
@@ -308,9 +304,15 @@ def usps_plain_samples(split: str = "test", limit: int | None = None) -> Iterato
     How the issue first measured USPS (as `model.predict` reads a file): no margin, so
     the ink touches the picture's border, and no pen or paper variation.
     """
+    return _usps_files(split, limit, as_file)
+
+
+def _usps_files(split: str, limit: int | None,
+                picture: Callable[[np.ndarray], np.ndarray]) -> Iterator[Sample]:
+    """The first `limit` USPS digits of `split`, each made a file by `picture`."""
     from training.usps import load_usps
 
     usps = load_usps(split)  # type: ignore[arg-type]
-    for image, label in list(zip(usps.images, usps.labels, strict=True))[:limit]:
-        yield Sample(as_file(image), str(int(label)))
+    for image, label in zip(usps.images[:limit], usps.labels[:limit], strict=True):
+        yield Sample(picture(image), str(int(label)))
 

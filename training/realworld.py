@@ -183,9 +183,8 @@ def score_reader(samples: list[Sample], predictor: Predictor,
         "sure": float(np.mean([r and sure for r, (_, sure) in zip(right, readings,
                                                                    strict=True)]))}
     if per_digit:
-        truth = np.array([s.text for s in samples])
-        result["per_digit"] = {str(d): float(np.mean(np.array(right)[truth == d]))
-                               for d in sorted(set(truth))}
+        truth, hits = np.array([s.text for s in samples]), np.array(right)
+        result["per_digit"] = {str(d): float(hits[truth == d].mean()) for d in sorted(set(truth))}
     return result
 
 
@@ -203,8 +202,8 @@ def build_sets(quick: bool = False) -> dict[str, list[Sample]]:
     }
 
 
-USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", "usps-numbers",
-                       "usps-boxed-numbers"})
+NUMBER_SETS = {"usps-numbers": False, "usps-boxed-numbers": True}  # name -> boxed
+USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", *NUMBER_SETS})
 
 
 def evaluate_realworld(predictor: Predictor, quick: bool = False,
@@ -230,7 +229,7 @@ def evaluate_realworld(predictor: Predictor, quick: bool = False,
         tablet = list(usps_tablet_samples(split, limit=limit))
         results["usps-tablet"] = {"n": len(tablet), **score_reader(tablet, predictor),
                                   "naive": score(tablet, naive_read, predictor)}
-    for name, box in (("usps-numbers", False), ("usps-boxed-numbers", True)):
+    for name, box in NUMBER_SETS.items():
         if only is None or name in only:
             numbers = usps_numbers_samples(split, USPS_NUMBERS_QUICK if quick else USPS_NUMBERS,
                                            boxed=box)
@@ -261,13 +260,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     only = frozenset(args.sets.split(",")) if args.sets else None
     results = evaluate_realworld(load_predictor(args.model), args.quick, only, args.split)
-    for name in ("usps-numbers", "usps-boxed-numbers"):
-        failed = results[name].pop("failed") if name in results else []
-        if args.failures and name == "usps-numbers" and failed:
-            samples = usps_numbers_samples(args.split, results[name]["n"])
-            contact_sheet([samples[i] for i, _ in failed],
-                          [f"{samples[i].text} read {text or 'nothing'}" for i, text in failed],
-                          args.failures)
+    failed = {name: results[name].pop("failed") for name in NUMBER_SETS if name in results}
+    if args.failures and failed.get("usps-numbers"):
+        samples = usps_numbers_samples(args.split, results["usps-numbers"]["n"])
+        contact_sheet([samples[i] for i, _ in failed["usps-numbers"]],
+                      [f"{samples[i].text} read {text or 'nothing'}"
+                       for i, text in failed["usps-numbers"]], args.failures)
     if args.json:
         print(json.dumps(results))
         return 0
@@ -278,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         naive = f"{r['naive']:8.1%}" if "naive" in r else "       –"
         print(f"{name:<18} {r['n']:>5} {r['reader']:8.1%} {r['sure']:8.1%} {naive}")
-    for name in ("usps-numbers", "usps-boxed-numbers"):
+    for name in NUMBER_SETS:
         if (numbers := results.get(name)) is not None:
             print(f"\n{name} ({args.split}): digit count right {numbers['count_right']:.1%}, "
                   f"sure and wrong {numbers['sure_wrong']:.1%}; failures "
