@@ -7,14 +7,16 @@ Every file is read with the same reader the app uses (`model.reader`). With
 
     {"file": "a.png", "text": "4071", "sure": true,
      "digits": [{"digit": 4, "confidence": 0.998, "box": [x, y, w, h], "sure": true,
-                 "line": 0}, ...]}
+                 "unusual": false, "line": 0}, ...]}
     {"file": "b.txt", "error": "The file is not a supported image (...)."}
 
 A PDF gives one object per page (at most `model.pdf.MAX_PAGES`), its file named
 "scan.pdf#p2" and its number in "page"; a PDF that cannot be opened (damaged,
 password-protected, no pages) gives one object with its "error".
 
-"text" joins the digits of a line with nothing and the lines with one space.
+"text" joins the digits of a line with nothing and the lines with one space. A digit
+is "unusual" when it is not sure although the network is confident: its shape is
+unlike the digits of that class the model learned from (`DigitReading.unusual`).
 Without ``--json`` each file gives one readable line. A bad file never stops the
 others; the exit status is 1 if any file failed, else 0. The model is loaded once,
 through ONNX Runtime (TensorFlow is never imported), so start-up stays fast. Without
@@ -70,7 +72,7 @@ def reading_record(file: str, reading: Reading) -> dict[str, Any]:
         "text": reading.text,
         "sure": reading.sure,
         "digits": [{"digit": d.digit, "confidence": round(d.confidence, CONFIDENCE_DIGITS),
-                    "box": list(d.box), "sure": d.sure, "line": d.line}
+                    "box": list(d.box), "sure": d.sure, "unusual": d.unusual, "line": d.line}
                    for d in reading.digits],
     }
 
@@ -124,7 +126,10 @@ def _readable(record: dict[str, Any]) -> str:
     unsure = [d for d in record["digits"] if not d["sure"]]
     note = ""
     if unsure:
-        which = ", ".join(f"{d['digit']} ({d['confidence']:.0%})" for d in unsure)
+        # A confident digit that is not sure: its percentage would only mislead.
+        which = ", ".join(f"{d['digit']} (unlike the {d['digit']}s it learned from)"
+                          if d["unusual"] else f"{d['digit']} ({d['confidence']:.0%})"
+                          for d in unsure)
         note = f"  (not sure: {which})"
     return f"{record['file']}: {record['text']}{note}"
 

@@ -11,7 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from model.imaging import decode_image
 from model.predict import UNEXPECTED
+from model.reader import read_digits
+from training.realsets import scribble_samples
 from training.synthetic_scans import PageStyle, compose_page
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -78,6 +81,27 @@ def test_readable_output(files, shipped_dir) -> None:
     good, bad = result.stdout.strip().splitlines()
     assert good.startswith(f"{files['good']}: {files['labels']}")
     assert bad.startswith(f"{files['text']}: error: The file is not a supported image")
+
+
+def test_a_confident_digit_that_is_not_sure_says_why(tmp_path, shipped_dir,
+                                                    predictor) -> None:
+    # A scrawl the network reads at 90 % or more, unlike the digits of its class:
+    # "not sure: 3 (100%)" would contradict itself.
+    for k, sample in enumerate(scribble_samples(100)):
+        picture = tmp_path / f"scrawl{k}.png"
+        Image.fromarray(np.round(decode_image(sample.image) * 255).astype(np.uint8)).save(picture)
+        found = read_digits(picture, predictor, single=True).digits[0]
+        if found.unusual:
+            break
+    else:
+        pytest.fail("no scribble was read confidently yet not sure")
+    readable = run_cli("--single", "--model", str(shipped_dir), str(picture))
+    digit = found.digit
+    assert readable.stdout.strip() == (
+        f"{picture}: {digit}  (not sure: {digit} (unlike the {digit}s it learned from))")
+    record = json.loads(run_cli("--json", "--single", "--model", str(shipped_dir),
+                                str(picture)).stdout)
+    assert record["digits"][0]["unusual"] is True and record["digits"][0]["sure"] is False
 
 
 def test_single_reads_one_digit(files, shipped_dir) -> None:
