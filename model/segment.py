@@ -16,6 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from model.frames import frame_mask
 from model.imaging import NoDigitError
 from model.ink import InkMap
 from model.options import Option, Slot, line_slots
@@ -54,6 +55,23 @@ LINE_START = 0.5
 # Marks shorter than this share of the tallest mark of their line are dashes or dots.
 MIN_LINE_HEIGHT = 0.3
 MIN_PAGE_EXTENT = 0.25  # ... or smaller than this share of the page's biggest mark
+CUT_BOX_ASPECT = 1.25  # a digit cut to its box is about square (width / height)
+def cut_to_its_box(ink: InkMap) -> bool:
+    """One digit cut to its box, as published digit sets keep them: a one-bit picture,
+    its ink touching all four edges, about as wide as tall, and no printed box.
+
+    Such a digit's strokes run into the edges, so its bars look like printed lines and
+    a stroke broken by the one-bit threshold like several digits; a number of several
+    digits cut so is wider than tall.
+    """
+    mask = ink.mask
+    height, width = mask.shape
+    return (ink.one_bit and 1 / CUT_BOX_ASPECT <= width / height <= CUT_BOX_ASPECT
+            and bool(mask[0].any() and mask[-1].any() and mask[:, 0].any()
+                     and mask[:, -1].any())
+            and not frame_mask(mask).any())
+
+
 def segment(ink: InkMap, *, single: bool = False) -> list[list[Slot]]:
     """Lines of slots, top to bottom and left to right; NoDigitError when nothing is left."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.mask.astype(np.uint8),
