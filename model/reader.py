@@ -30,7 +30,7 @@ from model.normalize import normalize_digit
 from model.options import Option, Slot, width_prior
 from model.pieces import Piece
 from model.rules import remove_rules
-from model.segment import cut_to_its_box, segment
+from model.segment import boxed_cells, one_digit_per_cell, segment
 from model.settings import SETTINGS
 from model.strokes import canvas_strokes, stroke_slots
 
@@ -140,11 +140,12 @@ def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
           form_lines: bool) -> Reading:
     """The pipeline; `form_lines` looks for printed lines (scans and photos, not canvases)."""
     ink = find_ink(gray)
-    if form_lines and cut_to_its_box(ink):
-        single = True  # its bars are no printed lines, its pieces no separate digits
-    elif form_lines:
+    # Digits cut to their boxes: their bars are no printed lines, each box one digit.
+    cells = boxed_cells(ink) if form_lines else []
+    if form_lines and not cells:
         ink = dataclasses.replace(ink, mask=remove_rules(ink.mask))
-    return _classify(gray.shape, ink, segment(ink, single=single), predictor)
+    lines = one_digit_per_cell(ink, cells) if cells and not single else segment(ink, single=single)
+    return _classify(gray.shape, ink, lines, predictor)
 
 
 def read_strokes(rgba: np.ndarray, json_data: Mapping[str, Any] | None,

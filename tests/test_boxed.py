@@ -11,7 +11,7 @@ import pytest
 from model.imaging import ReadError, decode_image
 from model.ink import find_ink, is_light_on_dark
 from model.reader import read_digits
-from model.segment import cut_to_its_box
+from model.segment import boxed_cells
 from training.realsets import FILE_SIZE, as_file, boxed, boxed_picture
 from training.styles import to_network_input
 from training.usps import load_usps
@@ -127,21 +127,29 @@ def test_a_printed_box_cut_at_its_edges_is_still_taken_out(usps_test, predictor)
         field[14:82, 14:82] = cv2.resize(digit.astype(np.uint8), (68, 68)) > 0
         field[:3], field[-3:], field[:, :3], field[:, -3:] = True, True, True, True
         picture = np.where(field, 0, 255).astype(np.uint8)
-        assert not cut_to_its_box(find_ink(decode_image(picture)))
+        assert not boxed_cells(find_ink(decode_image(picture)))
         right += _text(picture, predictor) == str(label)
     assert right >= 9, right
 
 
-def test_only_a_square_one_bit_picture_inked_to_every_edge_is_cut_to_its_box(usps_test) -> None:
-    eight = boxed(usps_test.images[usps_test.labels == 8][0])
-    assert cut_to_its_box(find_ink(decode_image(as_file(eight))))
-    # A number of boxed digits is wider than tall; a digit with a margin has paper round
-    # it; a photographed one has shades of grey.
-    row = np.hstack([eight, np.zeros((16, 2), np.float32), eight])
-    assert not cut_to_its_box(find_ink(decode_image(as_file(row))))
-    assert not cut_to_its_box(find_ink(decode_image(as_file(np.pad(eight, 2)))))
+def test_boxes_are_found_only_in_one_bit_rows_of_square_cells(usps_test) -> None:
+    eight, two = (boxed(usps_test.images[usps_test.labels == d][0]) for d in (8, 2))
+
+    def cells(square: np.ndarray) -> list[tuple[int, int]]:
+        found = boxed_cells(find_ink(decode_image(as_file(square))))
+        return [(round(c.x / 6), round(c.w / 6)) for c in found]  # in 16 px box units
+
+    assert cells(eight) == [(0, 16)]
+    # Abutting boxes (neighbours touch across their common side), or set apart.
+    assert cells(np.hstack([eight, two, eight])) == [(0, 16), (16, 16), (32, 16)]
+    apart = np.pad(np.hstack([eight, np.zeros((16, 3), np.float32), two]), 2)
+    assert cells(apart) == [(2, 16), (21, 16)]
+    # A lone digit with paper round it proves nothing by touching its own box; a box
+    # and a half is no row of boxes; a photographed digit has shades of grey.
+    assert cells(np.pad(eight, 2)) == []
+    assert cells(np.hstack([eight, two[:, :8]])) == []
     shaded = as_file(eight).astype(np.float32) * np.linspace(0.75, 1.0, FILE_SIZE)[None, :]
-    assert not cut_to_its_box(find_ink(decode_image(shaded.astype(np.uint8))))
+    assert boxed_cells(find_ink(decode_image(shaded.astype(np.uint8)))) == []
 
 
 def _text(picture: np.ndarray, predictor) -> str:

@@ -52,8 +52,9 @@ NUMBER_CLOSE_GAP = (-0.1, 0.04)  # a close gap: negative = the boxes overlap
 NUMBER_WOBBLE = 0.04  # baseline wobble, sd in digit heights
 NUMBER_SLANT = 0.25  # shear (x per y) up to this either way
 # Boxed numbers (`usps_boxed_number_samples`): each digit boxed, the boxes side by side
-# this many pixels apart (of the 16 px box), a margin of paper round the row.
-BOXED_GAP = (1, 4)
+# this many pixels apart (of the 16 px box; 0: abutting, as digits of a published set
+# set side by side are), a margin of paper round the row.
+BOXED_GAP = (0, 4)
 BOXED_MARGIN = (2, 4)  # rows, columns
 
 
@@ -67,14 +68,13 @@ def usps_number_samples(split: str = "test", count: int = 300,
         yield Sample(paper_page(rng, np.pad(ink, margin)), text)
 
 
-def usps_boxed_number_samples(split: str = "test", count: int = 300,
-                              seed: int = 0) -> Iterator[Sample]:
+def usps_boxed_number_samples(split: str = "test", count: int = 300, seed: int = 0,
+                              gaps: tuple[int, int] = BOXED_GAP) -> Iterator[Sample]:
     """Numbers of 3-6 USPS digits of one split, each boxed (`training.realsets.boxed`:
-    cut to its ink, stretched to 16x16, one bit) and the boxes set in a row 1-4 px
-    apart, written as one file (`as_file`, 96 px per box), seeded."""
+    cut to its ink, stretched to 16x16, one bit) and the boxes set in a row `gaps` px
+    apart (0: abutting), written as one file (`as_file`, 96 px per box), seeded."""
     for digits, text, rng in _picks(split, count, seed):
-        gap = np.zeros((BOX_SIDE, int(rng.integers(BOXED_GAP[0], BOXED_GAP[1] + 1))),
-                       np.float32)
+        gap = np.zeros((BOX_SIDE, int(rng.integers(gaps[0], gaps[1] + 1))), np.float32)
         tiles = [part for digit in digits for part in (boxed(digit), gap)][:-1]
         row = np.pad(np.hstack(tiles), ((BOXED_MARGIN[0],) * 2, (BOXED_MARGIN[1],) * 2))
         yield Sample(as_file(row), text)
