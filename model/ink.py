@@ -54,6 +54,12 @@ LIGHT_INK_BORDER = 0.65
 CORNER_BANDS = 3
 LIGHT_CORNERS = 2
 LIGHT_INSIDE = 0.1
+# A one-bit picture with both levels on at least BOTH_ON_BORDER of its border: the ink
+# is the level in fewer pieces (MORE_PIECES fewer at least; pieces over PIECE_MIN_AREA).
+BOTH_ON_BORDER = 0.1
+MORE_PIECES = 2
+PIECE_MIN_AREA = 0.002
+SLIVER_AREA = 0.25  # ... and it is no sliver-thin level along the edges, this share at most
 # Contrast check: ink must stand this far above the paper, absolutely and relative to
 # the pixel noise (so an empty page, a flat or a noise-only picture is refused).
 MIN_CONTRAST = 0.08
@@ -80,10 +86,13 @@ class InkMap:
     one_bit: bool = False  # two levels only, as a one-bit scan (smoothly upscaled) has
 
 
-def find_ink(gray: np.ndarray) -> InkMap:
-    """Locate the ink of a decoded picture (1 = white); NoDigitError when there is none."""
+def find_ink(gray: np.ndarray, light_on_dark: bool | None = None) -> InkMap:
+    """Locate the ink of a decoded picture (1 = white); NoDigitError when there is none.
+
+    `light_on_dark` forces the polarity (None: `is_light_on_dark` decides)."""
     work, scale = _downscale(gray.astype(np.float32, copy=False))
-    light_on_dark = is_light_on_dark(work)
+    if light_on_dark is None:
+        light_on_dark = is_light_on_dark(work)
     strength = work if light_on_dark else 1.0 - work
     # Noise is measured before the grain blur: blurring hides it without removing it.
     noise = _grain(strength)
@@ -155,18 +164,43 @@ def is_light_on_dark(gray: np.ndarray) -> bool:
     dark = small <= _otsu(small)
     band = max(1, round(BORDER_FRACTION * min(small.shape)))
     border = np.concatenate([dark[:band].ravel(), dark[-band:].ravel(),
-                             dark[:, :band].ravel(), dark[:, -band:].ravel()])
-    if border.mean() < LIGHT_INK_BORDER:
+                             dark[:, :band].ravel(), dark[:, -band:].ravel()]).mean()
+    light_ink = _light_ink_by_border(dark, band, border)
+    # One bit deep with both levels along the border (a digit cut to its box): the
+    # border says little. Writing is a stroke or two, and the paper between strokes
+    # that reach the edges falls into several regions: the ink has fewer pieces. Nor is
+    # ink only slivers along the edges (what is left of the paper round a stretched 1).
+    if BOTH_ON_BORDER <= border <= 1 - BOTH_ON_BORDER and _one_bit(_sample(small)):
+        ink, paper = (~dark, dark) if light_ink else (dark, ~dark)
+        slivers = ink.mean() < SLIVER_AREA and _in_slivers(ink, band)
+        if _pieces(ink) - _pieces(paper) >= MORE_PIECES or slivers:
+            return not light_ink
+    return light_ink
+
+
+def _in_slivers(mask: np.ndarray, band: int) -> bool:
+    """Under LIGHT_INSIDE of the mask lies inside the CORNER_BANDS border bands."""
+    c = band * CORNER_BANDS
+    return bool(mask[c:-c, c:-c].sum() < LIGHT_INSIDE * max(mask.sum(), 1))
+
+
+def _light_ink_by_border(dark: np.ndarray, band: int, border: float) -> bool:
+    if border < LIGHT_INK_BORDER:
         return False  # paper shows along the border: dark ink, as on paper
     # A dark border may still be dark writing that fills its picture to the edges (a
     # digit cut to its box, as some published sets keep them): then the paper shows in
     # the corners, which writing seldom reaches, or only in slivers along the edges.
-    light = ~dark
     c = band * CORNER_BANDS
     corners = [dark[:c, :c], dark[:c, -c:], dark[-c:, :c], dark[-c:, -c:]]
     if sum(bool(corner.mean() < 0.5) for corner in corners) >= LIGHT_CORNERS:
         return False
-    return bool(light[c:-c, c:-c].sum() >= LIGHT_INSIDE * max(light.sum(), 1))
+    return not _in_slivers(~dark, band)
+
+
+def _pieces(mask: np.ndarray) -> int:
+    """Connected pieces of a mask, specks (under PIECE_MIN_AREA of the picture) aside."""
+    stats = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)[2]
+    return int(np.sum(stats[1:, cv2.CC_STAT_AREA] >= PIECE_MIN_AREA * mask.size))
 
 
 def stroke_width(mask: np.ndarray) -> float:

@@ -66,6 +66,7 @@ CELL_BAND = 0.04
 CELL_BAND_PX = 2
 CELL_SIDES = 3  # ... along this many of their sides at least (the threshold can take one)
 CELL_PAPER = 0.05  # columns of paper in a row of abutting boxes, share of its width
+CELL_FILL = 0.5  # the row's share of the picture's height, at least
 
 
 def boxed_cells(ink: InkMap) -> list[Piece]:
@@ -90,6 +91,8 @@ def boxed_cells(ink: InkMap) -> list[Piece]:
         return []
     y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     height = y1 - y0
+    if height < CELL_FILL * strong.shape[0]:
+        return []  # a row of boxes fills its picture's height, apart from a margin
     inked = strong[y0:y1, x0:x1].any(axis=0)
     spans = _cells(x0, x1, height)
     if not spans or (len(spans) > 1 and np.mean(~inked) > CELL_PAPER):
