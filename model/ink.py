@@ -5,7 +5,9 @@ Works on scans, phone photos and canvas drawings alike:
 2. polarity: the ink is the Otsu class that is rarer on the picture's border (paper
    surrounds the writing), so dark-on-light and light-on-dark both work; when the
    border says little, or paper shows in the corners or only along the edges (a digit
-   cut to its box), the ink is dark, as on paper;
+   cut to its box), the ink is dark, as on paper, unless the picture is one bit deep
+   and the dark level is in more pieces than the light one, or only slivers along the
+   edges (a boxed digit saved in light ink);
 3. uneven lighting: the background is a morphological opening with a window a few
    stroke widths wide (it removes the strokes and keeps the shading), subtracted;
 4. threshold: Otsu on the flattened picture, never inside the paper noise;
@@ -86,13 +88,10 @@ class InkMap:
     one_bit: bool = False  # two levels only, as a one-bit scan (smoothly upscaled) has
 
 
-def find_ink(gray: np.ndarray, light_on_dark: bool | None = None) -> InkMap:
-    """Locate the ink of a decoded picture (1 = white); NoDigitError when there is none.
-
-    `light_on_dark` forces the polarity (None: `is_light_on_dark` decides)."""
+def find_ink(gray: np.ndarray) -> InkMap:
+    """Locate the ink of a decoded picture (1 = white); NoDigitError when there is none."""
     work, scale = _downscale(gray.astype(np.float32, copy=False))
-    if light_on_dark is None:
-        light_on_dark = is_light_on_dark(work)
+    light_on_dark = is_light_on_dark(work)
     strength = work if light_on_dark else 1.0 - work
     # Noise is measured before the grain blur: blurring hides it without removing it.
     noise = _grain(strength)
