@@ -2,12 +2,12 @@
 
 Works on scans, phone photos and canvas drawings alike:
 1. big pictures are analysed at most WORK_MAX_SIDE pixels wide (boxes are mapped back);
-2. polarity: the ink is the Otsu class that is rarer on the picture's border (paper
-   surrounds the writing), so dark-on-light and light-on-dark both work; when the
-   border says little, or paper shows in the corners or only along the edges (a digit
-   cut to its box), the ink is dark, as on paper, unless the picture is one bit deep
-   and the dark level is in more pieces than the light one, or only slivers along the
-   edges (a boxed digit saved in light ink);
+2. polarity (`model.polarity`): the ink is the Otsu class that is rarer on the
+   picture's border (paper surrounds the writing), so dark-on-light and light-on-dark
+   both work; when the border says little, or paper shows in the corners or only along
+   the edges (a digit cut to its box), the ink is dark, as on paper, unless the picture
+   is one bit deep and the dark level is in more pieces than the light one, or only
+   slivers along the edges (a boxed digit saved in light ink);
 3. uneven lighting: the background is a morphological opening with a window a few
    stroke widths wide (it removes the strokes and keeps the shading), subtracted;
 4. threshold: Otsu on the flattened picture, never inside the paper noise;
@@ -28,40 +28,23 @@ import cv2
 import numpy as np
 
 from model.imaging import NoDigitError
+from model.pixels import TWO_LEVEL_SHARE, is_one_bit, otsu, quantile, sample_of, shrink
+from model.polarity import is_light_on_dark
 
 WORK_MAX_SIDE = 1280
-# Sizes of the small copies that polarity, stroke width and background are measured on.
-POLARITY_SIDE = 256
+# Size of the small copy that stroke width and background are measured on.
 STROKE_SIDE = 400
 BACKGROUND_CELLS = 12  # the opening window spans about this many cells of the small copy
 # The background window must be wider than any stroke, with margin.
 BACKGROUND_STROKES = 3.0
 BACKGROUND_MIN_FRACTION = 1 / 6  # ... and at least this share of the picture's shorter side
 BACKGROUND_MAX_FRACTION = 0.5
-TWO_LEVEL_SHARE = 0.6  # of the pixels at exactly the lightest or darkest level: no shading
-# A one-bit picture upscaled smoothly rings within this of its two levels (8 grey levels);
-# boxed USPS digits keep >= 62 % of their pixels there, synthetic photos <= 32 %.
-ONE_BIT_TOLERANCE = 0.03
 SURFACE_ROUNDS = 2
 SURFACE_GRID = 24
 SURFACE_RIDGE = 1e-6  # keeps the fit defined on a picture one cell wide
 # Paper grain and JPEG ringing are blurred away on big pictures (sigma grows with size).
 GRAIN_SIGMA_PER_PX = 1 / 1000
 GRAIN_SIGMA_MAX = 1.5
-BORDER_FRACTION = 0.04
-# Light ink on dark paper only when the border is this dark, fewer than LIGHT_CORNERS
-# of the picture's corners (CORNER_BANDS border bands square) are light, and at least
-# LIGHT_INSIDE of the light pixels lie inside that margin.
-LIGHT_INK_BORDER = 0.65
-CORNER_BANDS = 3
-LIGHT_CORNERS = 2
-LIGHT_INSIDE = 0.1
-# A one-bit picture with both levels on at least BOTH_ON_BORDER of its border: the ink
-# is the level in fewer pieces (MORE_PIECES fewer at least; pieces over PIECE_MIN_AREA).
-BOTH_ON_BORDER = 0.1
-MORE_PIECES = 2
-PIECE_MIN_AREA = 0.002
-SLIVER_AREA = 0.25  # ... and it is no sliver-thin level along the edges, this share at most
 # Contrast check: ink must stand this far above the paper, absolutely and relative to
 # the pixel noise (so an empty page, a flat or a noise-only picture is refused).
 MIN_CONTRAST = 0.08
@@ -73,7 +56,6 @@ INK_LEVEL = 0.5  # the threshold maps to this value of `InkMap.ink`
 WEAK_LEVEL = 0.25  # fainter ink joins the mask where it connects to ink above INK_LEVEL
 CORE_PERCENTILE = 90  # the stroke core, strength 1.0: this percentile of the ink's levels
 RIDGE_TOLERANCE = 1e-4  # px: far above float rounding, far below any real step
-SAMPLE_SIZE = 65536  # pixels that statistics of the whole picture are taken from
 
 
 @dataclass(frozen=True)
@@ -96,8 +78,8 @@ def find_ink(gray: np.ndarray) -> InkMap:
     # Noise is measured before the grain blur: blurring hides it without removing it.
     noise = _grain(strength)
     # Judged before the grain blur, which would smear the exact levels they look for.
-    sample = _sample(strength)
-    paper, one_bit = _unshaded_paper(sample), _one_bit(sample)
+    sample = sample_of(strength)
+    paper, one_bit = _unshaded_paper(sample), is_one_bit(sample)
     sigma = min(GRAIN_SIGMA_MAX, max(work.shape) * GRAIN_SIGMA_PER_PX)
     if sigma >= 0.5:
         strength = cv2.GaussianBlur(strength, (0, 0), sigma)
@@ -141,67 +123,6 @@ def _downscale(gray: np.ndarray) -> tuple[np.ndarray, float]:
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), scale
 
 
-def _shrink(image: np.ndarray, side: int) -> tuple[np.ndarray, float]:
-    """An area-averaged copy at most `side` pixels wide, and its scale factor."""
-    factor = min(1.0, side / max(image.shape))
-    if factor == 1.0:
-        return image, 1.0
-    size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), factor
-
-
-def _otsu(values: np.ndarray) -> float:
-    """Otsu's threshold of float values in [0, 1]."""
-    u8 = np.clip(values * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    level, _ = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    return float(level) / 255.0
-
-
-def is_light_on_dark(gray: np.ndarray) -> bool:
-    """True when the ink is lighter than the paper (chalk, MNIST, a white brush)."""
-    small, _ = _shrink(gray, POLARITY_SIDE)
-    dark = small <= _otsu(small)
-    band = max(1, round(BORDER_FRACTION * min(small.shape)))
-    border = np.concatenate([dark[:band].ravel(), dark[-band:].ravel(),
-                             dark[:, :band].ravel(), dark[:, -band:].ravel()]).mean()
-    light_ink = _light_ink_by_border(dark, band, border)
-    # One bit deep with both levels along the border (a digit cut to its box): the
-    # border says little. Writing is a stroke or two, and the paper between strokes
-    # that reach the edges falls into several regions: the ink has fewer pieces. Nor is
-    # ink only slivers along the edges (what is left of the paper round a stretched 1).
-    if BOTH_ON_BORDER <= border <= 1 - BOTH_ON_BORDER and _one_bit(_sample(small)):
-        ink, paper = (~dark, dark) if light_ink else (dark, ~dark)
-        slivers = ink.mean() < SLIVER_AREA and _in_slivers(ink, band)
-        if _pieces(ink) - _pieces(paper) >= MORE_PIECES or slivers:
-            return not light_ink
-    return light_ink
-
-
-def _in_slivers(mask: np.ndarray, band: int) -> bool:
-    """Under LIGHT_INSIDE of the mask lies inside the CORNER_BANDS border bands."""
-    c = band * CORNER_BANDS
-    return bool(mask[c:-c, c:-c].sum() < LIGHT_INSIDE * max(mask.sum(), 1))
-
-
-def _light_ink_by_border(dark: np.ndarray, band: int, border: float) -> bool:
-    if border < LIGHT_INK_BORDER:
-        return False  # paper shows along the border: dark ink, as on paper
-    # A dark border may still be dark writing that fills its picture to the edges (a
-    # digit cut to its box, as some published sets keep them): then the paper shows in
-    # the corners, which writing seldom reaches, or only in slivers along the edges.
-    c = band * CORNER_BANDS
-    corners = [dark[:c, :c], dark[:c, -c:], dark[-c:, :c], dark[-c:, -c:]]
-    if sum(bool(corner.mean() < 0.5) for corner in corners) >= LIGHT_CORNERS:
-        return False
-    return not _in_slivers(~dark, band)
-
-
-def _pieces(mask: np.ndarray) -> int:
-    """Connected pieces of a mask, specks (under PIECE_MIN_AREA of the picture) aside."""
-    stats = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)[2]
-    return int(np.sum(stats[1:, cv2.CC_STAT_AREA] >= PIECE_MIN_AREA * mask.size))
-
-
 def stroke_width(mask: np.ndarray) -> float:
     """Typical stroke width of a binary mask in pixels: twice the median distance-ridge height.
 
@@ -226,7 +147,7 @@ def _ridge(dist: np.ndarray) -> np.ndarray:
 
 
 def _unshaded_paper(sample: np.ndarray) -> float | None:
-    """The paper's level when the picture (`sample`: its pixels, `_sample`) has no
+    """The paper's level when the picture (`sample`: its pixels, `sample_of`) has no
     shading to take out, else None.
 
     Paper of one exact level (a drawing, a clean render), or a picture mostly at its two
@@ -242,18 +163,10 @@ def _unshaded_paper(sample: np.ndarray) -> float | None:
     return None
 
 
-def _one_bit(sample: np.ndarray) -> bool:
-    """Mostly within ONE_BIT_TOLERANCE of its two extreme levels: a one-bit picture, even
-    upscaled smoothly (its ringing stays near the levels), never a photo or a grey scan."""
-    lowest, highest = sample.min(), sample.max()
-    near = (sample <= lowest + ONE_BIT_TOLERANCE) | (sample >= highest - ONE_BIT_TOLERANCE)
-    return bool(highest > lowest and near.mean() >= TWO_LEVEL_SHARE)
-
-
 def _background(strength: np.ndarray) -> np.ndarray:
     """Shading and paper colour: a smooth surface plus an opening wider than the strokes."""
-    small, factor = _shrink(strength, STROKE_SIDE)
-    stroke = stroke_width(small > _otsu(small)) / factor
+    small, factor = shrink(strength, STROKE_SIDE)
+    stroke = stroke_width(small > otsu(small)) / factor
     h, w = strength.shape
     window = max(BACKGROUND_STROKES * stroke, BACKGROUND_MIN_FRACTION * min(h, w))
     # Capped: a shadow mistaken for thick ink must not stretch the window to the whole
@@ -279,7 +192,7 @@ def _lighting_surface(image: np.ndarray) -> np.ndarray:
     Fitted on at most SURFACE_GRID x SURFACE_GRID cells (six numbers need no more)
     and evaluated at every pixel of `image`.
     """
-    small, _ = _shrink(image, SURFACE_GRID)
+    small, _ = shrink(image, SURFACE_GRID)
     values = small.ravel().astype(np.float64)
     design = _quadratic_terms(*small.shape)
     use = np.ones(values.size, bool)
@@ -308,36 +221,18 @@ def _grain(strength: np.ndarray) -> float:
     shading but not noise; the median absolute deviation ignores the stroke edges.
     """
     residual = strength - cv2.medianBlur(strength, 3)
-    return 1.4826 * quantile(np.abs(_sample(residual)), 0.5) * NOISE_GAIN
-
-
-def quantile(values: np.ndarray, share: float) -> float:
-    """np.quantile's (linear) estimate of `values` at `share`, without its overhead:
-    np.median and np.percentile cost 15-35 us a call on small arrays, a reading makes a
-    dozen, and one np.partition costs 3 us."""
-    flat = np.ravel(values)
-    position = share * (flat.size - 1)
-    low = int(position)
-    high = min(low + 1, flat.size - 1)
-    part = np.partition(flat, (low, high))
-    return float(part[low]) + (float(part[high]) - float(part[low])) * (position - low)
-
-
-def _sample(values: np.ndarray) -> np.ndarray:
-    """At most about SAMPLE_SIZE evenly strided values: medians of big pictures stay cheap."""
-    flat = values.ravel()
-    return flat[:: max(1, flat.size // SAMPLE_SIZE)]
+    return 1.4826 * quantile(np.abs(sample_of(residual)), 0.5) * NOISE_GAIN
 
 
 def _threshold(diff: np.ndarray, noise: float) -> tuple[float, float, np.ndarray]:
     """Threshold, ink contrast and the paper-at-zero picture; NoDigitError without real ink."""
-    sample = _sample(diff)
+    sample = sample_of(diff)
     paper_level = quantile(sample[sample <= _otsu_span(sample)], 0.5)
     flat = np.maximum(diff - paper_level, 0.0)
     top = float(flat.max())
     if top < MIN_CONTRAST:
         raise NoDigitError()
-    level = max(_otsu(flat / top) * top, THRESHOLD_NOISE * noise, MIN_LEVEL * top)
+    level = max(otsu(flat / top) * top, THRESHOLD_NOISE * noise, MIN_LEVEL * top)
     ink = flat[flat >= level]
     contrast = quantile(ink, CORE_PERCENTILE / 100) if ink.size else 0.0
     if contrast < MIN_CONTRAST or contrast < MIN_SIGNAL_TO_NOISE * noise:
@@ -350,4 +245,4 @@ def _otsu_span(values: np.ndarray) -> float:
     low, high = float(values.min()), float(values.max())
     if high - low < 1e-6:
         return high
-    return low + _otsu((values - low) / (high - low)) * (high - low)
+    return low + otsu((values - low) / (high - low)) * (high - low)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from model.imaging import ReadError, decode_image
-from model.ink import find_ink, is_light_on_dark
+from model.ink import find_ink
+from model.polarity import is_light_on_dark
 from model.reader import read_digits
 from model.segment import boxed_cells
 from training.realsets import FILE_SIZE, as_file, boxed, boxed_picture

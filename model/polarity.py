@@ -1,0 +1,70 @@
+"""Polarity: which of a picture's two levels is the ink (dark on light, or chalk, MNIST
+and white brushes: light on dark)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from model.pixels import is_one_bit, otsu, sample_of, shrink
+
+POLARITY_SIDE = 256  # polarity is judged on a copy at most this wide
+BORDER_FRACTION = 0.04
+# Light ink on dark paper only when the border is this dark, fewer than LIGHT_CORNERS
+# of the picture's corners (CORNER_BANDS border bands square) are light, and at least
+# LIGHT_INSIDE of the light pixels lie inside that margin.
+LIGHT_INK_BORDER = 0.65
+CORNER_BANDS = 3
+LIGHT_CORNERS = 2
+LIGHT_INSIDE = 0.1
+# A one-bit picture with both levels on at least BOTH_ON_BORDER of its border: the ink
+# is the level in fewer pieces (MORE_PIECES fewer at least; pieces over PIECE_MIN_AREA).
+BOTH_ON_BORDER = 0.1
+MORE_PIECES = 2
+PIECE_MIN_AREA = 0.002
+SLIVER_AREA = 0.25  # ... and it is no sliver-thin level along the edges, this share at most
+
+
+def is_light_on_dark(gray: np.ndarray) -> bool:
+    """True when the ink is lighter than the paper (chalk, MNIST, a white brush)."""
+    small, _ = shrink(gray, POLARITY_SIDE)
+    dark = small <= otsu(small)
+    band = max(1, round(BORDER_FRACTION * min(small.shape)))
+    border = np.concatenate([dark[:band].ravel(), dark[-band:].ravel(),
+                             dark[:, :band].ravel(), dark[:, -band:].ravel()]).mean()
+    light_ink = _light_ink_by_border(dark, band, border)
+    # One bit deep with both levels along the border (a digit cut to its box): the
+    # border says little. Writing is a stroke or two, and the paper between strokes
+    # that reach the edges falls into several regions: the ink has fewer pieces. Nor is
+    # ink only slivers along the edges (what is left of the paper round a stretched 1).
+    if BOTH_ON_BORDER <= border <= 1 - BOTH_ON_BORDER and is_one_bit(sample_of(small)):
+        ink, paper = (~dark, dark) if light_ink else (dark, ~dark)
+        slivers = ink.mean() < SLIVER_AREA and _in_slivers(ink, band)
+        if _pieces(ink) - _pieces(paper) >= MORE_PIECES or slivers:
+            return not light_ink
+    return light_ink
+
+
+def _in_slivers(mask: np.ndarray, band: int) -> bool:
+    """Under LIGHT_INSIDE of the mask lies inside the CORNER_BANDS border bands."""
+    c = band * CORNER_BANDS
+    return bool(mask[c:-c, c:-c].sum() < LIGHT_INSIDE * max(mask.sum(), 1))
+
+
+def _light_ink_by_border(dark: np.ndarray, band: int, border: float) -> bool:
+    if border < LIGHT_INK_BORDER:
+        return False  # paper shows along the border: dark ink, as on paper
+    # A dark border may still be dark writing that fills its picture to the edges (a
+    # digit cut to its box, as some published sets keep them): then the paper shows in
+    # the corners, which writing seldom reaches, or only in slivers along the edges.
+    c = band * CORNER_BANDS
+    corners = [dark[:c, :c], dark[:c, -c:], dark[-c:, :c], dark[-c:, -c:]]
+    if sum(bool(corner.mean() < 0.5) for corner in corners) >= LIGHT_CORNERS:
+        return False
+    return not _in_slivers(~dark, band)
+
+
+def _pieces(mask: np.ndarray) -> int:
+    """Connected pieces of a mask, specks (under PIECE_MIN_AREA of the picture) aside."""
+    stats = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)[2]
+    return int(np.sum(stats[1:, cv2.CC_STAT_AREA] >= PIECE_MIN_AREA * mask.size))
