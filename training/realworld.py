@@ -19,8 +19,9 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             kind (split: more digits than written, merged: fewer, misread). Thresholds
             are tuned on the same numbers of USPS *train* digits (`--split train`);
 - usps-boxed-numbers: numbers of 3-6 USPS *test* digits, each boxed as in usps-boxed
-            and the boxes set in a row 1-4 px apart (`usps_boxed_number_samples`), read
-            as usps-numbers are;
+            and the boxes set in a row 0-4 px apart (0: abutting, as numbers built from
+            a published digit set are; `usps_boxed_number_samples`), read as
+            usps-numbers are;
 - usps96:   the same digits as plain 96x96 pictures, edge to edge (how the issue first
             measured them), read as `model.predict` reads a file (any number of digits);
 - usps-boxed: the same digits as some published sets keep theirs (European writers'
