@@ -83,11 +83,13 @@ def boxed_cells(ink: InkMap) -> list[Piece]:
     the picture's four edges: a digit with paper round it proves nothing by touching
     its own box.
     """
+    if not ink.one_bit:
+        return []
     # Measured on the ink above the threshold: a smooth upscale's ringing widens the mask
     # by the same pixels on every side, which would make the cells look narrow.
     strong = ink.ink >= INK_LEVEL
     rows, cols = np.flatnonzero(strong.any(axis=1)), np.flatnonzero(strong.any(axis=0))
-    if not ink.one_bit or not len(rows):
+    if not len(rows):
         return []
     y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     height = y1 - y0
