@@ -28,7 +28,15 @@ import cv2
 import numpy as np
 
 from model.imaging import NoDigitError
-from model.pixels import TWO_LEVEL_SHARE, is_one_bit, otsu, quantile, sample_of, shrink
+from model.pixels import (
+    TWO_LEVEL_SHARE,
+    extremes_share,
+    is_one_bit,
+    otsu,
+    quantile,
+    sample_of,
+    shrink,
+)
 from model.polarity import is_light_on_dark
 
 WORK_MAX_SIDE = 1280
@@ -67,7 +75,7 @@ class InkMap:
     scale: float  # working pixels per pixel of the decoded picture (<= 1)
     light_on_dark: bool
     contrast: float  # how far the stroke core stands above the paper, in grey levels
-    one_bit: bool = False  # two levels only, as a one-bit scan (smoothly upscaled) has
+    one_bit: bool  # two levels only, as a one-bit scan (smoothly upscaled) has
 
 
 def find_ink(gray: np.ndarray) -> InkMap:
@@ -157,9 +165,8 @@ def _unshaded_paper(sample: np.ndarray) -> float | None:
     low, middle = quantile(sample, 0.1), quantile(sample, 0.6)
     if low == middle:
         return low
-    lowest, highest = sample.min(), sample.max()
-    if np.mean((sample == lowest) | (sample == highest)) >= TWO_LEVEL_SHARE:
-        return float(lowest)
+    if extremes_share(sample) >= TWO_LEVEL_SHARE:
+        return float(sample.min())
     return None
 
 

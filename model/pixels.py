@@ -47,9 +47,14 @@ def sample_of(values: np.ndarray) -> np.ndarray:
     return flat[:: max(1, flat.size // SAMPLE_SIZE)]
 
 
+def extremes_share(sample: np.ndarray, tolerance: float = 0.0) -> float:
+    """The share of `sample` within `tolerance` of its lowest or highest value."""
+    lowest, highest = sample.min(), sample.max()
+    return float(np.mean((sample <= lowest + tolerance) | (sample >= highest - tolerance)))
+
+
 def is_one_bit(sample: np.ndarray) -> bool:
     """Mostly within ONE_BIT_TOLERANCE of its two extreme levels: a one-bit picture, even
     upscaled smoothly (its ringing stays near the levels), never a photo or a grey scan."""
-    lowest, highest = sample.min(), sample.max()
-    near = (sample <= lowest + ONE_BIT_TOLERANCE) | (sample >= highest - ONE_BIT_TOLERANCE)
-    return bool(highest > lowest and near.mean() >= TWO_LEVEL_SHARE)
+    return bool(np.ptp(sample) > 0 and
+                extremes_share(sample, ONE_BIT_TOLERANCE) >= TWO_LEVEL_SHARE)

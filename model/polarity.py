@@ -46,7 +46,8 @@ def is_light_on_dark(gray: np.ndarray) -> bool:
 
 
 def _in_slivers(mask: np.ndarray, band: int) -> bool:
-    """Under LIGHT_INSIDE of the mask lies inside the CORNER_BANDS border bands."""
+    """Under LIGHT_INSIDE of the mask lies inside the margin of CORNER_BANDS border
+    bands: it is only slivers along the edges."""
     c = band * CORNER_BANDS
     return bool(mask[c:-c, c:-c].sum() < LIGHT_INSIDE * max(mask.sum(), 1))
 

@@ -138,12 +138,8 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(change[::2].tolist(), change[1::2].tolist(), strict=True))
 
 
-def one_digit_per_cell(ink: InkMap, cells: list[Piece]) -> list[list[Slot]]:
-    """The line of `boxed_cells`: each cell one digit, no alternatives. A single cell
-    is the picture's marks, as `segment(ink, single=True)` takes them: that drops faint
-    smudges along the edges (measured: 10 more of the 2,007 usps96 digits right)."""
-    if len(cells) == 1:
-        return segment(ink, single=True)
+def one_digit_per_cell(cells: list[Piece]) -> list[list[Slot]]:
+    """The line of `boxed_cells`: each cell one digit, no alternatives."""
     return [[Slot((Option((cell,)),)) for cell in cells]]
 
 
