@@ -83,6 +83,24 @@ def test_mix_recipe_holds_every_source_and_is_cached(runs: Path, mnist_dir: Path
     assert np.array_equal(again.x_train, splits.x_train)
     assert np.array_equal(again.y_val, splits.y_val)
 
+    # A changed reader converts again, even where the canary's first images agree.
+    monkeypatch.setattr(mixture, "reader_fingerprint", lambda: "another reader")
+    with pytest.raises(AssertionError, match="the cache was not used"):
+        build_splits(cfg, mnist_dir)
+
+
+def test_the_fingerprint_covers_every_module_the_reader_loads() -> None:
+    def loaded(module: str) -> set[str]:
+        code = (f"import sys, {module}; "
+                "print(' '.join(m for m in sys.modules if m.startswith('model.')))")
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        return set(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                  text=True, timeout=120, check=True).stdout.split())
+
+    # Beyond what the package's __init__ loads (the predictor), the reader's own modules.
+    fingerprinted = set(mixture.reader_sources())
+    assert loaded("model.reader") - loaded("model") <= fingerprinted <= loaded("model.reader")
+
 
 def test_about_half_of_mnist_is_shown_as_the_reader_normalises_it(mnist_dir: Path) -> None:
     plain = build_splits(dataclasses.replace(PRESETS["default"], limit=1000), mnist_dir)

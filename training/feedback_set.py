@@ -25,12 +25,11 @@ import numpy as np
 
 from model.imaging import ReadError, decode_image
 from model.settings import SETTINGS
+from training.mixture import reader_fingerprint
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 HOLDOUT_SHARE = 0.2
 DARK_BORDER = 0.15  # mean border ink below this: a 28x28 picture is already the network's view
-READER_MODULES = ("imaging", "ink", "rules", "frames", "segment", "pieces", "options",
-                  "normalize", "reader", "likeness")
 
 
 @dataclass
@@ -156,16 +155,6 @@ def _stack(images: list, labels: list, names: list[str], skipped: Counter) -> La
     size = SETTINGS.image_size
     stacked = np.stack(images).astype(np.uint8) if images else np.zeros((0, size, size), np.uint8)
     return LabelledSet(stacked, np.asarray(labels, np.int64), names, skipped)
-
-
-def reader_fingerprint() -> str:
-    """A hash of the reader modules' source: a change to them rebuilds cached crops."""
-    digest = hashlib.sha256()
-    for module in READER_MODULES:
-        path = SETTINGS.shipped_model_dir.parent / f"{module}.py"
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def usps_views(split: str = "train", limit: int | None = None) -> LabelledSet:

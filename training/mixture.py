@@ -19,12 +19,15 @@ mix fields at zero it is plain MNIST (`training.data.prepare`); the "mix" recipe
 Validation comes from these training sources only (the MNIST validation split, a
 seeded tenth of the USPS train digits, a tenth of the styles); the USPS *test* digits
 are never used. The sources' conversions are built on all cores and cached as .npz
-files under `<runs_dir>/mix-cache/`, keyed by the data checksums, the counts and the
-seed; a cached file is used only if its first images, converted again, still match.
+files under `<runs_dir>/mix-cache/`, keyed by the data checksums, the counts, the
+seed and the reader's source (`reader_fingerprint`); a cached file is used only if its
+first images, converted again, still match (a new OpenCV, say).
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -191,6 +194,34 @@ def _canary(kind: str, key: tuple) -> tuple[np.ndarray, np.ndarray]:
 Images = tuple[np.ndarray, np.ndarray]  # uint8 (N, 28, 28) and labels
 
 
+@functools.cache
+def reader_fingerprint() -> str:
+    """A digest of the reader's source (`reader_sources`), for caches of pictures as the
+    reader shows them (the mix, `training.feedback_set.usps_views`). A reader change
+    that moves only a few pictures (3 of the first 500 boxed USPS digits, once) passes
+    the mix's canary; it must not reuse the cache."""
+    digest = hashlib.sha256()
+    for name, source in sorted(reader_sources().items()):
+        digest.update(name.encode() + b"\0" + source)
+    return digest.hexdigest()[:16]
+
+
+def reader_sources() -> dict[str, bytes]:
+    """The source of `model/reader.py` and of every `model` module it imports, transitively."""
+    root = Path(__file__).resolve().parents[1]
+    sources: dict[str, bytes] = {}
+    todo = ["model.reader"]
+    while todo:
+        name = todo.pop()
+        if name in sources:
+            continue
+        sources[name] = (root / (name.replace(".", "/") + ".py")).read_bytes()
+        todo += [node.module for node in ast.walk(ast.parse(sources[name]))
+                 if isinstance(node, ast.ImportFrom) and node.module
+                 and node.module.startswith("model.")]
+    return sources
+
+
 def _cached(kind: str, make: Callable[[tuple], Images], key: tuple, checksum: str) -> Images:
     """`make(key)` -> (uint8 images, labels) as model input, from the cache when it is current.
 
@@ -198,7 +229,8 @@ def _cached(kind: str, make: Callable[[tuple], Images], key: tuple, checksum: st
     shows the digits the same way is checked by converting the first few again (the
     reader's modules change often, and mostly in ways that leave single digits alone).
     """
-    digest = hashlib.sha256(repr((MIX_VERSION, kind, key, checksum)).encode()).hexdigest()[:20]
+    identity = (MIX_VERSION, kind, key, checksum, reader_fingerprint())
+    digest = hashlib.sha256(repr(identity).encode()).hexdigest()[:20]
     path = SETTINGS.runs_dir / "mix-cache" / f"{kind}-{digest}.npz"
     if path.is_file():
         with np.load(path) as data:
