@@ -13,9 +13,9 @@ from model.ink import find_ink
 from model.polarity import is_light_on_dark
 from model.reader import read_digits
 from model.segment import boxed_cells
-from training.realsets import FILE_SIZE, as_file, boxed, boxed_picture
 from training.styles import to_network_input
 from training.usps import load_usps
+from training.usps_pictures import FILE_SIZE, as_file, boxed, boxed_picture
 
 pytestmark = pytest.mark.usefixtures("mnist_dir")
 

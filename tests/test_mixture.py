@@ -21,7 +21,7 @@ BEFORE_AND_AFTER_THE_MODEL = """
 import numpy as np
 from model.imaging import ReadError
 from model.predictor import load_predictor
-from training.realsets import usps_boxed_samples
+from training.usps_pictures import usps_boxed_samples
 from training.realworld import usps_samples
 from training.styles import to_network_input
 
@@ -58,11 +58,11 @@ def test_plain_recipes_train_on_mnist_alone(mnist_dir: Path) -> None:
 @pytest.mark.slow
 def test_mix_recipe_holds_every_source_and_is_cached(runs: Path, mnist_dir: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = dataclasses.replace(PRESETS["mix"], limit=LIMIT)
+    cfg = dataclasses.replace(PRESETS["mix"], limit=LIMIT, usps_tablet=1)
     splits = build_splits(cfg, mnist_dir)
     usps_digits, usps_val = 146, 15  # round(7291 * 0.02), a tenth held out
     styles, styles_val = 600, 60
-    copies = 3  # two scans and one boxed picture of each USPS digit
+    copies = 4  # two scans, one boxed picture and one tablet trajectory of each USPS digit
     assert len(splits.x_train) == ((LIMIT - 120) + (usps_digits - usps_val) * copies
                                    + styles - styles_val)
     assert len(splits.x_val) == 120 + usps_val + styles_val

@@ -24,7 +24,7 @@ from model.reader import ReadError, read_digits
 from model.settings import SETTINGS
 from training.config import PRESETS
 from training.mixture import usps_order
-from training.realsets import usps_scan
+from training.usps_pictures import usps_scan
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 SEED = 7  # not the training renderings' seeds: new pens and paper for the same digits

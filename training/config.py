@@ -35,6 +35,7 @@ class TrainConfig:
     mnist_normalized: float = 0.0  # share of MNIST train digits given as the reader shows them
     usps_copies: int = 0  # renderings of each USPS train digit as a scan
     usps_boxed: int = 0  # renderings of each USPS train digit boxed (stretched to 16x16, 1 bit)
+    usps_tablet: int = 0  # renderings of each USPS train digit as a pen-tablet trajectory
     styles: int = 0  # synthetic digits in the styles MNIST lacks (training.styles)
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,7 +92,7 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         problems.append("the data limit must be at least 1 image (or none)")
     if not 0 <= cfg.mnist_normalized <= 1:
         problems.append("the share of normalised MNIST digits must be from 0 to 1")
-    if min(cfg.usps_copies, cfg.usps_boxed, cfg.styles) < 0:
+    if min(cfg.usps_copies, cfg.usps_boxed, cfg.usps_tablet, cfg.styles) < 0:
         problems.append("USPS copies and synthetic styles cannot be negative")
     if problems:
         text = "; ".join(problems)
@@ -146,6 +147,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "usps_copies": {"type": int, "help": "scan renderings of each USPS train digit"},
         "usps_boxed": {"type": int, "help": "boxed (16x16, one-bit) renderings of each USPS "
                                             "train digit"},
+        "usps_tablet": {"type": int, "help": "pen-tablet trajectory renderings (8-16 points) "
+                                             "of each USPS train digit"},
         "styles": {"type": int, "help": "synthetic digits in styles MNIST lacks"},
     }
     for name, kwargs in opts.items():

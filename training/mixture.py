@@ -8,9 +8,11 @@ mix fields at zero it is plain MNIST (`training.data.prepare`); the "mix" recipe
   centre of mass) makes them, the rest as published (the MNIST test set is read as
   published, so both must stay familiar);
 - USPS train (7,291 digits by other writers): each rendered `usps_copies` times as a
-  scan (`training.realsets.usps_scan`, a fresh pen, blur and paper each time) and
-  `usps_boxed` times boxed as published sets keep digits (`training.realsets.boxed`:
-  stretched to fill a 16x16 square, one bit deep, at a random threshold), and read
+  scan (`training.usps_pictures.usps_scan`, a fresh pen, blur and paper each time),
+  `usps_boxed` times boxed as published sets keep digits (`training.usps_pictures.boxed`:
+  stretched to fill a 16x16 square, one bit deep, at a random threshold) and
+  `usps_tablet` times as a pen-tablet trajectory of 8, 12 or 16 points on the canvas
+  (`training.usps_tablet`: real writers' shapes as tablets record them), and read
   through the reader in single-digit mode (`training.styles.to_network_input`);
 - `styles` synthetic digits (`training.styles`): European 1s, crossed 7s, open 4s, open
   and curled 9s, wide and narrow, slanted, tablet polylines, mouse and pen strokes,
@@ -53,24 +55,25 @@ def build_splits(cfg: TrainConfig, data_dir: str | Path | None = None) -> Splits
     """The splits a recipe trains on (see the module docstring)."""
     mnist = load_mnist(data_dir)
     splits = prepare(mnist, cfg.validation_split, cfg.seed, cfg.limit)
-    if not (cfg.mnist_normalized or cfg.usps_copies or cfg.usps_boxed or cfg.styles):
+    kinds = usps_kinds(cfg)
+    if not (cfg.mnist_normalized or kinds or cfg.styles):
         return splits
     share = (cfg.limit or MNIST_TRAIN) / MNIST_TRAIN  # a --limit run shrinks every source
     x_train, y_train = [_mnist_part(splits, cfg)], [splits.y_train]
     x_val, y_val = [splits.x_val], [splits.y_val]
     checksums = dict(splits.checksums)
-    if cfg.usps_copies or cfg.usps_boxed:
+    if kinds:
         from training.usps import load_usps
 
         usps = load_usps("train")
         checksums["usps-train"] = usps.checksum
         order, n_val = usps_order(cfg, len(usps.labels))
-        key = (tuple(order.tolist()), cfg.usps_copies, cfg.usps_boxed, cfg.seed)
+        key = (tuple(order.tolist()), kinds, cfg.seed)
         images, labels = _cached("usps", _usps_images, key, usps.checksum)
         per_copy = len(order)
         held = np.zeros(per_copy, bool)
         held[:n_val] = True
-        held = np.tile(held, cfg.usps_copies + cfg.usps_boxed)
+        held = np.tile(held, len(kinds))
         # Validation: the held-out digits' first rendering only, so no digit is in both.
         first = np.arange(len(labels)) < per_copy
         x_train.append(images[~held]), y_train.append(labels[~held])
@@ -95,6 +98,12 @@ def usps_order(cfg: TrainConfig, total: int) -> tuple[np.ndarray, int]:
     return order, round(len(order) * cfg.validation_split)
 
 
+def usps_kinds(cfg: TrainConfig) -> tuple[str, ...]:
+    """How each USPS train digit is rendered, copy by copy: scans, then boxed, then tablet."""
+    return (("scan",) * cfg.usps_copies + ("boxed",) * cfg.usps_boxed
+            + ("tablet",) * cfg.usps_tablet)
+
+
 def _mnist_part(splits: Splits, cfg: TrainConfig) -> np.ndarray:
     """The MNIST training digits, a seeded share of them as the reader normalises them."""
     x = splits.x_train.copy()
@@ -113,33 +122,37 @@ def _normalized(images: np.ndarray) -> np.ndarray:
 
 
 def _usps_images(key: tuple) -> tuple[np.ndarray, np.ndarray]:
-    order, copies, boxed, seed = key
+    order, kinds, seed = key
     from training.usps import load_usps
 
     labels = load_usps("train").labels[list(order)]
-    # Copies 0 .. copies-1 are scans, the rest boxed; copy 0 (a scan) validates.
-    tasks = [(copy, copy >= copies, seed, start, order[start:start + CHUNK])
-             for copy in range(copies + boxed) for start in range(0, len(order), CHUNK)]
+    # Copy 0 (a scan) validates.
+    tasks = [(copy, kind, seed, start, order[start:start + CHUNK])
+             for copy, kind in enumerate(kinds) for start in range(0, len(order), CHUNK)]
     images = np.concatenate(_in_parallel(_usps_chunk, tasks))
-    return images, np.tile(labels, copies + boxed)
+    return images, np.tile(labels, len(kinds))
 
 
 def _usps_chunk(task: tuple) -> np.ndarray:
     from model.imaging import ReadError
-    from training.realsets import boxed_picture, usps_scan
     from training.styles import BOX_LEVELS, to_network_input
     from training.usps import load_usps
+    from training.usps_pictures import boxed_picture, usps_scan
+    from training.usps_tablet import POINTS, tablet_canvas
 
-    copy, boxed, seed, start, indices = task
+    copy, kind, seed, start, indices = task
     digits = load_usps("train").images
     rng = np.random.default_rng([seed, copy, start, MIX_VERSION])
 
     def network_input(digit: np.ndarray) -> np.ndarray:
-        if boxed:
-            try:
+        try:
+            if kind == "boxed":
                 return to_network_input(boxed_picture(digit, rng.uniform(*BOX_LEVELS)))
-            except ReadError:  # a straight 1, boxed, can be all ink: nothing to read
-                pass
+            if kind == "tablet":
+                return to_network_input(tablet_canvas(digit, int(rng.choice(POINTS)), rng))
+        # A straight 1, boxed, can be all ink, and a trajectory can leave nothing to read.
+        except (ReadError, ValueError):
+            pass
         return to_network_input(usps_scan(digit, rng))
 
     return np.stack([_as_u8(network_input(digits[i])) for i in indices])
@@ -178,12 +191,12 @@ CANARY = 10  # images recomputed to check a cached conversion against today's re
 
 def _canary(kind: str, key: tuple) -> tuple[np.ndarray, np.ndarray]:
     """A few images of a conversion computed afresh, and where they sit in it: the start
-    of the first chunk (for USPS, of the first scan copy and the first boxed copy)."""
+    of the first chunk (for USPS, of the first copy of each kind)."""
     if kind == "usps":
-        order, copies, boxed, seed = key
+        order, kinds, seed = key
         first = np.arange(min(CANARY, len(order)))
-        picks = [(0, copies == 0)] + ([(copies, True)] if copies and boxed else [])
-        fresh = [_usps_chunk((copy, box, seed, 0, order[:CANARY])) for copy, box in picks]
+        picks = [(kinds.index(k), k) for k in dict.fromkeys(kinds)]  # each kind's first copy
+        fresh = [_usps_chunk((copy, k, seed, 0, order[:CANARY])) for copy, k in picks]
         return np.concatenate([copy * len(order) + first for copy, _ in picks]), \
             np.concatenate(fresh)
     count, seed = key

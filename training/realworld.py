@@ -5,14 +5,14 @@ a pen-written number on a phone photo. This builds evaluation sets from sources
 that share nothing with MNIST's writers, and scores the whole reader on them:
 
 - usps:     the 2,007 USPS *test* digits (real writers, zip codes on envelopes) rendered
-            as scans (`training.realsets.usps_scan`: upscaled to 64-96 px, the scan's
+            as scans (`training.usps_pictures.usps_scan`: upscaled to 64-96 px, the scan's
             soft grey profile or a crisp pen of random thickness, scanner blur, noisy
             paper, a quarter cropped tight), read in single-digit mode: accuracy, per
             digit, the precision of "sure" and the commonest confusions. The only set
             of real handwriting by other writers; the synthetic sets below are checks
             of the pipeline, not evidence of real-world accuracy. Never trained on;
 - usps-numbers: numbers of 3-6 USPS *test* digits as one writer's number on a scan
-            (`training.realsets.usps_number_samples`: varied spacing with close and
+            (`training.usps_numbers.usps_number_samples`: varied spacing with close and
             slightly overlapping neighbours, baseline wobble, size and width per digit,
             slant, the usps pen, blur and paper), read as `model.predict` reads a file
             (PNG bytes), exactly: digit count right, sure and wrong, and the failures by
@@ -26,7 +26,7 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             measured them), read as `model.predict` reads a file (any number of digits);
 - usps-boxed: the same digits as some published sets keep theirs (European writers'
             among them): cut to the ink, stretched to fill 16x16 whatever the shape,
-            one bit deep (`training.realsets.boxed`), written as 96x96 files and read as
+            one bit deep (`training.usps_pictures.boxed`), written as 96x96 files and read as
             `model.predict` reads them; a 1 comes out as wide as an 8;
 - usps-tablet: the same digits redrawn as pen-tablet trajectories on the draw page's
             canvas (`training.usps_tablet`: the skeleton walked as a pen would, 8, 12 or
@@ -47,7 +47,8 @@ Each digit set is also run through the naive preprocessing most demos use (resiz
 whole image to 28x28 and invert), the "before" against which the reader is judged,
 and "sure" is the share read exactly *and* flagged sure.
 
-The sets themselves are built in `training.realsets`.
+The sets themselves are built in `training.realsets` (MNIST, fonts, strokes, optdigits,
+scribbles), `training.usps_pictures`, `training.usps_tablet` and `training.usps_numbers`.
 """
 
 from __future__ import annotations
@@ -72,10 +73,7 @@ from training.realsets import (
     scribble_samples,
     stroke_samples,
     touching_samples,
-    usps_boxed_samples,
-    usps_plain_samples,
 )
-from training.realsets import usps_samples as _usps_samples
 from training.usps_numbers import (
     USPS_NUMBERS,
     USPS_NUMBERS_QUICK,
@@ -83,6 +81,8 @@ from training.usps_numbers import (
     numbers_report,
     usps_numbers_samples,
 )
+from training.usps_pictures import usps_boxed_samples, usps_plain_samples
+from training.usps_pictures import usps_samples as _usps_samples
 from training.usps_tablet import usps_tablet_samples
 
 USPS_QUICK = 500  # test digits in the quick set (tests); the full set has 2,007

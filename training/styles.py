@@ -13,7 +13,7 @@ A drawing (`sample_strokes`) then varies the skeleton the way hands and devices 
   sets store a digit, the whole trajectory resampled to 8-12 evenly spaced points), a
   *mouse* (smooth, slightly trembling strokes), a *pen* on paper (smooth strokes,
   scanned), or a pen scan *boxed* as some published digit sets keep their digits (cut
-  to the ink, stretched to fill a 16x16 square, one bit deep: `training.realsets.boxed`).
+  to the ink, stretched to fill a 16x16 square, one bit deep: `training.usps_pictures.boxed`).
 
 `render` draws the strokes anti-aliased with OpenCV, at 40-200 px tall with a pen
 3-25 % of that height, on the draw page's transparent canvas or on noisy paper, and
@@ -32,8 +32,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from training.realsets import boxed_picture
 from training.skeletons import STYLE_WEIGHTS, STYLES, Rng, Skeleton, Stroke
+from training.usps_pictures import boxed_picture
 
 CANVAS = 280  # the draw page's canvas side
 HEIGHTS = (40, 200)  # digit height in pixels

@@ -19,14 +19,13 @@ import numpy as np
 
 from model import Predictor
 from model.reader import ReadError, read_digits
-from training.realsets import (
+from training.realsets import Sample, paper_page
+from training.usps_pictures import (
     BOX_SIDE,
     USPS_BLUR,
     USPS_MARGIN,
-    Sample,
     as_file,
     boxed,
-    paper_page,
     usps_pen,
     usps_pen_level,
     usps_upscale,
@@ -70,7 +69,7 @@ def usps_number_samples(split: str = "test", count: int = 300,
 
 def usps_boxed_number_samples(split: str = "test", count: int = 300, seed: int = 0,
                               gaps: tuple[int, int] = BOXED_GAP) -> Iterator[Sample]:
-    """Numbers of 3-6 USPS digits of one split, each boxed (`training.realsets.boxed`:
+    """Numbers of 3-6 USPS digits of one split, each boxed (`training.usps_pictures.boxed`:
     cut to its ink, stretched to 16x16, one bit) and the boxes set in a row `gaps` px
     apart (0: abutting), written as one file (`as_file`, 96 px per box), seeded."""
     for digits, text, rng in _picks(split, count, seed):
