@@ -126,7 +126,7 @@ def _usps_images(key: tuple) -> tuple[np.ndarray, np.ndarray]:
     from training.usps import load_usps
 
     labels = load_usps("train").labels[list(order)]
-    # Copy 0 (a scan) validates.
+    # The first copy (a scan, in every recipe with scans) validates.
     tasks = [(copy, kind, seed, start, order[start:start + CHUNK])
              for copy, kind in enumerate(kinds) for start in range(0, len(order), CHUNK)]
     images = np.concatenate(_in_parallel(_usps_chunk, tasks))
