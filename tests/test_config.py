@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,16 @@ def test_validate_names_every_problem_in_one_sentence() -> None:
     message = str(caught.value)
     assert "filter" in message and "learning rate" in message
     assert message.endswith(".") and message.count(".") == 1
+
+
+def test_make_train_is_the_recipe_of_the_shipped_model() -> None:
+    """`make train` runs `--preset mix`; the shipped model's card says what it was trained
+    with. A preset changed without retraining (or the reverse) breaks the promise that
+    `make train` reproduces the shipped model."""
+    from model.files import read_card
+    from model.settings import SETTINGS
+
+    card = read_card(SETTINGS.shipped_model_dir)
+    assert card["hyperparameters"] == PRESETS["mix"].to_dict()
+    makefile = Path(__file__).resolve().parents[1] / "Makefile"
+    assert "--preset mix --output model/shipped" in makefile.read_text()

@@ -79,10 +79,10 @@ def stroke_samples(seed: int = 0) -> Iterator[Sample]:
                 x = int(np.clip((CANVAS - w) / 2 + rng.normal(0, 15), 0, CANVAS - w))
                 y = int(np.clip((CANVAS + h) / 2 + rng.normal(0, 15), h, CANVAS - 5))
                 cv2.putText(mask, str(digit), (x, y), font, scale, 255, width, cv2.LINE_AA)
-                yield Sample(_on_canvas(mask), str(digit), canvas=True)
+                yield Sample(on_canvas(mask), str(digit), canvas=True)
 
 
-def _on_canvas(mask: np.ndarray) -> np.ndarray:
+def on_canvas(mask: np.ndarray) -> np.ndarray:
     """Black strokes (alpha = mask, uint8) on the draw page's transparent canvas."""
     rgba = np.zeros((*mask.shape, 4), np.uint8)
     rgba[..., 3] = mask
@@ -107,7 +107,7 @@ def scribble_samples(count: int = 200, seed: int = 0) -> Iterator[Sample]:
         for path in paths:
             points = np.clip(path + centre, 0, CANVAS - 1).round().astype(np.int32)
             cv2.polylines(mask, [points], False, 255, width, cv2.LINE_AA)
-        yield Sample(_on_canvas(mask), "", canvas=True)
+        yield Sample(on_canvas(mask), "", canvas=True)
 
 
 def _zigzag(rng: np.random.Generator) -> list[np.ndarray]:

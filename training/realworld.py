@@ -12,16 +12,12 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             of real handwriting by other writers; the synthetic sets below are checks
             of the pipeline, not evidence of real-world accuracy. Never trained on;
 - usps-numbers: numbers of 3-6 USPS *test* digits as one writer's number on a scan
-            (`training.usps_numbers.usps_number_samples`: varied spacing with close and
-            slightly overlapping neighbours, baseline wobble, size and width per digit,
-            slant, the usps pen, blur and paper), read as `model.predict` reads a file
-            (PNG bytes), exactly: digit count right, sure and wrong, and the failures by
-            kind (split: more digits than written, merged: fewer, misread). Thresholds
-            are tuned on the same numbers of USPS *train* digits (`--split train`);
-- usps-boxed-numbers: numbers of 3-6 USPS *test* digits, each boxed as in usps-boxed
-            and the boxes set in a row 0-4 px apart (0: abutting, as numbers built from
-            a published digit set are; `usps_boxed_number_samples`), read as
-            usps-numbers are;
+            (`training.usps_numbers`), read as `model.predict` reads a file, exactly:
+            digit count right, sure and wrong, and the failures by kind (split: more
+            digits than written, merged: fewer, misread). Thresholds are tuned on the
+            same numbers of USPS *train* digits (`--split train`);
+- usps-boxed-numbers: numbers of 3-6 USPS *test* digits, each boxed as in usps-boxed,
+            the boxes in a row 0-4 px apart (0: abutting), read as usps-numbers are;
 - usps96:   the same digits as plain 96x96 pictures, edge to edge (how the issue first
             measured them), read as `model.predict` reads a file (any number of digits);
 - usps-boxed: the same digits as some published sets keep theirs (European writers'

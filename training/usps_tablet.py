@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 
-from training.realsets import CANVAS, Sample, _on_canvas
+from training.realsets import CANVAS, Sample, on_canvas
 from training.styles import resample
 
 POINTS = (8, 12, 16)  # points per digit: pen-digit recordings keep about 8
@@ -109,7 +109,7 @@ def tablet_canvas(digit: np.ndarray, points: int, rng: np.random.Generator) -> n
     xy = np.round(tablet_points(digit, points, rng)).astype(np.int32)
     mask = np.zeros((CANVAS, CANVAS), np.uint8)
     cv2.polylines(mask, [xy], False, 255, int(rng.choice(BRUSHES)), cv2.LINE_AA)
-    return _on_canvas(mask)
+    return on_canvas(mask)
 
 
 def usps_tablet_samples(split: str = "test", limit: int | None = None,

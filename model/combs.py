@@ -1,0 +1,156 @@
+"""Combs: the ticks printed along a line, one cell per digit, and a comb of one cell.
+
+A comb is a line with upright ticks a digit's width apart, shorter than the digits.
+Its line is found as a printed line (model.rules); its ticks are the thin upright runs
+standing on it, at least MIN_TICKS of one height, then those on the same pitch that a
+digit touches. A comb of one cell has a line too short to be taken for one and only two
+ticks, so it is found by its shape alone.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from model.lines import MAX_TILT, NEAR, grow, straight_runs
+
+# Comb ticks: upright runs ending within TICK_REACH pixels (or TICK_REACH_VS_TEXT of the
+# text height) of a line, at least TICK_MIN_PX tall, at least MIN_TICKS of them within
+# TICK_SPREAD of their median height.
+TICK_REACH = 2
+TICK_REACH_VS_TEXT = 0.2
+TICK_MIN_PX = 4
+TICK_VS_TEXT = 0.15  # ... and this share of the text height
+TICK_VS_DIGIT = 0.85  # ticks are shorter than the digits (at most this share of them)
+MIN_PITCH_VS_TEXT = 0.5  # ... and a cell apart, a cell holding a digit
+MIN_TICKS = 3
+TICK_SPREAD = 0.25
+TICK_FILL = 0.8
+
+
+def comb_ticks(ink: np.ndarray, rules: np.ndarray, text: int, thickest: float) -> np.ndarray:
+    """A comb's ticks: thin upright runs standing on a line, at least MIN_TICKS of one height.
+
+    Ticks can be almost as tall as the digits, so they are not dropped as dashes, and a
+    digit written against one joins it. A 1 standing on the line is as thin and as
+    straight, but it is not as tall as MIN_TICKS others.
+    """
+    short = max(TICK_MIN_PX, round(TICK_VS_TEXT * text))
+    reach = 2 * max(TICK_REACH, round(TICK_REACH_VS_TEXT * text)) + 1
+    near = cv2.dilate(rules.astype(np.uint8), np.ones((reach, reach), np.uint8))
+    # Candidates: upright runs (Hough finds a tick a digit touches), and marks of their
+    # own standing on the line (Hough can miss a short one in the corner with it).
+    upright = straight_runs(ink, short)[1] & ~rules
+    alone = ink.astype(bool) & ~grow(rules)
+    _, parts, boxes, _ = cv2.connectedComponentsWithStats(alone.astype(np.uint8),
+                                                          connectivity=8)
+    standing = np.unique(parts[near.astype(bool) & alone])
+    pw, ph = boxes[:, cv2.CC_STAT_WIDTH], boxes[:, cv2.CC_STAT_HEIGHT]
+    posts = [i for i in standing[standing > 0] if ph[i] >= max(short, 2 * pw[i])]
+    upright |= np.isin(parts, posts)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(upright.astype(np.uint8),
+                                                           connectivity=8)
+    on_line = np.unique(labels[near.astype(bool) & upright])
+    slant = np.tan(np.radians(MAX_TILT))
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    thin = [i for i in on_line[on_line > 0] if w[i] <= thickest + 2 + slant * h[i]]
+    if len(thin) < MIN_TICKS:
+        return np.zeros_like(rules)
+    # Hough covers a tick in parts; its height is the ink run up from where it stands.
+    h = h.copy()
+    for i in thin:
+        h[i] = _run_up(ink, stats[i], thickest)
+    middle = float(np.median(h[thin]))
+    ticks = [i for i in thin if abs(h[i] - middle) <= TICK_SPREAD * middle]
+    if len(ticks) < MIN_TICKS or middle > TICK_VS_DIGIT * text:  # "111" on a line
+        return np.zeros_like(rules)
+    centres = np.sort(stats[ticks, cv2.CC_STAT_LEFT] + stats[ticks, cv2.CC_STAT_WIDTH] / 2)
+    if np.diff(centres).min() < MIN_PITCH_VS_TEXT * text:
+        return np.zeros_like(rules)  # closer than a digit's width: strokes, not a comb
+    found = np.isin(labels, ticks)
+    grid = _tick_grid(stats[ticks], rules)
+    widest = int(w[ticks].max()) + 2  # a pen's 1 is wider than a printed tick
+    found |= _missed_ticks(ink, stats[ticks], grid, middle, widest)
+    # What is left of a tick the Hough segment did not cover: a short thin upright
+    # stub on the comb's pitch, beside the line or a tick.
+    near = cv2.dilate((rules | found).astype(np.uint8), NEAR).astype(bool)
+    rest = ink.astype(bool) & ~near
+    _, parts, box, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
+    touching = np.unique(parts[cv2.dilate(near.astype(np.uint8), NEAR).astype(bool) & rest])
+    pw, ph = box[:, cv2.CC_STAT_WIDTH], box[:, cv2.CC_STAT_HEIGHT]
+    px = box[:, cv2.CC_STAT_LEFT] + pw / 2
+    stubs = [i for i in touching[touching > 0] if ph[i] <= (1 + TICK_SPREAD) * middle
+             and pw[i] <= widest and ph[i] >= 1.5 * pw[i]
+             and np.min(np.abs(grid - px[i])) <= widest]
+    return found | np.isin(parts, stubs)
+
+
+def comb_cell(mask: np.ndarray, line: np.ndarray, text: int, thickest: float) -> np.ndarray:
+    """A comb of one cell, a mark of its own: a short level line with a printed tick
+    standing at each end, and nothing else (its pixels, or none).
+
+    Too short for a line and with too few ticks for a comb, it reads as part of the
+    digit it holds: a lone 1 standing in one read as a 2 or a 6.
+    """
+    _, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    ids = np.unique(labels[line])
+    none = np.zeros_like(mask, dtype=bool)
+    if ids.size != 1 or ids[0] == 0:
+        return none
+    cell = labels == ids[0]
+    ys, xs = np.nonzero(cell)
+    if xs.max() - xs.min() + 1 < MIN_PITCH_VS_TEXT * text \
+            or ys.max() - ys.min() + 1 > TICK_VS_DIGIT * text:
+        return none  # narrower than a digit, or tall enough to be one
+    band = round(thickest + 2 + np.tan(np.radians(MAX_TILT)) * (ys.max() - ys.min()))
+    rest = cell & ~grow(line)
+    short = max(TICK_MIN_PX, round(TICK_VS_TEXT * text))
+    ticks = [rest[:, :xs.min() + band], rest[:, xs.max() - band + 1:]]
+    standing = all(t.any() and np.ptp(np.nonzero(t)[0]) + 1 >= short
+                   and np.nonzero(t)[0].max() <= np.nonzero(line)[0].max() for t in ticks)
+    inside = rest[:, xs.min() + band:xs.max() - band + 1]
+    return cell if standing and not inside.any() else none
+
+
+def _run_up(ink: np.ndarray, box: np.ndarray, thickest: float) -> int:
+    """Rows of ink going up without a break in the column band of an upright run, from
+    the run's foot (so a tick's whole height, or a digit's for a stroke that joins one)."""
+    left, top, width, height = (int(v) for v in box[:4])
+    centre, half = left + width // 2, max(1, round(thickest / 2))
+    band = ink[:top + height, max(0, centre - half):centre + half + 1].any(axis=1)
+    gaps = np.flatnonzero(~band[::-1])
+    return int(gaps[0]) if gaps.size else int(band.size)
+
+
+def _tick_grid(ticks: np.ndarray, rules: np.ndarray) -> np.ndarray:
+    """Where a comb's ticks are: the found ones' pitch, repeated along the line."""
+    centres = np.sort(ticks[:, cv2.CC_STAT_LEFT] + ticks[:, cv2.CC_STAT_WIDTH] / 2)
+    steps = np.diff(centres)
+    steps = steps[steps >= TICK_MIN_PX]
+    if steps.size == 0:
+        return centres
+    pitch = float(np.median(steps / np.maximum(np.rint(steps / steps.min()), 1)))
+    cols = np.flatnonzero(rules.any(axis=0))
+    first = centres[0] - np.floor((centres[0] - cols[0] + pitch / 4) / pitch) * pitch
+    return np.arange(first, cols[-1] + pitch / 4, pitch)
+
+
+def _missed_ticks(ink: np.ndarray, ticks: np.ndarray, grid: np.ndarray, middle: float,
+                  widest: int) -> np.ndarray:
+    """Ticks a digit touches (merged into its stroke): where the comb's pitch puts them.
+
+    Only a column band that is inked over TICK_FILL of the tick's height goes.
+    """
+    centres = ticks[:, cv2.CC_STAT_LEFT] + ticks[:, cv2.CC_STAT_WIDTH] / 2
+    missed = np.zeros(ink.shape, bool)
+    bottom = int(np.median(ticks[:, cv2.CC_STAT_TOP] + ticks[:, cv2.CC_STAT_HEIGHT]))
+    top = max(0, bottom - round(middle))
+    half = max(1, widest // 2)
+    for x in grid:
+        if np.min(np.abs(centres - x)) < widest:
+            continue
+        columns = slice(max(0, round(x) - half), round(x) + half + 1)
+        band = ink[top:bottom, columns].astype(bool)
+        if band.size and band.any(axis=1).mean() >= TICK_FILL:
+            missed[top:bottom, columns] = band
+    return missed

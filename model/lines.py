@@ -1,0 +1,43 @@
+"""Straight runs of ink, the stuff printed lines are made of (model.rules, model.combs)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+MAX_TILT = 6.0  # degrees from level or upright: tilted photos keep their lines straight
+MAX_GAP = 2  # pixels a line may break (a faint print, JPEG) and stay one line
+NEAR = np.ones((3, 3), np.uint8)
+
+
+def grow(mask: np.ndarray) -> np.ndarray:
+    """`mask` thickened by a pixel all round."""
+    return cv2.dilate(mask.astype(np.uint8), NEAR).astype(bool)
+
+
+def touching(candidates: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """The connected parts of `candidates` that touch `found`."""
+    _, labels = cv2.connectedComponents(candidates.astype(np.uint8), connectivity=8)
+    hits = np.unique(labels[grow(found) & candidates])
+    return np.isin(labels, hits[hits > 0])
+
+
+def straight_runs(ink: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ink on straight segments at least `length` long: (level, upright), within MAX_TILT.
+
+    One probabilistic Hough transform finds the segments whatever their tilt; the ink
+    within a pixel of each is the run.
+    """
+    # A hairline a few degrees askew is a staircase whose steps Hough's bins drift
+    # off; thickened by a pixel it stays one segment.
+    thick = cv2.dilate(ink, NEAR)
+    segments = cv2.HoughLinesP(thick, 1, np.pi / 180, threshold=max(1, length // 2),
+                               minLineLength=length, maxLineGap=MAX_GAP)
+    drawn = [np.zeros_like(ink), np.zeros_like(ink)]  # level, upright
+    for x0, y0, x1, y1 in ([] if segments is None else segments.reshape(-1, 4)):
+        angle = np.degrees(np.arctan2(abs(y1 - y0), abs(x1 - x0)))
+        for canvas, tilt in zip(drawn, (angle, 90.0 - angle), strict=True):
+            if tilt <= MAX_TILT:
+                cv2.line(canvas, (int(x0), int(y0)), (int(x1), int(y1)), 1, 3)
+    level, upright = ((canvas & ink).astype(bool) for canvas in drawn)
+    return level, upright
