@@ -85,19 +85,19 @@ def comb_ticks(ink: np.ndarray, rules: np.ndarray, text: int, thickest: float) -
     return found | np.isin(parts, stubs)
 
 
-def comb_cell(mask: np.ndarray, line: np.ndarray, text: int, thickest: float) -> np.ndarray:
+def comb_cell(marks: np.ndarray, line: np.ndarray, text: int, thickest: float) -> np.ndarray:
     """A comb of one cell, a mark of its own: a short level line with a printed tick
-    standing at each end, and nothing else (its pixels, or none).
+    standing at each end, and nothing else (its pixels, or none). `marks` labels the
+    ink's connected marks (8-connected, as cv2.connectedComponents gives them).
 
     Too short for a line and with too few ticks for a comb, it reads as part of the
     digit it holds: a lone 1 standing in one read as a 2 or a 6.
     """
-    _, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    ids = np.unique(labels[line])
-    none = np.zeros_like(mask, dtype=bool)
+    ids = np.unique(marks[line])
+    none = np.zeros(marks.shape, dtype=bool)
     if ids.size != 1 or ids[0] == 0:
         return none
-    cell = labels == ids[0]
+    cell = marks == ids[0]
     ys, xs = np.nonzero(cell)
     if xs.max() - xs.min() + 1 < MIN_PITCH_VS_TEXT * text \
             or ys.max() - ys.min() + 1 > TICK_VS_DIGIT * text:

@@ -78,6 +78,7 @@ def _line_rules(mask: np.ndarray) -> np.ndarray:
     # A printed line is thinner than the pen, or than MAX_THICKNESS of the text when the
     # pen is fine (a ballpoint on a form printed with heavy lines).
     thickest = max(MAX_THICKNESS * text, LINE_VS_PEN * stroke_width(rest))
+    marks = None  # the ink's connected marks, labelled once a short line needs them
     # Level and upright runs are judged apart: a 1 written across a line is an upright
     # run touching it, not part of it.
     for kind in (flat, upright):
@@ -88,7 +89,9 @@ def _line_rules(mask: np.ndarray) -> np.ndarray:
             part = labels == i
             if kind is flat and max(w, h) < RULE_VS_TEXT * text:
                 if stroke_width(part) <= thickest:
-                    rules |= comb_cell(mask, part, text, thickest)
+                    if marks is None:
+                        marks = cv2.connectedComponents(ink, connectivity=8)[1]
+                    rules |= comb_cell(marks, part, text, thickest)
                 continue
             level = kind is flat \
                 and (max(w, h) >= LONG_VS_TEXT * text or _sticks_out(part, rest, text)
