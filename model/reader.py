@@ -6,6 +6,7 @@ The draw page, the upload page, the CLI, a web service and batch scoring all cal
     decode (model.imaging) -> find ink (model.ink) -> drop form lines (model.rules)
     -> segment (model.segment)
     -> normalise each digit MNIST-style (model.normalize) -> one batched predict_proba
+    -> each digit not all but certain read again from its nudges, and averaged
 
 Where segmentation is unsure (a group as wide as two digits might be two touching
 digits), every alternative is classified in the same batch and the most probable
@@ -57,7 +58,8 @@ class DigitReading:
 
     digit: int
     confidence: float  # the top probability
-    probabilities: np.ndarray  # (10,) float32
+    # (10,) float32: the network's on `image`, averaged with its nudges' unless all but certain
+    probabilities: np.ndarray
     box: tuple[int, int, int, int]  # x, y, w, h in the decoded picture's pixels
     image: np.ndarray  # (28, 28) float32 in [0, 1], white on black: the network's input
     sure: bool  # False below SETTINGS.min_confidence or unlike any digit: show "not sure"
@@ -65,8 +67,8 @@ class DigitReading:
 
     @property
     def unusual(self) -> bool:
-        """Not sure although the network is confident: the shape is unlike written digits
-        of its class, or the reading shifts when the picture is nudged (`model.likeness`)."""
+        """Not sure although the reading is confident: the shape is unlike written digits
+        of its class (`model.likeness`), or the picture alone is less sure than its nudges."""
         return not self.sure and self.confidence >= SETTINGS.min_confidence
 
 
@@ -195,37 +197,33 @@ def _classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
     if not chosen:
         raise NoDigitError()
     rows = [index[id(piece)] for piece, _ in chosen]
-    steady = _steadiness(predictor, images[rows], proba[rows])
+    averaged = _averaged(predictor, images[rows], proba[rows])
     height, width = shape[:2]
-    digits = tuple(_digit(piece, proba[row], images[row], number, ink.scale, (width, height),
-                          float(kept))
-                   for (piece, number), row, kept in zip(chosen, rows, steady, strict=True))
+    digits = tuple(_digit(piece, mean, proba[row], images[row], number, ink.scale,
+                          (width, height))
+                   for (piece, number), row, mean in zip(chosen, rows, averaged, strict=True))
     return Reading(digits=digits, width=width, height=height)
 
 
-def _steadiness(predictor: ProbabilityModel, images: np.ndarray,
-                proba: np.ndarray) -> np.ndarray:
-    """Each read digit's probability averaged over its image and the image's nudges.
+def _averaged(predictor: ProbabilityModel, images: np.ndarray,
+              proba: np.ndarray) -> np.ndarray:
+    """Each digit's probabilities averaged over its image and the image's six nudges.
 
-    A real digit keeps its class when moved or turned a little; the confident
-    reading of a scribble is more often a knife-edge one. Digits below the confidence
-    bar or at STEADY_ENOUGH and above keep their own probability.
+    A digit the network is all but certain of (STEADY_ENOUGH) keeps its own. For the
+    rest the average reads an ambiguous digit better than its one picture (test-time
+    augmentation: USPS test numbers 87.3 -> 88.0 %), and tells a real digit, which keeps
+    its class when moved or turned a little, from the knife-edge reading of a scribble.
     """
-    digit = proba.argmax(axis=1)
-    top = proba[np.arange(len(proba)), digit]
-    steady = top.copy()
-    # Below the confidence bar a digit is not sure whatever its nudges say, and above
-    # STEADY_ENOUGH they never disagreed: only the digits between are nudged.
-    keep = np.flatnonzero((top >= SETTINGS.min_confidence) & (top < STEADY_ENOUGH))
+    averaged = proba.copy()
+    keep = np.flatnonzero(proba.max(axis=1) < STEADY_ENOUGH)
     if len(keep):
         moved = nudges(images[keep])
         count, kinds = moved.shape[:2]
         nudged = np.asarray(predictor.predict_proba(
             moved.reshape(count * kinds, *moved.shape[2:])), dtype=np.float32
         ).reshape(count, kinds, -1)
-        own = np.take_along_axis(nudged, digit[keep, None, None], axis=2)[..., 0]
-        steady[keep] = (top[keep] + own.sum(axis=1)) / (kinds + 1)
-    return steady
+        averaged[keep] = (proba[keep] + nudged.sum(axis=1)) / (kinds + 1)
+    return averaged
 
 
 def _digit_ink(ink: InkMap, piece: Piece) -> np.ndarray:
@@ -248,15 +246,17 @@ def _best_option(slot: Slot, proba: np.ndarray, index: dict[int, int]) -> Option
     return max(slot.options, key=score)
 
 
-def _digit(piece: Piece, probabilities: np.ndarray, image: np.ndarray, line: int,
-           scale: float, size: tuple[int, int], steady: float) -> DigitReading:
+def _digit(piece: Piece, probabilities: np.ndarray, own: np.ndarray, image: np.ndarray,
+           line: int, scale: float, size: tuple[int, int]) -> DigitReading:
+    """`probabilities` averaged over the image and its nudges, `own` the image's alone."""
     digit = int(np.argmax(probabilities))
     confidence = float(probabilities[digit])
     # Working-resolution box -> the decoded picture's pixels, rounded outwards.
     x0, y0 = math.floor(piece.x / scale), math.floor(piece.y / scale)
     x1 = min(size[0], math.ceil((piece.x + piece.w) / scale))
     y1 = min(size[1], math.ceil((piece.y + piece.h) / scale))
-    sure = (min(confidence, steady) >= SETTINGS.min_confidence
+    # Sure needs the picture itself and its nudges on average to pass the bar.
+    sure = (min(confidence, float(own[digit])) >= SETTINGS.min_confidence
             and looks_like_a_digit(image, digit))
     return DigitReading(digit=digit, confidence=confidence, probabilities=probabilities,
                         box=(x0, y0, x1 - x0, y1 - y0), image=image, sure=sure, line=line)

@@ -1,7 +1,8 @@
 """Where should "sure" start? `python -m training.abstain [--model DIR] [--json]`.
 
-The reader calls a digit sure when min(top probability, steadiness) reaches
-`SETTINGS.min_confidence` and the image is within MNIST's likeness bounds
+The reader calls a digit sure when both its probability averaged over the image and
+its nudges and the image's own probability reach `SETTINGS.min_confidence`, and the
+image is within MNIST's likeness bounds
 (`model.reader`, `model.likeness`). This measures, for a range of thresholds, the
 share of digits called sure and the share of those that are right, on digits the
 model was *not* trained on and that are not the USPS test set the README reports:
@@ -19,7 +20,7 @@ import sys
 import numpy as np
 
 from model import Predictor, load_predictor
-from model.likeness import looks_like_a_digit, nudges
+from model.likeness import looks_like_a_digit
 from model.reader import ReadError, read_digits
 from model.settings import SETTINGS
 from training.config import PRESETS
@@ -44,7 +45,7 @@ def held_out_digits() -> tuple[list[np.ndarray], np.ndarray]:
 
 def sure_scores(pages: list[np.ndarray], labels: np.ndarray,
                 predictor: Predictor) -> dict[str, np.ndarray]:
-    """Per digit: read right, min(probability, steadiness) and the likeness check."""
+    """Per digit: read right, min(averaged, own probability) and the likeness check."""
     right, score, alike = [], [], []
     for page, label in zip(pages, labels, strict=True):
         try:
@@ -52,10 +53,9 @@ def sure_scores(pages: list[np.ndarray], labels: np.ndarray,
         except ReadError:
             right.append(False), score.append(0.0), alike.append(False)
             continue
-        moved = predictor.predict_proba(nudges(digit.image[None])[0])[:, digit.digit]
-        steady = (digit.confidence + float(moved.sum())) / (len(moved) + 1)
+        own = float(predictor.predict_proba(digit.image[None])[0, digit.digit])
         right.append(digit.digit == label)
-        score.append(min(digit.confidence, steady))
+        score.append(min(digit.confidence, own))
         alike.append(looks_like_a_digit(digit.image, digit.digit))
     return {"right": np.array(right), "score": np.array(score), "alike": np.array(alike)}
 
