@@ -36,12 +36,13 @@ class Settings:
     onnx_file: str = "model.onnx"
     card_file: str = "card.json"
 
-    # Below this top probability (and steadiness, model.reader) a digit is reported as
-    # "not sure". 0.90: with the model of 30 November, the lowest threshold at which
-    # digits of other writers the model never trained on (held-out USPS train digits as
-    # scans) are sure and right >= 99.5 % of the time (`python -m training.abstain`; only
-    # 729 digits: with today's model 0.60 passes). On USPS test 0.70 lets 1.0 % of the
-    # sure readings be wrong, 0.90 lets 0.6 % (tests/test_usps.py holds it under 1 %).
+    # Below this probability (the picture's own, or averaged with its nudges: model.reader)
+    # a digit is reported as "not sure". 0.90: with the model of 30 November, the lowest
+    # threshold at which digits of other writers the model never trained on (held-out
+    # USPS train digits as scans) are sure and right >= 99.5 % of the time (`python -m
+    # training.abstain`; only 729 digits: with today's model 0.60 passes). On USPS test
+    # 0.70 lets 1.0 % of the sure readings be wrong, 0.90 lets 0.6 % (tests/test_usps.py
+    # holds it under 1 %).
     min_confidence: float = 0.90
 
     @property
