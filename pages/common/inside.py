@@ -205,7 +205,9 @@ def look_inside(image: np.ndarray, predictor: Predictor) -> Look:
         st.plotly_chart(charts.probability_bars(look.proba, height=240),
                         config={"displayModeBar": False}, key="inside_softmax")
         st.markdown("**The answer (softmax).** The last layer turns its scores into ten "
-                    "chances that add up to 100 %; the tallest bar wins.")
+                    "chances that add up to 100 %; the tallest bar wins. When it hesitates, "
+                    "the Draw page also asks it about the picture moved and turned a little, "
+                    "and averages the answers.")
     filters_block(inspector)
     for layer, maps in look.maps:
         with st.container(key=f"inside_block_{layer.name}"):
