@@ -348,7 +348,6 @@ def test_reading_fields(mnist, clear, predictor) -> None:
     assert np.allclose(expected, np.stack([d.probabilities for d in reading.digits]), atol=1e-5)
 
 
-
 def test_a_digit_the_network_is_unsure_of_is_read_from_its_nudges_too(predictor) -> None:
     # Test-time averaging: the reading of a digit under STEADY_ENOUGH is the mean of the
     # network's probabilities on its image and on the image's six nudges, so the digit
@@ -367,6 +366,7 @@ def test_a_digit_the_network_is_unsure_of_is_read_from_its_nudges_too(predictor)
         assert digit.digit == int(np.argmax(digit.probabilities))
         averaged += 1
     assert averaged >= 20
+
 
 def test_a_distance_map_a_last_bit_apart_peaks_in_the_same_places() -> None:
     # OpenCV's distances can come out 1 ulp apart (they did once ONNX Runtime had run
