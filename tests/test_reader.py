@@ -338,14 +338,18 @@ def test_reading_fields(mnist, clear, predictor) -> None:
         assert digit.image.shape == (28, 28) and digit.image.dtype == np.float32
         assert digit.sure == (digit.confidence >= SETTINGS.min_confidence)
         assert all(isinstance(v, int) for v in digit.box)
-    # What the network saw is exactly what it scored: its probabilities on the image,
-    # averaged with the image's nudges' unless the network is all but certain.
-    images = np.stack([d.image for d in reading.digits])
+    # What the network saw is exactly what it scored (`_expected_probabilities`).
+    _, expected = _expected_probabilities(predictor, np.stack([d.image for d in reading.digits]))
+    assert np.allclose(expected, np.stack([d.probabilities for d in reading.digits]), atol=1e-5)
+
+
+def _expected_probabilities(predictor, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The network's own probabilities on `images`, and what a reading should hold: those,
+    averaged with the six nudges' unless the network is all but certain."""
     own = predictor.predict_proba(images)
     moved = predictor.predict_proba(nudges(images).reshape(-1, 28, 28))
     averaged = (own + moved.reshape(len(images), -1, 10).sum(axis=1)) / 7
-    expected = np.where(own.max(axis=1, keepdims=True) >= STEADY_ENOUGH, own, averaged)
-    assert np.allclose(expected, np.stack([d.probabilities for d in reading.digits]), atol=1e-5)
+    return own, np.where(own.max(axis=1, keepdims=True) >= STEADY_ENOUGH, own, averaged)
 
 
 def test_a_digit_the_network_is_unsure_of_is_read_from_its_nudges_too(predictor) -> None:
@@ -357,12 +361,10 @@ def test_a_digit_the_network_is_unsure_of_is_read_from_its_nudges_too(predictor)
     averaged = 0
     for sample in usps_samples("test", 300):
         digit = read_digits(sample.image, predictor, single=True).digits[0]
-        own = predictor.predict_proba(digit.image[None])[0]
+        own, expected = (row[0] for row in _expected_probabilities(predictor, digit.image[None]))
+        assert np.allclose(digit.probabilities, expected, atol=1e-5)
         if own.max() >= STEADY_ENOUGH:
-            assert np.allclose(digit.probabilities, own, atol=1e-5)
             continue
-        moved = predictor.predict_proba(nudges(digit.image[None])[0])
-        assert np.allclose(digit.probabilities, (own + moved.sum(axis=0)) / 7, atol=1e-5)
         assert digit.digit == int(np.argmax(digit.probabilities))
         averaged += 1
     assert averaged >= 20

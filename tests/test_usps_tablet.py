@@ -5,10 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from training.realsets import CANVAS
 from training.realworld import reader_reading
 from training.styles import resample
 from training.usps import load_usps
-from training.usps_tablet import POINTS, pen_path, skeleton, tablet_points, usps_tablet_samples
+from training.usps_tablet import (
+    MARGIN,
+    POINTS,
+    pen_path,
+    skeleton,
+    tablet_points,
+    usps_tablet_samples,
+)
 
 pytestmark = pytest.mark.usefixtures("mnist_dir")
 
@@ -55,7 +63,7 @@ def test_every_trajectory_stays_on_the_canvas(usps_test):
     rng = np.random.default_rng(0)
     for k, image in enumerate(usps_test.images):
         points = tablet_points(image, POINTS[k % len(POINTS)], rng)
-        assert points.min() >= 19.99 and points.max() <= 280 - 19.99
+        assert points.min() >= MARGIN - 1e-6 and points.max() <= CANVAS - MARGIN + 1e-6
 
 
 def test_the_shipped_model_reads_pen_tablet_digits_of_other_writers(predictor):
