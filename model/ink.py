@@ -64,6 +64,11 @@ INK_LEVEL = 0.5  # the threshold maps to this value of `InkMap.ink`
 WEAK_LEVEL = 0.25  # fainter ink joins the mask where it connects to ink above INK_LEVEL
 CORE_PERCENTILE = 90  # the stroke core, strength 1.0: this percentile of the ink's levels
 RIDGE_TOLERANCE = 1e-4  # px: far above float rounding, far below any real step
+# A picture dark from edge to edge (every pixel darker than SOLID_DARK, all within
+# SOLID_SPREAD of each other) is all ink, not an empty page: a straight stroke cut to
+# its box and stretched to fill it, as published digit sets keep digits.
+SOLID_DARK = 0.25
+SOLID_SPREAD = 2 / 255
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,19 @@ def find_ink(gray: np.ndarray) -> InkMap:
     mask = _connected_to(ink >= INK_LEVEL, ink >= weak)
     return InkMap(ink=ink, mask=mask, scale=scale, light_on_dark=light_on_dark,
                   contrast=contrast, one_bit=one_bit)
+
+
+def solid_ink(gray: np.ndarray) -> InkMap | None:
+    """The ink of a decoded picture that is uniformly dark, all of it; None for any other.
+
+    `find_ink` finds no contrast in such a picture and refuses it; a scan's reader asks
+    here before giving up (`model.reader`).
+    """
+    work, scale = _downscale(gray.astype(np.float32, copy=False))
+    if float(work.max()) > SOLID_DARK or float(work.max() - work.min()) > SOLID_SPREAD:
+        return None
+    return InkMap(ink=np.ones_like(work), mask=np.ones(work.shape, bool), scale=scale,
+                  light_on_dark=False, contrast=1.0 - float(work.mean()), one_bit=True)
 
 
 def _strength(flat: np.ndarray, threshold: float, core: float) -> np.ndarray:

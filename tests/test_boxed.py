@@ -11,7 +11,7 @@ import pytest
 from model.imaging import ReadError, decode_image
 from model.ink import find_ink
 from model.polarity import is_light_on_dark
-from model.reader import read_digits
+from model.reader import read_canvas, read_digits
 from model.segment import boxed_cells
 from training.styles import to_network_input
 from training.usps import load_usps
@@ -108,6 +108,31 @@ def test_a_wide_row_of_boxed_digits_keeps_its_solid_ones(usps_test, predictor) -
         y0, y1 = round(4 * 6 * scale), round(16 * 6 * scale)
         assert ink.mask[y0:y1, x0:x1].mean() > 0.95
     assert len(read_digits(picture, predictor).digits) == 5
+
+
+def test_a_one_that_fills_its_box_is_read_as_a_one_not_sure(usps_test, predictor) -> None:
+    # A straight 1 stretched to its box is ink from edge to edge: 13 of USPS test's 264
+    # 1s (79 of all 9,298 USPS digits, every one a 1). There was no contrast to find,
+    # so each read "No digit found".
+    solid = [d for d in usps_test.images[usps_test.labels == 1] if boxed(d).all()]
+    assert len(solid) == 13
+    for digit in solid:
+        reading = read_digits(boxed_picture(digit), predictor)
+        assert reading.text == "1" and not reading.sure
+        assert reading.digits[0].box == (0, 0, FILE_SIZE, FILE_SIZE)
+    # In a row of boxes each solid cell is such a 1 too, and never sure.
+    four, eight = (boxed(usps_test.images[usps_test.labels == d][0]) for d in (4, 8))
+    block = np.ones((16, 16), np.float32)
+    reading = read_digits(as_file(np.pad(np.hstack([four, block, eight, block]), 2)),
+                          predictor)
+    assert reading.text == "4181"
+    assert [d.sure for d in reading.digits][1::2] == [False, False]
+    # A page that is light all over, or grey, or a canvas painted over, holds no digit.
+    for level in (255, 200, 128):
+        with pytest.raises(ReadError, match="No digit"):
+            read_digits(np.full((96, 96), level, np.uint8), predictor)
+    assert read_canvas(np.dstack([np.zeros((280, 280, 3), np.uint8),
+                                  np.full((280, 280), 255, np.uint8)]), predictor) is None
 
 
 def _pieces(square: np.ndarray) -> int:
