@@ -44,13 +44,12 @@ _TINY = 1e-6
 # 0.999 one scribble was). Skipping them saves 6 network calls for most digits.
 STEADY_ENOUGH = 0.9999
 EDGE_KERNEL = np.ones((3, 3), np.uint8)
-# A piece inked over SOLID_SHARE of its box, between STRETCHED and 1 / STRETCHED as wide
-# as tall and SOLID_MIN_PX tall, is a straight stroke stretched to fill its box, as
-# published digit sets cut digits (`segment.boxed_cells`, `ink.solid_ink`): boxed so,
-# 79 of USPS's 9,298 digits fill their box, every one a 1. The network is shown the
-# stroke as written, an upright bar SOLID_BAR (height, width) as MNIST's 1s are, not a
-# filled square; the reading is never marked sure.
-SOLID_SHARE = 0.99
+# Digits cut to their boxes (a picture all ink, `ink.solid_ink`, or a row of cells,
+# `segment.boxed_cells`): a piece inked over all of its box, between STRETCHED and
+# 1 / STRETCHED as wide as tall and SOLID_MIN_PX tall, is a straight stroke stretched to
+# fill it. Boxed so, 79 of USPS's 9,298 digits fill their box, every one a 1. The
+# network is shown the stroke as written, an upright bar SOLID_BAR (height, width) as
+# MNIST's 1s are, not a filled square; the reading is never marked sure.
 STRETCHED = 0.5
 SOLID_MIN_PX = 8
 SOLID_BAR = (20, 3)
@@ -151,6 +150,7 @@ def read_canvas(rgba: np.ndarray, predictor: ProbabilityModel, *,
 def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
           form_lines: bool) -> Reading:
     """The pipeline; `form_lines` looks for printed lines (scans and photos, not canvases)."""
+    solid = None
     try:
         ink = find_ink(gray)
     except NoDigitError:
@@ -161,13 +161,11 @@ def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
     cells = boxed_cells(ink) if form_lines else []
     if form_lines and not cells:
         ink = dataclasses.replace(ink, mask=remove_rules(ink.mask))
-    if len(cells) > 1 and not single:
-        lines = one_digit_per_cell(cells)
-    else:
-        # One box is all the picture's marks, as single-digit mode takes them, which
-        # drops faint smudges along the edges (10 more of 2,007 usps96 digits right).
-        lines = segment(ink, single=single or bool(cells))
-    return _classify(gray.shape, ink, lines, predictor)
+    in_cells = len(cells) > 1 and not single
+    # Else one box is all the picture's marks, as single-digit mode takes them, which
+    # drops faint smudges along the edges (10 more of 2,007 usps96 digits right).
+    lines = one_digit_per_cell(cells) if in_cells else segment(ink, single=single or bool(cells))
+    return _classify(gray.shape, ink, lines, predictor, boxed=in_cells or solid is not None)
 
 
 def read_strokes(rgba: np.ndarray, json_data: Mapping[str, Any] | None,
@@ -192,8 +190,9 @@ def read_strokes(rgba: np.ndarray, json_data: Mapping[str, Any] | None,
 
 
 def _classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
-              predictor: ProbabilityModel) -> Reading:
-    """Classify every option of every slot in one batch and keep the best readings."""
+              predictor: ProbabilityModel, boxed: bool = False) -> Reading:
+    """Classify every option of every slot in one batch and keep the best readings;
+    `boxed`: the digits are cut to their boxes (see SOLID_BAR)."""
     pieces: list[Piece] = []
     index: dict[int, int] = {}
     for line in lines:
@@ -205,8 +204,10 @@ def _classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
                         pieces.append(piece)
     if not pieces:  # every mark was a dash or a dot
         raise NoDigitError()
-    images = np.stack([normalize_digit(np.ones(SOLID_BAR, np.float32) if _solid(p)
-                                       else _digit_ink(ink, p)) for p in pieces])
+    bars = [boxed and _solid(p) for p in pieces]
+    stroke = np.ones(SOLID_BAR, np.float32)
+    images = np.stack([normalize_digit(stroke if bar else _digit_ink(ink, p))
+                       for p, bar in zip(pieces, bars, strict=True)])
     proba = np.asarray(predictor.predict_proba(images), dtype=np.float32)
     chosen = [(piece, number) for number, line in enumerate(lines) for slot in line
               for piece in _best_option(slot, proba, index).pieces]
@@ -216,7 +217,7 @@ def _classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
     averaged = _averaged(predictor, images[rows], proba[rows])
     height, width = shape[:2]
     digits = tuple(_digit(piece, mean, proba[row], images[row], number, ink.scale,
-                          (width, height))
+                          (width, height), bars[row])
                    for (piece, number), row, mean in zip(chosen, rows, averaged, strict=True))
     return Reading(digits=digits, width=width, height=height)
 
@@ -249,9 +250,9 @@ def _digit_ink(ink: InkMap, piece: Piece) -> np.ndarray:
 
 
 def _solid(piece: Piece) -> bool:
-    """Ink over its whole box, squarish and not tiny: a stroke stretched to its box."""
+    """Ink over its whole box, squarish and not tiny: in a boxed cell, a stretched stroke."""
     return (STRETCHED * piece.h <= piece.w <= piece.h / STRETCHED
-            and piece.h >= SOLID_MIN_PX and float(piece.mask.mean()) >= SOLID_SHARE)
+            and piece.h >= SOLID_MIN_PX and bool(piece.mask.all()))
 
 
 def _best_option(slot: Slot, proba: np.ndarray, index: dict[int, int]) -> Option:
@@ -269,8 +270,9 @@ def _best_option(slot: Slot, proba: np.ndarray, index: dict[int, int]) -> Option
 
 
 def _digit(piece: Piece, probabilities: np.ndarray, own: np.ndarray, image: np.ndarray,
-           line: int, scale: float, size: tuple[int, int]) -> DigitReading:
-    """`probabilities` averaged over the image and its nudges, `own` the image's alone."""
+           line: int, scale: float, size: tuple[int, int], bar: bool) -> DigitReading:
+    """`probabilities` averaged over the image and its nudges, `own` the image's alone;
+    `bar`: the image is the stroke a solid box was stretched from (never sure)."""
     digit = int(np.argmax(probabilities))
     confidence = float(probabilities[digit])
     # Working-resolution box -> the decoded picture's pixels, rounded outwards.
@@ -279,6 +281,6 @@ def _digit(piece: Piece, probabilities: np.ndarray, own: np.ndarray, image: np.n
     y1 = min(size[1], math.ceil((piece.y + piece.h) / scale))
     # Sure needs the picture itself and its nudges on average to pass the bar.
     sure = (min(confidence, float(own[digit])) >= SETTINGS.min_confidence
-            and looks_like_a_digit(image, digit) and not _solid(piece))
+            and looks_like_a_digit(image, digit) and not bar)
     return DigitReading(digit=digit, confidence=confidence, probabilities=probabilities,
                         box=(x0, y0, x1 - x0, y1 - y0), image=image, sure=sure, line=line)

@@ -134,7 +134,8 @@ def _usps_images(key: tuple) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _usps_chunk(task: tuple) -> np.ndarray:
-    from model.imaging import ReadError
+    from model.imaging import ReadError, decode_image
+    from model.ink import solid_ink
     from training.styles import BOX_LEVELS, to_network_input
     from training.usps import load_usps
     from training.usps_pictures import boxed_picture, usps_scan
@@ -148,10 +149,14 @@ def _usps_chunk(task: tuple) -> np.ndarray:
         if kind == "tablet":  # every USPS train digit leaves a trajectory at 8-16 points
             return to_network_input(tablet_canvas(digit, int(rng.choice(POINTS)), rng))
         if kind == "boxed":
-            try:
-                return to_network_input(boxed_picture(digit, rng.uniform(*BOX_LEVELS)))
-            except ReadError:  # a straight 1, boxed, can be all ink: nothing to read
-                pass
+            picture = boxed_picture(digit, rng.uniform(*BOX_LEVELS))
+            # A straight 1 boxed to solid ink is given as a scan, as the shipped model
+            # was taught (the reader shows such a picture as a bar, `model.ink.solid_ink`).
+            if solid_ink(decode_image(picture)) is None:
+                try:
+                    return to_network_input(picture)
+                except ReadError:  # nothing left to read
+                    pass
         return to_network_input(usps_scan(digit, rng))
 
     return np.stack([_as_u8(network_input(digits[i])) for i in indices])
