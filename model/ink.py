@@ -64,11 +64,13 @@ INK_LEVEL = 0.5  # the threshold maps to this value of `InkMap.ink`
 WEAK_LEVEL = 0.25  # fainter ink joins the mask where it connects to ink above INK_LEVEL
 CORE_PERCENTILE = 90  # the stroke core, strength 1.0: this percentile of the ink's levels
 RIDGE_TOLERANCE = 1e-4  # px: far above float rounding, far below any real step
-# A picture dark from edge to edge (every pixel darker than SOLID_DARK, all within
-# SOLID_SPREAD of each other) is all ink, not an empty page: a straight stroke cut to
-# its box and stretched to fill it, as published digit sets keep digits.
+# A square picture dark from edge to edge (every pixel darker than SOLID_DARK, all
+# within SOLID_SPREAD of each other; width and height within SOLID_SQUARE) is all ink:
+# a straight stroke cut to its box and stretched to fill a square, as published digit
+# sets keep digits. A black page or photo of any other shape holds no digit.
 SOLID_DARK = 0.25
 SOLID_SPREAD = 2 / 255
+SOLID_SQUARE = 0.03
 
 
 @dataclass(frozen=True)
@@ -108,11 +110,14 @@ def find_ink(gray: np.ndarray) -> InkMap:
 
 
 def solid_ink(gray: np.ndarray) -> InkMap | None:
-    """The ink of a decoded picture that is uniformly dark, all of it; None for any other.
+    """The ink of a square decoded picture that is uniformly dark, all of it; else None.
 
     `find_ink` finds no contrast in such a picture and refuses it; a scan's reader asks
     here before giving up (`model.reader`).
     """
+    height, width = gray.shape[:2]
+    if abs(width / height - 1) > SOLID_SQUARE:
+        return None
     work, scale = _downscale(gray.astype(np.float32, copy=False))
     if float(work.max()) > SOLID_DARK or float(work.max() - work.min()) > SOLID_SPREAD:
         return None

@@ -165,7 +165,8 @@ def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
     # Else one box is all the picture's marks, as single-digit mode takes them, which
     # drops faint smudges along the edges (10 more of 2,007 usps96 digits right).
     lines = one_digit_per_cell(cells) if in_cells else segment(ink, single=single or bool(cells))
-    return _classify(gray.shape, ink, lines, predictor, boxed=in_cells or solid is not None)
+    return _classify(gray.shape, ink, lines, predictor, boxed=in_cells or solid is not None,
+                     drawn=not form_lines)
 
 
 def read_strokes(rgba: np.ndarray, json_data: Mapping[str, Any] | None,
@@ -184,15 +185,16 @@ def read_strokes(rgba: np.ndarray, json_data: Mapping[str, Any] | None,
         lines = stroke_slots(ink.mask, canvas_strokes(json_data), zoom * ink.scale)
         if lines is None:
             return _read(gray, predictor, False, form_lines=False)
-        return _classify(gray.shape, ink, lines, predictor)
+        return _classify(gray.shape, ink, lines, predictor, drawn=True)
     except NoDigitError:
         return None
 
 
 def _classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
-              predictor: ProbabilityModel, boxed: bool = False) -> Reading:
+              predictor: ProbabilityModel, *, boxed: bool = False,
+              drawn: bool = False) -> Reading:
     """Classify every option of every slot in one batch and keep the best readings;
-    `boxed`: the digits are cut to their boxes (see SOLID_BAR)."""
+    `boxed`: the digits are cut to their boxes (see SOLID_BAR); `drawn`: on a canvas."""
     pieces: list[Piece] = []
     index: dict[int, int] = {}
     for line in lines:
@@ -216,8 +218,8 @@ def _classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
     rows = [index[id(piece)] for piece, _ in chosen]
     averaged = _averaged(predictor, images[rows], proba[rows])
     height, width = shape[:2]
-    digits = tuple(_digit(piece, mean, proba[row], images[row], number, ink.scale,
-                          (width, height), bars[row])
+    digits = tuple(_digit(piece, mean, images[row], number, ink.scale, (width, height),
+                          sure=not bars[row] and _sure(mean, proba[row], images[row], drawn))
                    for (piece, number), row, mean in zip(chosen, rows, averaged, strict=True))
     return Reading(digits=digits, width=width, height=height)
 
@@ -269,18 +271,24 @@ def _best_option(slot: Slot, proba: np.ndarray, index: dict[int, int]) -> Option
     return max(slot.options, key=score)
 
 
-def _digit(piece: Piece, probabilities: np.ndarray, own: np.ndarray, image: np.ndarray,
-           line: int, scale: float, size: tuple[int, int], bar: bool) -> DigitReading:
-    """`probabilities` averaged over the image and its nudges, `own` the image's alone;
-    `bar`: the image is the stroke a solid box was stretched from (never sure)."""
+def _sure(probabilities: np.ndarray, own: np.ndarray, image: np.ndarray,
+          drawn: bool) -> bool:
+    """`probabilities` averaged over the image and its nudges, `own` the image's alone:
+    both must pass the bar, and the image must look like the digit read (`model.likeness`;
+    on a canvas, whose strokes are clean, by their ends too)."""
     digit = int(np.argmax(probabilities))
-    confidence = float(probabilities[digit])
+    return (min(float(probabilities[digit]), float(own[digit])) >= SETTINGS.min_confidence
+            and looks_like_a_digit(image, digit, drawn=drawn))
+
+
+def _digit(piece: Piece, probabilities: np.ndarray, image: np.ndarray, line: int,
+           scale: float, size: tuple[int, int], sure: bool) -> DigitReading:
+    """The reading of one digit; its box mapped to the decoded picture's pixels."""
+    digit = int(np.argmax(probabilities))
     # Working-resolution box -> the decoded picture's pixels, rounded outwards.
     x0, y0 = math.floor(piece.x / scale), math.floor(piece.y / scale)
     x1 = min(size[0], math.ceil((piece.x + piece.w) / scale))
     y1 = min(size[1], math.ceil((piece.y + piece.h) / scale))
-    # Sure needs the picture itself and its nudges on average to pass the bar.
-    sure = (min(confidence, float(own[digit])) >= SETTINGS.min_confidence
-            and looks_like_a_digit(image, digit) and not bar)
-    return DigitReading(digit=digit, confidence=confidence, probabilities=probabilities,
-                        box=(x0, y0, x1 - x0, y1 - y0), image=image, sure=sure, line=line)
+    return DigitReading(digit=digit, confidence=float(probabilities[digit]),
+                        probabilities=probabilities, box=(x0, y0, x1 - x0, y1 - y0),
+                        image=image, sure=sure, line=line)

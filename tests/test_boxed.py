@@ -127,10 +127,11 @@ def test_a_one_that_fills_its_box_is_read_as_a_one_not_sure(usps_test, predictor
                           predictor)
     assert reading.text == "4181"
     assert [d.sure for d in reading.digits][1::2] == [False, False]
-    # A page that is light all over, or grey, or a canvas painted over, holds no digit.
-    for level in (255, 200, 128):
+    # A page light all over, or grey, a black page that is no square box (a photo with
+    # the lens covered), or a canvas painted over, holds no digit.
+    for level, shape in ((255, (96, 96)), (200, (96, 96)), (128, (96, 96)), (0, (300, 400))):
         with pytest.raises(ReadError, match="No digit"):
-            read_digits(np.full((96, 96), level, np.uint8), predictor)
+            read_digits(np.full(shape, level, np.uint8), predictor)
     assert read_canvas(np.dstack([np.zeros((280, 280, 3), np.uint8),
                                   np.full((280, 280), 255, np.uint8)]), predictor) is None
 
