@@ -150,13 +150,13 @@ def read_canvas(rgba: np.ndarray, predictor: ProbabilityModel, *,
 def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
           form_lines: bool) -> Reading:
     """The pipeline; `form_lines` looks for printed lines (scans and photos, not canvases)."""
-    solid = None
     try:
-        ink = find_ink(gray)
+        ink, solid = find_ink(gray), False
     except NoDigitError:
-        if not form_lines or (solid := solid_ink(gray)) is None:
+        all_ink = solid_ink(gray) if form_lines else None  # a scan's stroke filling its box
+        if all_ink is None:
             raise
-        ink = solid
+        ink, solid = all_ink, True
     # Digits cut to their boxes: their bars are no printed lines, each box one digit.
     cells = boxed_cells(ink) if form_lines else []
     if form_lines and not cells:
@@ -165,7 +165,7 @@ def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
     # Else one box is all the picture's marks, as single-digit mode takes them, which
     # drops faint smudges along the edges (10 more of 2,007 usps96 digits right).
     lines = one_digit_per_cell(cells) if in_cells else segment(ink, single=single or bool(cells))
-    return _classify(gray.shape, ink, lines, predictor, boxed=in_cells or solid is not None,
+    return _classify(gray.shape, ink, lines, predictor, boxed=in_cells or solid,
                      drawn=not form_lines)
 
 

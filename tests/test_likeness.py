@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from model.likeness import (
     MAX_ENDS,
@@ -19,13 +20,15 @@ from model.reader import read_canvas, read_digits
 from training.realsets import scribble_samples
 
 
-def test_mnist_test_digits_look_like_their_class(mnist) -> None:
+@pytest.mark.parametrize(("drawn", "floor"), [(False, 0.985), (True, 0.98)])
+def test_mnist_test_digits_look_like_their_class(mnist, drawn: bool, floor: float) -> None:
     # The bounds are MNIST training percentiles; unseen test digits must pass as often
-    # (99.2 % pass the class-free ink mass and holes checks alone).
+    # (99.2 % pass the class-free ink mass and holes checks alone). Drawn, their stroke
+    # ends are held to the 99th percentile too: 99.05 -> 98.65 % of these 2,000.
     images = mnist.x_test[:2000].astype(np.float32) / 255.0
-    passed = [looks_like_a_digit(normalize_digit(image), int(label))
+    passed = [looks_like_a_digit(normalize_digit(image), int(label), drawn=drawn)
               for image, label in zip(images, mnist.y_test[:2000], strict=True)]
-    assert np.mean(passed) >= 0.985
+    assert np.mean(passed) >= floor
 
 
 def _drawn(lines: list[tuple[tuple[int, int], tuple[int, int]]]) -> np.ndarray:
@@ -127,10 +130,3 @@ def test_an_asterisk_drawn_on_the_canvas_is_no_four(predictor) -> None:
         assert stroke_ends(image) == 6 > MAX_ENDS[4]
         assert looks_like_a_digit(image, 4) and not looks_like_a_digit(image, 4, drawn=True)
 
-
-def test_digits_drawn_keep_their_ends_within_bounds(mnist) -> None:
-    # The bounds are MNIST training percentiles (99th): unseen test digits pass as often.
-    images = mnist.x_test[:2000].astype(np.float32) / 255.0
-    passed = [looks_like_a_digit(normalize_digit(image), int(label), drawn=True)
-              for image, label in zip(images, mnist.y_test[:2000], strict=True)]
-    assert np.mean(passed) >= 0.98
