@@ -1,30 +1,24 @@
-"""PDF scans: every page rendered with PDFium (pypdfium2) and read like a picture.
+"""PDF scans: every page rendered in grey with PDFium (pypdfium2).
 
-Scanners and phone scanning apps send PDFs. Each page is rendered in grey at
-RENDER_DPI (handwriting at 150 dpi is 60-100 pixels tall, plenty for the reader),
-less when a page is so large that it would pass the picture size limit, and read
-by `model.reader` as any scan is. At most MAX_PAGES pages are read. A damaged,
-password-protected or empty PDF is one sentence (`ReadError`), never a traceback.
-pypdfium2 is imported only when a PDF arrives.
+Scanners and phone scanning apps send PDFs. Each page is rendered at RENDER_DPI
+(handwriting at 150 dpi is 60-100 pixels tall, plenty for the reader), less when a
+page is so large that it would pass the picture size limit; `model.documents` reads
+the pages as it reads any scan. A damaged, password-protected or empty PDF is one
+sentence (`ReadError`), never a traceback. pypdfium2 is imported only when a PDF
+arrives.
 """
 
 from __future__ import annotations
 
-import io
 import math
-import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from model.imaging import MAX_FILE_BYTES, MAX_PIXELS, NoDigitError, ReadError, decode_image
-from model.reader import ProbabilityModel, Reading, read_digits
+from model.imaging import MAX_PIXELS, ReadError, decode_image
 
-MAX_PAGES = 20
 RENDER_DPI = 150
 PDF_POINTS_PER_INCH = 72
 PDF_MAGIC = b"%PDF-"
@@ -34,45 +28,19 @@ ENCRYPTED = re.compile(rb"/Encrypt\s*(<<|\d+\s+\d+\s+R)")
 EMPTY_TREE = re.compile(rb"/Type\s*/Pages\b[^>]*/Count\s*0\b|/Count\s*0\b[^>]*/Type\s*/Pages\b")
 
 
-@dataclass(frozen=True)
-class PageReading:
-    """One page of a PDF: its number (from 1) and its reading, or why it has none."""
-
-    page: int
-    reading: Reading | None
-    error: str | None = None
-
-
 def is_pdf(data: bytes) -> bool:
     """Whether bytes are a PDF (its header near the start), whatever the file is called."""
     return PDF_MAGIC in bytes(data[:MAGIC_WINDOW])
 
 
-def pdf_bytes(source: bytes | str | os.PathLike) -> bytes | None:
-    """The bytes of `source` if it is a PDF (bytes or a path), else None."""
-    if isinstance(source, bytes | bytearray | memoryview):
-        data = bytes(source)
-        return data if is_pdf(data) else None
-    path = Path(source)
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
-            return None  # the image reader says why in its own words
-        with path.open("rb") as handle:
-            if not is_pdf(handle.read(MAGIC_WINDOW)):
-                return None
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-def page_count(data: bytes) -> int:
+def pdf_page_count(data: bytes) -> int:
     """The number of pages (ReadError for a PDF that cannot be opened)."""
     with _opened(data) as document:
         return len(document)
 
 
-def render_pages(data: bytes, *, dpi: int = RENDER_DPI,
-                 max_pages: int = MAX_PAGES) -> Iterator[np.ndarray]:
+def render_pdf_pages(data: bytes, max_pages: int, *,
+                     dpi: int = RENDER_DPI) -> Iterator[np.ndarray]:
     """Grey pages (float32, 1 = white, as `decode_image` returns) of the first `max_pages`."""
     with _opened(data) as document:
         for index in range(min(len(document), max_pages)):
@@ -86,34 +54,6 @@ def render_pages(data: bytes, *, dpi: int = RENDER_DPI,
                 yield decode_image(bitmap.to_pil())
             finally:
                 page.close()
-
-
-def page_pngs(data: bytes, *, dpi: int = RENDER_DPI, max_pages: int = MAX_PAGES) -> list[bytes]:
-    """Each page as PNG bytes, for pages that show and read files (the upload page)."""
-    from PIL import Image
-
-    pngs = []
-    for gray in render_pages(data, dpi=dpi, max_pages=max_pages):
-        buffer = io.BytesIO()
-        Image.fromarray(np.clip(gray * 255 + 0.5, 0, 255).astype(np.uint8)).save(buffer, "PNG")
-        pngs.append(buffer.getvalue())
-    return pngs
-
-
-def read_pdf(data: bytes, predictor: ProbabilityModel, *, single: bool = False,
-             max_pages: int = MAX_PAGES) -> list[PageReading]:
-    """Every page's reading; a page without digits has its sentence instead.
-
-    ReadError when the PDF itself cannot be read (damaged, encrypted, no pages).
-    """
-    results = []
-    for number, gray in enumerate(render_pages(data, max_pages=max_pages), start=1):
-        try:
-            results.append(PageReading(number, read_digits(gray, predictor, single=single)))
-        except ReadError as exc:
-            message = "No digit found on this page." if isinstance(exc, NoDigitError) else str(exc)
-            results.append(PageReading(number, None, message))
-    return results
 
 
 class _opened:

@@ -10,9 +10,10 @@ Every file is read with the same reader the app uses (`model.reader`). With
                  "unusual": false, "line": 0}, ...]}
     {"file": "b.txt", "error": "The file is not a supported image (...)."}
 
-A PDF gives one object per page (at most `model.pdf.MAX_PAGES`), its file named
-"scan.pdf#p2" and its number in "page"; a PDF that cannot be opened (damaged,
-password-protected, no pages) gives one object with its "error".
+A document of pages, a PDF or a multi-page TIFF, gives one object per page (at most
+`model.documents.MAX_PAGES`), its file named "scan.pdf#p2" and its number in "page"; a
+PDF that cannot be opened (damaged, password-protected, no pages) gives one object
+with its "error".
 
 "text" joins the digits of a line with nothing and the lines with one space. A digit
 is "unusual" when it is not sure although the network is confident: its shape is
@@ -38,8 +39,8 @@ from typing import Any
 from PIL import Image
 
 from model.champion import resolve_model
+from model.documents import MAX_PAGES, document_bytes, page_count, read_pages
 from model.files import ModelFileError
-from model.pdf import MAX_PAGES, page_count, pdf_bytes, read_pdf
 from model.predictor import load_predictor
 from model.predlog import log_reading
 from model.reader import ProbabilityModel, ReadError, Reading, read_digits
@@ -52,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m model.predict",
         description="Read handwritten digits from image files (PNG, JPEG, BMP, GIF, TIFF, WebP) "
-                    "and PDF scans (every page).")
+                    "and documents of pages: PDF scans, multi-page TIFFs.")
     parser.add_argument("files", nargs="+", metavar="FILE", help="image files to read")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object per file, one per line")
@@ -95,12 +96,12 @@ def read_file(file: str, predictor: ProbabilityModel, single: bool,
 
 def read_records(file: str, predictor: ProbabilityModel, single: bool,
                  log_as: str | None = None) -> list[dict[str, Any]]:
-    """The records of one file: one per page of a PDF, else one; never raises."""
-    data = pdf_bytes(file)
+    """The records of one file: one per page of a document, else one; never raises."""
+    data = document_bytes(file)
     if data is None:
         return [read_file(file, predictor, single, log_as)]
     try:
-        pages = read_pdf(data, predictor, single=single)
+        pages = read_pages(data, predictor, single=single)
         if (count := page_count(data)) > MAX_PAGES:
             print(f"note: {file} has {count} pages; the first {MAX_PAGES} were read.",
                   file=sys.stderr, flush=True)

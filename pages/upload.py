@@ -16,9 +16,9 @@ import streamlit as st
 
 from model.reader import Reading
 from pages.common import charts
+from pages.common.document_pages import upload_parts
 from pages.common.feedback import feedback_widget
 from pages.common.monitoring import read_file_logged
-from pages.common.pdf_pages import upload_parts
 from pages.common.state import (
     digit_crops,
     display_picture,
@@ -36,8 +36,9 @@ OPEN_PANELS_UP_TO = 3
 
 
 class Item(NamedTuple):
-    """One file (or PDF page) to read: its name, its bytes, the true text when it is a
-    sample, and why it cannot be read when that is known before reading (a bad PDF)."""
+    """One file (or page of a document) to read: its name, its bytes, the true text when
+    it is a sample, and why it cannot be read when that is known before reading (a bad
+    PDF, a damaged page)."""
 
     name: str
     data: bytes
@@ -120,7 +121,7 @@ st.title("Read numbers from photos")
 items, single = _inputs()
 if not items:
     st.info("Upload photos or scans of handwritten digits (PNG, JPEG, BMP, GIF, TIFF, WebP, "
-            "or PDF: every page is read), or pick a sample.", icon=":material/upload_file:")
+            "PDF or multi-page TIFF: every page is read), or pick a sample.", icon=":material/upload_file:")
     st.stop()
 
 with st.spinner("Reading…"):
