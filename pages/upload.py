@@ -121,7 +121,8 @@ st.title("Read numbers from photos")
 items, single = _inputs()
 if not items:
     st.info("Upload photos or scans of handwritten digits (PNG, JPEG, BMP, GIF, TIFF, WebP, "
-            "PDF or multi-page TIFF: every page is read), or pick a sample.", icon=":material/upload_file:")
+            "PDF or multi-page TIFF: every page is read), or pick a sample.",
+            icon=":material/upload_file:")
     st.stop()
 
 with st.spinner("Reading…"):

@@ -17,6 +17,7 @@ from model.settings import SETTINGS
 from training import mixture
 from training.config import PRESETS
 from training.mixture import build_splits
+from training.outliers import NOT_ONE_DIGIT
 from training.styles import BOX_LEVELS, to_network_input
 from training.usps import load_usps
 from training.usps_pictures import boxed, boxed_picture
@@ -63,20 +64,23 @@ def test_plain_recipes_train_on_mnist_alone(mnist_dir: Path) -> None:
 @pytest.mark.slow
 def test_mix_recipe_holds_every_source_and_is_cached(runs: Path, mnist_dir: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = dataclasses.replace(PRESETS["mix"], limit=LIMIT, usps_tablet=1)
+    cfg = dataclasses.replace(PRESETS["mix"], limit=LIMIT, usps_tablet=1, touching=4000)
     splits = build_splits(cfg, mnist_dir)
     usps_digits, usps_val = 146, 15  # round(7291 * 0.02), a tenth held out
     styles, styles_val = 600, 60
+    pairs = 80  # touching pairs: 2 % of 4,000, trained on only
     copies = 4  # two scans, one boxed picture and one tablet trajectory of each USPS digit
     assert len(splits.x_train) == ((LIMIT - 120) + (usps_digits - usps_val) * copies
-                                   + styles - styles_val)
+                                   + styles - styles_val + pairs)
     assert len(splits.x_val) == 120 + usps_val + styles_val
     assert splits.x_train.shape[1:] == (28, 28, 1) and splits.x_train.dtype == np.float32
     assert splits.x_train.min() >= 0.0 and splits.x_train.max() <= 1.0
-    assert np.bincount(splits.y_train, minlength=10).min() > 100
+    assert np.bincount(splits.y_train, minlength=10)[:10].min() > 100
+    assert np.sum(splits.y_train == NOT_ONE_DIGIT) == pairs
+    assert not np.any(splits.y_val == NOT_ONE_DIGIT)
     assert len(splits.x_test) == 10_000  # MNIST test, as published
-    assert "usps-train" in splits.checksums and "styles" in splits.checksums
-    assert len(list((runs / "mix-cache").glob("*.npz"))) == 2
+    assert {"usps-train", "styles", "touching"} <= set(splits.checksums)
+    assert len(list((runs / "mix-cache").glob("*.npz"))) == 3
 
     # A second build reads the cache (the conversions are not run again) and agrees.
     def refuse(key: tuple) -> tuple:
@@ -84,6 +88,7 @@ def test_mix_recipe_holds_every_source_and_is_cached(runs: Path, mnist_dir: Path
 
     monkeypatch.setattr(mixture, "_usps_images", refuse)
     monkeypatch.setattr(mixture, "_style_images", refuse)
+    monkeypatch.setattr(mixture, "_touching_images", refuse)
     again = build_splits(cfg, mnist_dir)
     assert np.array_equal(again.x_train, splits.x_train)
     assert np.array_equal(again.y_val, splits.y_val)
@@ -92,6 +97,27 @@ def test_mix_recipe_holds_every_source_and_is_cached(runs: Path, mnist_dir: Path
     monkeypatch.setattr(mixture, "reader_fingerprint", lambda: "another reader")
     with pytest.raises(AssertionError, match="the cache was not used"):
         build_splits(cfg, mnist_dir)
+
+
+def test_touching_pairs_are_taught_as_marks_of_two_digits(runs: Path, mnist_dir: Path) -> None:
+    cfg = dataclasses.replace(PRESETS["classroom"], limit=3000, touching=4000)
+    splits = build_splits(cfg, mnist_dir)
+    pair = splits.y_train == NOT_ONE_DIGIT
+    assert pair.sum() == 200 and not np.any(splits.y_val == NOT_ONE_DIGIT)  # 5 % of 4,000
+
+    def wide(images: np.ndarray) -> float:
+        """Share of images whose ink is wider than tall."""
+        shares = []
+        for image in images[..., 0]:
+            rows, cols = np.flatnonzero(image.max(axis=1) > 0.5), np.flatnonzero(
+                image.max(axis=0) > 0.5)
+            shares.append(cols[-1] - cols[0] > rows[-1] - rows[0])
+        return float(np.mean(shares))
+
+    # Two digits side by side, normalised as the reader normalises one: mostly wider than tall,
+    # where most of MNIST's digits are taller than wide.
+    assert wide(splits.x_train[pair]) >= 0.75  # 0.83: a pair with a 1 can be narrow
+    assert wide(splits.x_train[~pair][:500]) <= 0.2  # 0.12
 
 
 def test_the_fingerprint_covers_every_module_the_reader_loads() -> None:

@@ -16,14 +16,16 @@ mix fields at zero it is plain MNIST (`training.data.prepare`); the "mix" recipe
   through the reader in single-digit mode (`training.styles.to_network_input`);
 - `styles` synthetic digits (`training.styles`): European 1s, crossed 7s, open 4s, open
   and curled 9s, wide and narrow, slanted, tablet polylines, mouse and pen strokes,
-  read through the reader the same way.
+  read through the reader the same way;
+- `touching` pairs of MNIST and USPS train digits whose strokes touch, labelled
+  NOT_ONE_DIGIT (`training.outliers`): marks the network should not be sure of.
 
 Validation comes from these training sources only (the MNIST validation split, a
-seeded tenth of the USPS train digits, a tenth of the styles); the USPS *test* digits
-are never used. The sources' conversions are built on all cores and cached as .npz
-files under `<runs_dir>/mix-cache/`, keyed by the data checksums, the counts, the
-seed and the reader's source (`reader_fingerprint`); a cached file is used only if its
-first images, converted again, still match (a new OpenCV, say).
+seeded tenth of the USPS train digits, a tenth of the styles; no pairs); the USPS
+*test* digits are never used. The sources' conversions are built on all cores
+and cached as .npz files under `<runs_dir>/mix-cache/`, keyed by the data checksums,
+the counts, the seed and the reader's source (`reader_fingerprint`); a cached file is
+used only if its first images, converted again, still match (a new OpenCV, say).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def build_splits(cfg: TrainConfig, data_dir: str | Path | None = None) -> Splits
     mnist = load_mnist(data_dir)
     splits = prepare(mnist, cfg.validation_split, cfg.seed, cfg.limit)
     kinds = usps_kinds(cfg)
-    if not (cfg.mnist_normalized or kinds or cfg.styles):
+    if not (cfg.mnist_normalized or kinds or cfg.styles or cfg.touching):
         return splits
     share = (cfg.limit or MNIST_TRAIN) / MNIST_TRAIN  # a --limit run shrinks every source
     x_train, y_train = [_mnist_part(splits, cfg)], [splits.y_train]
@@ -85,6 +87,11 @@ def build_splits(cfg: TrainConfig, data_dir: str | Path | None = None) -> Splits
         checksums["styles"] = f"training.styles v{MIX_VERSION}, {count} digits, seed {cfg.seed}"
         x_train.append(images[n_val:]), y_train.append(labels[n_val:])
         x_val.append(images[:n_val]), y_val.append(labels[:n_val])
+    if cfg.touching:  # trained on only: validation scores digits (see training.outliers)
+        count = max(10, round(cfg.touching * share))
+        images, labels = _cached("touching", _touching_images, (count, cfg.seed), "")
+        checksums["touching"] = f"training.outliers v{MIX_VERSION}, {count} pairs, seed {cfg.seed}"
+        x_train.append(images), y_train.append(labels)
     return Splits(x_train=np.concatenate(x_train), y_train=np.concatenate(y_train),
                   x_val=np.concatenate(x_val), y_val=np.concatenate(y_val),
                   x_test=splits.x_test, y_test=splits.y_test, checksums=checksums)
@@ -176,6 +183,22 @@ def _style_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
     return synthesize(n, seed * 1_000_003 + start)
 
 
+def _touching_images(key: tuple) -> tuple[np.ndarray, np.ndarray]:
+    from training.outliers import NOT_ONE_DIGIT
+
+    count, seed = key
+    tasks = [(seed, start, min(CHUNK, count - start)) for start in range(0, count, CHUNK)]
+    images = np.concatenate(_in_parallel(_touching_chunk, tasks))
+    return images, np.full(len(images), NOT_ONE_DIGIT, np.uint8)
+
+
+def _touching_chunk(task: tuple) -> np.ndarray:
+    from training.outliers import touching_pairs
+
+    seed, start, n = task
+    return touching_pairs(n, seed * 1_000_003 + start + 1)
+
+
 def _as_u8(image: np.ndarray) -> np.ndarray:
     return np.round(image * 255).astype(np.uint8)
 
@@ -204,7 +227,10 @@ def _canary(kind: str, key: tuple) -> tuple[np.ndarray, np.ndarray]:
         return np.concatenate([copy * len(order) + first for copy, _ in picks]), \
             np.concatenate(fresh)
     count, seed = key
-    fresh = _style_chunk((seed, 0, min(CANARY, count)))[0]
+    if kind == "touching":
+        fresh = _touching_chunk((seed, 0, min(CANARY, count)))
+    else:
+        fresh = _style_chunk((seed, 0, min(CANARY, count)))[0]
     return np.arange(len(fresh)), fresh
 
 

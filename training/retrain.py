@@ -98,6 +98,7 @@ def fine_tune(base: Path, x: np.ndarray, y: np.ndarray, cfg: RetrainConfig,
     import tensorflow as tf
 
     from training.config import TrainConfig
+    from training.objective import DigitAccuracy, digit_loss
     from training.train import make_dataset
 
     keras.utils.set_random_seed(cfg.seed)
@@ -111,8 +112,8 @@ def fine_tune(base: Path, x: np.ndarray, y: np.ndarray, cfg: RetrainConfig,
     rate = keras.optimizers.schedules.CosineDecay(cfg.learning_rate / 10, max(1, total - warmup),
                                                   warmup_target=cfg.learning_rate,
                                                   warmup_steps=warmup)
-    network.compile(optimizer=keras.optimizers.Adam(rate),
-                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    network.compile(optimizer=keras.optimizers.Adam(rate), loss=digit_loss,
+                    metrics=[DigitAccuracy()])
     history = network.fit(dataset, epochs=cfg.epochs, steps_per_epoch=steps, shuffle=False,
                           callbacks=callbacks, verbose=2)
     epochs = [{k: float(v[i]) for k, v in history.history.items()}

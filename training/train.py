@@ -144,13 +144,14 @@ def _train(cfg: TrainConfig, output: Path, splits: Splits, callbacks: list[Any],
     import tensorflow as tf
 
     from model.network import build_cnn
+    from training.objective import DigitAccuracy, digit_loss
 
     keras.utils.set_random_seed(cfg.seed)
     tf.config.experimental.enable_op_determinism()
     dataset, steps = make_dataset(splits, cfg)
     network = build_cnn(cfg.filters, cfg.convs, cfg.kernel_size, cfg.dropout, cfg.dense_units)
     network.compile(optimizer=keras.optimizers.Adam(learning_rate(cfg, steps)),
-                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                    loss=digit_loss, metrics=[DigitAccuracy()])
 
     # Validation loss, not accuracy: on 6,000 images accuracy moves in steps of
     # 0.017 %. A decaying schedule does its best work in its low-rate epochs, so only
