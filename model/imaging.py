@@ -9,6 +9,7 @@ for a user; nothing else escapes for bad input.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from pathlib import Path
@@ -17,8 +18,18 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-# Real image formats only: a PDF, an SVG or an icon file is refused.
-ALLOWED_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP")
+# Real image formats only: a PDF, an SVG or an icon file is refused. HEIF is what
+# iPhones save photos as (.heic); Pillow reads it through the pillow-heif plugin.
+ALLOWED_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "HEIF", "AVIF")
+FORMAT_NAMES = "PNG, JPEG, BMP, GIF, TIFF, WebP, HEIC or AVIF"
+NOT_SUPPORTED = f"The file is not a supported image ({FORMAT_NAMES})."
+DAMAGED = "The image file is damaged or incomplete."
+# HEIF and AVIF files are ISO media files ("ftyp" at byte 4, then a brand), as MP4
+# videos are; these brands are pictures.
+_ISO_MEDIA = b"ftyp"
+_AVIF_BRANDS = (b"avif", b"avis")  # Pillow reads these itself
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs",
+                b"mif1", b"msf1")
 # Far below Pillow's bomb limit (~89 MP): a 12 MP phone photo passes, a bomb does not.
 MAX_PIXELS = 40_000_000
 # Read at most this many bytes from one file; larger files are refused unread.
@@ -78,30 +89,59 @@ def _read_path(path: Path) -> io.BytesIO:
         raise ReadError(f"The file cannot be read ({exc.strerror or 'I/O error'}).") from None
 
 
+@functools.cache
+def _heif_opener() -> bool:
+    """Register pillow-heif's HEIF opener with Pillow once; False where it is missing
+    (then a .heic file is refused as unsupported, and every other format still reads)."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:
+        return False
+    register_heif_opener()  # also applies the file's rotation and drops EXIF's
+    return True
+
+
+def _registered(formats: tuple[str, ...]) -> list[str]:
+    """Those of `formats` Pillow has a decoder for now (HEIF only once it is registered)."""
+    Image.init()  # loads Pillow's own plugins once; a no-op after that
+    return [f for f in formats if f in Image.OPEN]
+
+
+def _decodable_iso_picture(stream: io.BytesIO) -> bool:
+    """Whether the file says it is a HEIF or AVIF picture that can be decoded here."""
+    head = stream.read(12)
+    stream.seek(0)
+    if head[4:8] != _ISO_MEDIA:
+        return False
+    # pillow-heif is imported only for such files: most uploads never pay for it.
+    return head[8:12] in _AVIF_BRANDS or (head[8:12] in _HEIF_BRANDS and _heif_opener())
+
+
 def _decode_file(stream: io.BytesIO) -> np.ndarray:
+    iso_picture = _decodable_iso_picture(stream)
     try:
         # `formats` makes Pillow try only these decoders; open() reads just the header.
-        with Image.open(stream, formats=ALLOWED_FORMATS) as image:
+        with Image.open(stream, formats=_registered(ALLOWED_FORMATS)) as image:
             if image.format not in ALLOWED_FORMATS:
-                raise ReadError("The file is not a supported image (PNG, JPEG, BMP, GIF, TIFF "
-                                "or WebP).")
+                raise ReadError(NOT_SUPPORTED)
             _check_size(*image.size)  # before any pixel is decoded
-            image.seek(0)  # animated GIF/WebP/TIFF: the first frame
+            image.seek(0)  # animated GIF/WebP/TIFF, a HEIF burst: the first frame
             image.load()
             upright = _exif_upright(image)
             return _check_shape(_pil_to_gray(upright))
     except ReadError:
         raise
     except UnidentifiedImageError:
-        raise ReadError("The file is not a supported image (PNG, JPEG, BMP, GIF, TIFF or "
-                        "WebP).") from None
+        if iso_picture:  # a HEIC or AVIF header whose picture cannot be found
+            raise ReadError(DAMAGED) from None
+        raise ReadError(NOT_SUPPORTED) from None
     except Image.DecompressionBombError:
         raise ReadError("The image declares too many pixels to read safely.") from None
     except MemoryError:
         raise ReadError("The image is too large to read.") from None
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError):
         # Pillow reports truncated or corrupt data with any of these.
-        raise ReadError("The image file is damaged or incomplete.") from None
+        raise ReadError(DAMAGED) from None
 
 
 def _exif_upright(image: Image.Image) -> Image.Image:

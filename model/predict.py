@@ -52,8 +52,8 @@ CONFIDENCE_DIGITS = 4
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m model.predict",
-        description="Read handwritten digits from image files (PNG, JPEG, BMP, GIF, TIFF, WebP) "
-                    "and documents of pages: PDF scans, multi-page TIFFs.")
+        description="Read handwritten digits from image files (PNG, JPEG, BMP, GIF, TIFF, WebP, "
+                    "HEIC, AVIF) and documents of pages: PDF scans, multi-page TIFFs.")
     parser.add_argument("files", nargs="+", metavar="FILE", help="image files to read")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object per file, one per line")

@@ -27,7 +27,8 @@ from pages.common.state import (
     sample_truth,
 )
 
-FILE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp", "pdf"]
+FILE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp", "heic", "heif", "avif",
+              "pdf"]
 CROPS_PER_ROW = 8
 CSV_NAME = "digit-readings.csv"
 # Up to this many files each get an open panel; a bigger batch folds each file away
@@ -121,7 +122,8 @@ st.title("Read numbers from photos")
 items, single = _inputs()
 if not items:
     st.info("Upload photos or scans of handwritten digits (PNG, JPEG, BMP, GIF, TIFF, WebP, "
-            "PDF or multi-page TIFF: every page is read), or pick a sample.",
+            "HEIC or AVIF phone photos, PDF or multi-page TIFF: every page is read), or pick "
+            "a sample.",
             icon=":material/upload_file:")
     st.stop()
 

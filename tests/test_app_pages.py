@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pillow_heif
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -215,6 +216,21 @@ def test_upload_reads_a_multi_digit_scan(upload: AppTest, labels: dict[str, str]
     _run(upload)
     assert [c.value for c in upload.code] == [labels["invoice_total.png"]]
     assert not upload.error
+
+
+def test_upload_reads_phone_photos_heic_and_avif(upload: AppTest, labels: dict[str, str]):
+    """iPhones save photos as HEIC, newer phones and browsers as AVIF."""
+    name = "invoice_total.png"
+    picture = Image.open(SAMPLES_DIR / name).convert("RGB")
+    heic, avif = io.BytesIO(), io.BytesIO()
+    pillow_heif.from_pillow(picture).save(heic, quality=85)
+    picture.save(avif, format="AVIF", quality=85)
+    upload.file_uploader(key="upload_files").set_value([
+        ("IMG_0001.HEIC", heic.getvalue(), "image/heic"),
+        ("photo.avif", avif.getvalue(), "image/avif")])
+    _run(upload)
+    assert not upload.error, [e.value for e in upload.error]
+    assert [c.value for c in upload.code] == [labels[name]] * 2
 
 
 def test_upload_batch_reports_a_bad_file_and_still_reads_the_rest(upload: AppTest, labels):

@@ -93,6 +93,24 @@ def test_an_uploaded_scan_is_read(page, app_url: str, artifacts_dir: Path):
     page.screenshot(path=artifacts_dir / "browser_upload.png", full_page=True)
 
 
+def test_an_iphone_photo_is_read(page, app_url: str, tmp_path: Path):
+    """An iPhone's file name and format (IMG_0001.HEIC) pass the picker and are read."""
+    import pillow_heif
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    from tests.browser import open_app
+
+    name = "invoice_total.png"
+    photo = tmp_path / "IMG_0001.HEIC"
+    pillow_heif.from_pillow(Image.open(SAMPLES_DIR / name).convert("RGB")).save(photo,
+                                                                               quality=85)
+    open_app(page, app_url, "upload")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(photo)
+    expect(page.locator('[data-testid="stCode"]')).to_have_text(
+        read_labels(SAMPLES_DIR)[name], timeout=READ_TIMEOUT_MS)
+
+
 def test_a_first_visit_straight_to_a_page_gets_the_app_frame(browser, tmp_path: Path):
     """A fresh server whose first visitor opens /upload still shows app.py's menu and
     model sidebar (Streamlit would run pages/upload.py alone: see pages/common/state.py)."""

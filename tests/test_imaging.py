@@ -8,6 +8,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import pillow_heif
 import pytest
 from PIL import Image
 
@@ -28,7 +29,10 @@ def page(mnist) -> tuple[np.ndarray, str]:
 
 def _encode(image: Image.Image, fmt: str, **params) -> bytes:
     out = io.BytesIO()
-    image.save(out, format=fmt, **params)
+    if fmt == "HEIF":  # as an iPhone saves a photo; the app registers no HEIF writer
+        pillow_heif.from_pillow(image).save(out, **params)
+    else:
+        image.save(out, format=fmt, **params)
     return out.getvalue()
 
 
@@ -48,11 +52,13 @@ def test_convention_is_grey_with_white_one() -> None:
     assert gray[0, 0] == 0.0 and gray[0, -1] == 1.0 and 0.49 < gray[0, 4] < 0.51
 
 
-@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP"])
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "HEIF", "AVIF"])
 def test_every_real_format_reads_the_digits(fmt, page, predictor) -> None:
     image, labels = page
-    data = _encode(Image.fromarray(image), fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+    lossy = {"quality": 90} if fmt in ("JPEG", "HEIF", "AVIF") else {}
+    data = _encode(Image.fromarray(image).convert("RGB"), fmt, **lossy)
     assert read_digits(data, predictor).text == labels
+    assert Image.open(io.BytesIO(data)).format == fmt  # (HEIF: once the reader has opened one)
 
 
 @pytest.mark.parametrize("mode", ["1", "P", "RGB", "CMYK", "LA", "RGBA", "I;16", "I", "F"])
@@ -110,14 +116,33 @@ def test_animated_gif_reads_its_first_frame(page, predictor) -> None:
     assert read_digits(data.getvalue(), predictor).text == labels
 
 
-def test_exif_orientation_is_applied(page, predictor) -> None:
+@pytest.mark.parametrize("fmt", ["JPEG", "HEIF", "AVIF"])
+def test_a_phone_photo_is_turned_upright(fmt, page, predictor) -> None:
     image, labels = page
     sideways = Image.fromarray(np.ascontiguousarray(np.rot90(image)))  # as the sensor stored it
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
-    data = _encode(sideways, "JPEG", quality=92, exif=exif.tobytes())
-    assert decode_image(data).shape == image.shape  # upright, not sideways
+    data = _encode(sideways.convert("RGB"), fmt, quality=92, exif=exif.tobytes())
+    gray = decode_image(data)
+    assert gray.shape == image.shape  # upright, not sideways, and not turned twice
+    assert np.abs(gray - image / 255.0).mean() < 0.02
     assert read_digits(data, predictor).text == labels
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_a_phone_photo_cut_short_is_damaged(fmt, page) -> None:
+    image, _ = page
+    data = _encode(Image.fromarray(image).convert("RGB"), fmt, quality=90)
+    for cut in (len(data) // 3, len(data) - 50):
+        with pytest.raises(ReadError, match=r"^The image file is damaged or incomplete\.$"):
+            decode_image(data[:cut])
+
+
+def test_a_video_is_not_an_image() -> None:
+    """MP4 and MOV files are ISO media as HEIC is, but not pictures."""
+    mp4_header = struct.pack(">I", 24) + b"ftypisom" + b"\x00\x00\x02\x00isomiso2"
+    with pytest.raises(ReadError, match=NOT_AN_IMAGE):
+        decode_image(mp4_header + bytes(2000))
 
 
 def test_arrays_of_all_kinds(page) -> None:

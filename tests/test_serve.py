@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pillow_heif
 import pytest
 from PIL import Image
 
@@ -91,6 +92,15 @@ def test_images_list_and_single(server, page, mnist) -> None:
     assert status == 200 and isinstance(answer, list) and len(answer) == 2
     assert answer[0]["text"] == str(mnist.y_test[0])
     assert len(answer[1]["digits"]) == 1  # single: the whole page's ink is one digit
+
+
+def test_a_phone_photo_in_heic_reads_as_its_png(server, page) -> None:
+    """The deployment's environment (requirements-serve.txt) decodes iPhone photos too."""
+    heic = io.BytesIO()
+    pillow_heif.from_pillow(Image.open(page[0]).convert("RGB")).save(heic, quality=90)
+    status, as_heic = _score(server, {"image": _b64(heic.getvalue())})
+    _, as_png = _score(server, {"image": _b64(page[1])})
+    assert status == 200 and as_heic["text"] == as_png["text"] and " " in as_heic["text"]
 
 
 @pytest.mark.parametrize("body, words", [
