@@ -41,6 +41,7 @@ from PIL import Image
 from model.champion import resolve_model
 from model.documents import MAX_PAGES, document_bytes, page_count, read_pages
 from model.files import ModelFileError
+from model.imaging import FORMAT_NAMES
 from model.predictor import load_predictor
 from model.predlog import log_reading
 from model.reader import ProbabilityModel, ReadError, Reading, read_digits
@@ -52,8 +53,8 @@ CONFIDENCE_DIGITS = 4
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m model.predict",
-        description="Read handwritten digits from image files (PNG, JPEG, BMP, GIF, TIFF, WebP, "
-                    "HEIC, AVIF) and documents of pages: PDF scans, multi-page TIFFs.")
+        description=f"Read handwritten digits from image files ({FORMAT_NAMES}) and "
+                    "documents of pages: PDF scans, multi-page TIFFs.")
     parser.add_argument("files", nargs="+", metavar="FILE", help="image files to read")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object per file, one per line")
