@@ -37,11 +37,16 @@ LINE_VS_PEN = 1.2  # ... or than this multiple of the handwriting's stroke
 MIN_TEXT_AREA = 0.2  # marks smaller than this share of the largest are specks, not text
 MAX_RUN_SHARE = 0.5  # marks mostly made of straight runs are lines, not text
 MIN_TEXT_VS_HEIGHT = 0.25  # with no text this share of the ink's height, nothing is removed
+# Printed lines and boxes are thin: ink that fills DENSE_FILL of a box no more than
+# DENSE_ASPECT times as long as wide is no form's lines, but a stroke stretched to fill
+# its box (a 1 of a published digit set, kept with paper round it).
+DENSE_FILL = 0.5
+DENSE_ASPECT = 2.0
 
 
 def remove_rules(mask: np.ndarray) -> np.ndarray:
     """The ink mask without printed lines and boxes; unchanged when it has none."""
-    if not mask.any() or min(mask.shape) < 3:
+    if not mask.any() or min(mask.shape) < 3 or _dense(mask):
         return mask
     boxes = frame_mask(mask)
     rules = boxes | _line_rules(mask & ~grow(boxes) if boxes.any() else mask)
@@ -55,6 +60,14 @@ def remove_rules(mask: np.ndarray) -> np.ndarray:
     for kernel in (np.ones((BRIDGE, 1), np.uint8), np.ones((1, BRIDGE), np.uint8)):
         across |= cv2.morphologyEx(kept_u8, cv2.MORPH_CLOSE, kernel).astype(bool)
     return kept | (covered & across)
+
+
+def _dense(mask: np.ndarray) -> bool:
+    """Ink filling DENSE_FILL of its squarish box (see DENSE_ASPECT)."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    box = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    long, short = max(box.shape), min(box.shape)
+    return long <= DENSE_ASPECT * short and float(box.mean()) >= DENSE_FILL
 
 
 def _line_rules(mask: np.ndarray) -> np.ndarray:
