@@ -8,9 +8,10 @@ it) across at least RULE_VS_EXTENT of all the ink, in a thin mark (a pen stroke 
 thicker than a printed line) at least RULE_VS_TEXT times as long as the tallest
 digit-like mark, reaching past the ink beside it. A digit's own bars (a 7's top, a 2's
 base) are shorter than its height, and a 1 is no taller than its neighbours, so
-neither qualifies. Upright lines count where they meet a line already found (the sides
-of a box, the walls of a comb; a comb's ticks are found in model.combs). Where a digit
-crosses a line, the ink the line covered is put back so the digit stays whole.
+neither qualifies; nor does any stroke of a picture that is one mark no wider than a
+digit. Upright lines count where they meet a line already found (the sides of a box,
+the walls of a comb; a comb's ticks are found in model.combs). Where a digit crosses a
+line, the ink the line covered is put back so the digit stays whole.
 """
 
 from __future__ import annotations
@@ -37,16 +38,17 @@ LINE_VS_PEN = 1.2  # ... or than this multiple of the handwriting's stroke
 MIN_TEXT_AREA = 0.2  # marks smaller than this share of the largest are specks, not text
 MAX_RUN_SHARE = 0.5  # marks mostly made of straight runs are lines, not text
 MIN_TEXT_VS_HEIGHT = 0.25  # with no text this share of the ink's height, nothing is removed
-# Printed lines and boxes are thin: ink that fills DENSE_FILL of a box no more than
-# DENSE_ASPECT times as long as wide is no form's lines, but a stroke stretched to fill
-# its box (a 1 of a published digit set, kept with paper round it).
-DENSE_FILL = 0.5
-DENSE_ASPECT = 2.0
+# Ink that is one mark no wider than ONE_DIGIT_ASPECT times its height is one digit, not
+# text on a line: its long straight strokes are its own (the bar of a wide 7 or 2, a 1
+# stretched to fill its box), never a printed line. Marks whose longer side is under
+# SPECK_EXTENT of the longest mark's are specks (a thin line is long, never a speck).
+ONE_DIGIT_ASPECT = 1.5
+SPECK_EXTENT = 0.3
 
 
 def remove_rules(mask: np.ndarray) -> np.ndarray:
     """The ink mask without printed lines and boxes; unchanged when it has none."""
-    if not mask.any() or min(mask.shape) < 3 or _dense(mask):
+    if not mask.any() or min(mask.shape) < 3:
         return mask
     boxes = frame_mask(mask)
     rules = boxes | _line_rules(mask & ~grow(boxes) if boxes.any() else mask)
@@ -62,18 +64,19 @@ def remove_rules(mask: np.ndarray) -> np.ndarray:
     return kept | (covered & across)
 
 
-def _dense(mask: np.ndarray) -> bool:
-    """Ink filling DENSE_FILL of its squarish box (see DENSE_ASPECT)."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    box = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    long, short = max(box.shape), min(box.shape)
-    return long <= DENSE_ASPECT * short and float(box.mean()) >= DENSE_FILL
+def _one_digit(mask: np.ndarray) -> bool:
+    """One mark (specks aside: SPECK_EXTENT), at most ONE_DIGIT_ASPECT as wide as tall."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    extents = np.maximum(widths, heights)
+    marks = np.flatnonzero(extents >= SPECK_EXTENT * extents.max())
+    return len(marks) == 1 and bool(widths[marks[0]] <= ONE_DIGIT_ASPECT * heights[marks[0]])
 
 
 def _line_rules(mask: np.ndarray) -> np.ndarray:
     """The pixels of long printed lines (underlines, combs, rows of boxes) in `mask`."""
     none = np.zeros_like(mask, dtype=bool)
-    if not mask.any():
+    if not mask.any() or _one_digit(mask):
         return none
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     extent = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1

@@ -138,8 +138,8 @@ def test_a_one_that_fills_its_box_is_read_as_a_one_not_sure(usps_test, predictor
 
 def test_a_one_that_fills_its_box_is_read_with_paper_round_it(usps_test, predictor) -> None:
     # 1s boxed to a block of ink (at least 80 % of it: 133 of the 264), written with a
-    # margin of paper and square pixels: the block was taken for printed lines, and 4
-    # read "No digit found" and 1 read "16".
+    # margin of paper and square pixels: the block's rows were taken for printed lines,
+    # and 4 read "No digit found" and 1 read "16".
     dense = [d for d in usps_test.images[usps_test.labels == 1] if boxed(d).mean() >= 0.8]
     assert len(dense) == 133
     for digit in dense:
@@ -147,6 +147,19 @@ def test_a_one_that_fills_its_box_is_read_with_paper_round_it(usps_test, predict
                             interpolation=cv2.INTER_NEAREST)
         reading = read_digits(np.pad(square, 8, constant_values=255), predictor)
         assert reading.text == "1" and not reading.sure
+
+
+def test_boxed_digits_with_paper_round_them_read_as_well(usps_test, predictor) -> None:
+    # Every USPS test digit boxed and written as 32x32 square pixels with 4 px of paper:
+    # the stretched bars of 2s, 4s and 7s were taken for printed lines (96.7 % before a
+    # lone digit was kept whole; 97.56 % after, 97.66 % with no paper round them).
+    right = 0
+    for digit, label in zip(usps_test.images, usps_test.labels, strict=True):
+        square = cv2.resize(255 - 255 * boxed(digit).astype(np.uint8), (32, 32),
+                            interpolation=cv2.INTER_NEAREST)
+        picture = np.pad(square, 4, constant_values=255)
+        right += read_digits(picture, predictor).text == str(int(label))
+    assert right / len(usps_test.labels) >= 0.973
 
 
 def _pieces(square: np.ndarray) -> int:
