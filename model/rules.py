@@ -45,6 +45,8 @@ MIN_TEXT_VS_HEIGHT = 0.25  # with no text this share of the ink's height, nothin
 ONE_DIGIT_ASPECT = 1.5
 SPECK_EXTENT = 0.3
 
+Marks = tuple[int, np.ndarray, np.ndarray]  # connected marks: count (with paper), labels, stats
+
 
 def remove_rules(mask: np.ndarray) -> np.ndarray:
     """The ink mask without printed lines and boxes; unchanged when it has none."""
@@ -64,9 +66,16 @@ def remove_rules(mask: np.ndarray) -> np.ndarray:
     return kept | (covered & across)
 
 
-def _one_digit(mask: np.ndarray) -> bool:
+def _marks(mask: np.ndarray) -> Marks:
+    """The mask's connected marks (8-connected): their count (with the paper), labels, stats."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
+                                                               connectivity=8)
+    return count, labels, stats
+
+
+def _one_digit(marks: Marks) -> bool:
     """One mark (specks aside: SPECK_EXTENT), at most ONE_DIGIT_ASPECT as wide as tall."""
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    stats = marks[2]
     widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
     extents = np.maximum(widths, heights)
     marks = np.flatnonzero(extents >= SPECK_EXTENT * extents.max())
@@ -76,7 +85,7 @@ def _one_digit(mask: np.ndarray) -> bool:
 def _line_rules(mask: np.ndarray) -> np.ndarray:
     """The pixels of long printed lines (underlines, combs, rows of boxes) in `mask`."""
     none = np.zeros_like(mask, dtype=bool)
-    if not mask.any() or _one_digit(mask):
+    if not mask.any():
         return none
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     extent = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
@@ -86,7 +95,10 @@ def _line_rules(mask: np.ndarray) -> np.ndarray:
     runs = flat | upright
     if not runs.any():
         return none
-    text = _text_height(mask, flat)
+    marks = _marks(mask)
+    if _one_digit(marks):
+        return none
+    text = _text_height(mask, flat, marks)
     if text < MIN_TEXT_VS_HEIGHT * (rows[-1] - rows[0] + 1):
         return none  # little but straight strokes: a drawn 1 or 7, not a form
     rest = mask & ~grow(runs)
@@ -94,7 +106,6 @@ def _line_rules(mask: np.ndarray) -> np.ndarray:
     # A printed line is thinner than the pen, or than MAX_THICKNESS of the text when the
     # pen is fine (a ballpoint on a form printed with heavy lines).
     thickest = max(MAX_THICKNESS * text, LINE_VS_PEN * stroke_width(rest))
-    marks = None  # the ink's connected marks, labelled once a short line needs them
     # Level and upright runs are judged apart: a 1 written across a line is an upright
     # run touching it, not part of it.
     for kind in (flat, upright):
@@ -105,9 +116,7 @@ def _line_rules(mask: np.ndarray) -> np.ndarray:
             part = labels == i
             if kind is flat and max(w, h) < RULE_VS_TEXT * text:
                 if stroke_width(part) <= thickest:
-                    if marks is None:
-                        marks = cv2.connectedComponents(ink, connectivity=8)[1]
-                    rules |= comb_cell(marks, part, text, thickest)
+                    rules |= comb_cell(marks[1], part, text, thickest)
                 continue
             level = kind is flat \
                 and (max(w, h) >= LONG_VS_TEXT * text or _sticks_out(part, rest, text)
@@ -146,7 +155,7 @@ def _sticks_out(line: np.ndarray, rest: np.ndarray, text: int) -> bool:
     return bool(xs.min() < cols[0] - margin and xs.max() > cols[-1] + margin)
 
 
-def _text_height(mask: np.ndarray, flat: np.ndarray) -> int:
+def _text_height(mask: np.ndarray, flat: np.ndarray, marks: Marks) -> int:
     """Height of the tallest mark that could be text (or 0).
 
     Not text: specks, marks mostly made of level straight runs (lines), and marks
@@ -155,16 +164,16 @@ def _text_height(mask: np.ndarray, flat: np.ndarray) -> int:
     in a comb are one mark with it until the line is left out, while a digit's own
     bar left out would split the digit.
     """
-    return max(_tallest_text(mask, flat), _tallest_text(mask & ~grow(flat), flat))
+    return max(_tallest_text(marks, flat), _tallest_text(_marks(mask & ~grow(flat)), flat))
 
 
-def _tallest_text(mask: np.ndarray, flat: np.ndarray) -> int:
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
-                                                               connectivity=8)
+def _tallest_text(marks: Marks, flat: np.ndarray) -> int:
+    """Height of the tallest of `marks` that could be text (see _text_height), or 0."""
+    count, labels, stats = marks
     if count <= 1:
         return 0
     x, y, w, h, areas = (stats[1:, k] for k in range(5))
-    in_runs = np.bincount(labels[flat & mask], minlength=count)[1:]
+    in_runs = np.bincount(labels[flat & (labels > 0)], minlength=count)[1:]
     text = (areas >= MIN_TEXT_AREA * areas.max()) & (in_runs < MAX_RUN_SHARE * areas)
     for i in np.flatnonzero(text):
         inside = (x >= x[i]) & (y >= y[i]) & (x + w <= x[i] + w[i]) & (y + h <= y[i] + h[i])
