@@ -78,8 +78,8 @@ def _one_digit(marks: Marks) -> bool:
     stats = marks[2]
     widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
     extents = np.maximum(widths, heights)
-    marks = np.flatnonzero(extents >= SPECK_EXTENT * extents.max())
-    return len(marks) == 1 and bool(widths[marks[0]] <= ONE_DIGIT_ASPECT * heights[marks[0]])
+    big = np.flatnonzero(extents >= SPECK_EXTENT * extents.max())
+    return len(big) == 1 and bool(widths[big[0]] <= ONE_DIGIT_ASPECT * heights[big[0]])
 
 
 def _line_rules(mask: np.ndarray) -> np.ndarray:
