@@ -29,11 +29,11 @@ import cv2
 import numpy as np
 
 from training.synthetic_scans import on_paper, render_digit
+from training.usps_pictures import usps_ink
 
 Form = Literal["plain", "boxes", "comb", "underline", "box"]
 FORMS: tuple[Form, ...] = ("plain", "boxes", "comb", "underline", "box")
 Source = Literal["usps-test", "usps-train", "mnist-train", "mnist-test"]
-USPS_SHARPNESS = 2.5  # upscaled USPS grey -> ink with a pen-like edge (contrast gain)
 MAX_DIGITS = 6
 
 
@@ -67,19 +67,6 @@ def random_style(form: Form, rng: np.random.Generator) -> FieldStyle:
         offset=(float(rng.uniform(-1, 1)), float(rng.uniform(-1, 1))),
         tick=float(rng.uniform(0.2, 0.5)),
     )
-
-
-def usps_ink(image: np.ndarray, height: int) -> np.ndarray:
-    """A 16x16 USPS digit (ink in [0, 1]) as a scan of `height` pixels, cropped to its ink."""
-    rows, cols = np.flatnonzero(image.max(1) > 0.1), np.flatnonzero(image.max(0) > 0.1)
-    crop = image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    scale = height / crop.shape[0]
-    size = (max(2, round(crop.shape[1] * scale)), height)
-    big = cv2.resize(np.pad(crop, 1), (size[0] + round(2 * scale), size[1] + round(2 * scale)),
-                     interpolation=cv2.INTER_CUBIC)
-    ink = np.clip((big - 0.5) * USPS_SHARPNESS + 0.5, 0.0, 1.0).astype(np.float32)
-    rows, cols = np.flatnonzero(ink.max(1) > 0.05), np.flatnonzero(ink.max(0) > 0.05)
-    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
 def digit_source(source: Source, mnist_dir: str | None = None

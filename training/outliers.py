@@ -8,10 +8,11 @@ so "68" stayed an 8 (the `touching` set of `training.realworld`: 49.5 %).
 
 Outlier exposure (Hendrycks et al., 2019) teaches the network to hedge on what is not
 one digit: each touching pair is a training example whose target is every digit
-equally (label NOT_ONE_DIGIT; `training.train.digit_loss`). The pairs are MNIST and
-USPS *train* digits (`touching_pair`, the same as the evaluation's pairs of MNIST
-*test* digits), slid together until their strokes touch and read through the reader
-in single-digit mode, as a mark the reader might read whole. They are trained on
+equally (label NOT_ONE_DIGIT; `training.objective.digit_loss`). The pairs are MNIST and
+USPS *train* digits (the USPS ones inked as the form fields ink them,
+`training.usps_pictures.usps_ink`), slid together until their strokes touch
+(`touching_pair`, as the evaluation's pairs of MNIST *test* digits) and read through the
+reader in single-digit mode, as a mark the reader might read whole. They are trained on
 only: validation scores digits, which have a right answer (with the pairs in it, their
 loss, which cannot fall below log 10, was most of the validation loss, and early
 stopping ended a run at epoch 39 while its digits were still improving).
@@ -19,14 +20,12 @@ stopping ended a run at epoch 39 while its digits were still improving).
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 NOT_ONE_DIGIT = 10  # the label of a mark that is not one digit
 HEIGHTS = (40, 110)  # digit height in pixels
 OVERLAP_PX = (0, 3)  # slid this much further once the strokes touch
 USPS_SHARE = 0.4  # of the pairs, two USPS train digits (the rest: two MNIST train digits)
-USPS_INK = 0.3  # USPS ink level cropped to (its digits are soft grey, 16x16)
 
 
 def touching_pairs(count: int, seed: int) -> np.ndarray:
@@ -36,6 +35,7 @@ def touching_pairs(count: int, seed: int) -> np.ndarray:
     from training.styles import to_network_input
     from training.synthetic_scans import render_digit, touching_pair
     from training.usps import load_usps
+    from training.usps_pictures import usps_ink
 
     rng = np.random.default_rng(seed)
     mnist, usps = load_mnist().x_train, load_usps("train").images
@@ -43,7 +43,7 @@ def touching_pairs(count: int, seed: int) -> np.ndarray:
     while len(images) < count:
         height = int(rng.integers(*HEIGHTS, endpoint=True))
         if rng.random() < USPS_SHARE:
-            first, second = (_usps_ink(usps[i], height)
+            first, second = (usps_ink(usps[i], height)
                              for i in rng.choice(len(usps), 2, replace=False))
         else:
             first, second = (render_digit(mnist[i], height)
@@ -55,11 +55,3 @@ def touching_pairs(count: int, seed: int) -> np.ndarray:
             continue
     return np.stack(images)
 
-
-def _usps_ink(digit: np.ndarray, height: int) -> np.ndarray:
-    """A 16x16 USPS digit upscaled to `height` and cropped to its ink (ink strength)."""
-    big = cv2.resize(digit.astype(np.float32), (height, height),
-                     interpolation=cv2.INTER_CUBIC).clip(0, 1)
-    rows, cols = np.flatnonzero((big > USPS_INK).any(axis=1)), np.flatnonzero(
-        (big > USPS_INK).any(axis=0))
-    return big[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
