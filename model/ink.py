@@ -38,6 +38,7 @@ from model.pixels import (
     shrink,
 )
 from model.polarity import is_light_on_dark
+from model.ruling import pen_above_ruling
 
 WORK_MAX_SIDE = 1280
 # Size of the small copy that stroke width and background are measured on.
@@ -85,8 +86,11 @@ class InkMap:
     one_bit: bool  # two levels only, as a one-bit scan (smoothly upscaled) has
 
 
-def find_ink(gray: np.ndarray) -> InkMap:
-    """Locate the ink of a decoded picture (1 = white); NoDigitError when there is none."""
+def find_ink(gray: np.ndarray, *, ruled: bool = False) -> InkMap:
+    """Locate the ink of a decoded picture (1 = white); NoDigitError when there is none.
+
+    `ruled`: the picture may be a page of an exercise book (a scan or a photo, not a
+    canvas), whose faint printed lines are left out (`model.ruling`)."""
     work, scale = _downscale(gray.astype(np.float32, copy=False))
     light_on_dark = is_light_on_dark(work)
     strength = work if light_on_dark else 1.0 - work
@@ -100,10 +104,17 @@ def find_ink(gray: np.ndarray) -> InkMap:
         strength = cv2.GaussianBlur(strength, (0, 0), sigma)
     background = _background(strength) if paper is None else paper
     threshold, contrast, flat = _threshold(strength - background, noise)
+    faintest = THRESHOLD_NOISE * noise  # on `flat`'s scale, as the threshold
+    # On ruled paper the lines are found among all the faint ink, joined to digits or not.
+    pen = pen_above_ruling(flat, max(WEAK_LEVEL / INK_LEVEL * threshold, faintest)) \
+        if ruled else None
+    if pen is not None:
+        threshold, faintest = pen.threshold, pen.faintest
+        contrast = quantile(flat[flat >= threshold], CORE_PERCENTILE / 100)
     ink = _strength(flat, threshold, contrast)
     # Hysteresis: the faint parts of a stroke (light pen pressure, a thin loop) count
     # as ink where they connect to clearly dark ink; faint specks on their own do not.
-    weak = max(WEAK_LEVEL, INK_LEVEL * THRESHOLD_NOISE * noise / threshold)
+    weak = max(WEAK_LEVEL, INK_LEVEL * faintest / threshold)
     mask = _connected_to(ink >= INK_LEVEL, ink >= weak)
     return InkMap(ink=ink, mask=mask, scale=scale, light_on_dark=light_on_dark,
                   contrast=contrast, one_bit=one_bit)

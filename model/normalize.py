@@ -72,7 +72,8 @@ def normalize_digit(ink: np.ndarray) -> np.ndarray:
         # Thick only at the threshold: a blur, not a marker. No erosion (see above).
         return _fit_and_centre(ink, BLUR_GAMMA)
     target = float(np.clip(ratio, MIN_STROKE_RATIO, MAX_STROKE_RATIO))
-    mask = _upsample(ink) >= INK_LEVEL
+    # A hairline right at the threshold can fall under it in the upscale's smoothing.
+    mask = big if (big := _upsample(ink) >= INK_LEVEL).any() else mask
     return _fit_and_centre(_tight(normalize_thickness(_tight(mask), target)).astype(np.float32))
 
 

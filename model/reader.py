@@ -151,7 +151,7 @@ def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
           form_lines: bool) -> Reading:
     """The pipeline; `form_lines` looks for printed lines (scans and photos, not canvases)."""
     try:
-        ink, solid = find_ink(gray), False
+        ink, solid = find_ink(gray, ruled=form_lines), False
     except NoDigitError:
         all_ink = solid_ink(gray) if form_lines else None  # a scan's stroke filling its box
         if all_ink is None:

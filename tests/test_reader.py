@@ -103,6 +103,16 @@ def test_a_thin_one_stays_a_narrow_bar() -> None:
     assert 2 <= len(columns) <= 5  # MNIST-thick, not a blob
 
 
+def test_a_hairline_at_the_threshold_is_still_a_bar() -> None:
+    # One pixel wide at exactly the ink level: the upscale's smoothing takes all of it
+    # under the level, which once left nothing to crop (IndexError on a ruled page).
+    ink = np.zeros((30, 2), np.float32)
+    ink[:, 0] = 0.5
+    out = normalize_digit(ink)
+    assert len(np.flatnonzero(out.max(1) > 0.25)) >= SETTINGS.digit_box - 1
+    assert len(np.flatnonzero(out.max(0) > 0.25)) <= 5
+
+
 def _stroke_ratio(image: np.ndarray) -> float:
     """Stroke width over digit size of a 28x28 image, measured at 4x like MNIST's 0.125."""
     big = cv2.resize(image, (112, 112), interpolation=cv2.INTER_LINEAR) >= 0.5

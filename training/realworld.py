@@ -18,6 +18,9 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             same numbers of USPS *train* digits (`--split train`);
 - usps-boxed-numbers: numbers of 3-6 USPS *test* digits, each boxed as in usps-boxed,
             the boxes in a row 0-4 px apart (0: abutting), read as usps-numbers are;
+- usps-notebook: numbers of 3-6 USPS *test* digits written in exercise books (ruled
+            lines, squared paper: `training.exercise_books`), photographed as JPEG,
+            read and scored as usps-numbers are;
 - usps96:   the same digits as plain 96x96 pictures, edge to edge (how the issue first
             measured them), read as `model.predict` reads a file (any number of digits);
 - usps-boxed: the same digits as some published sets keep theirs (European writers'
@@ -61,6 +64,7 @@ import numpy as np
 
 from model import Predictor, load_predictor
 from model.reader import ReadError, read_canvas, read_digits
+from training.exercise_books import NOTEBOOK_NUMBERS, NOTEBOOK_QUICK, usps_notebook_samples
 from training.realsets import (
     Sample,
     font_samples,
@@ -200,7 +204,8 @@ def build_sets(quick: bool = False) -> dict[str, list[Sample]]:
 
 
 NUMBER_SETS = {"usps-numbers": False, "usps-boxed-numbers": True}  # name -> boxed
-USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", *NUMBER_SETS})
+NOTEBOOK = "usps-notebook"
+USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", *NUMBER_SETS, NOTEBOOK})
 
 
 def evaluate_realworld(predictor: Predictor, quick: bool = False,
@@ -231,6 +236,9 @@ def evaluate_realworld(predictor: Predictor, quick: bool = False,
             numbers = usps_numbers_samples(split, USPS_NUMBERS_QUICK if quick else USPS_NUMBERS,
                                            boxed=box)
             results[name] = numbers_report(numbers, predictor)
+    if only is None or NOTEBOOK in only:
+        pages = usps_notebook_samples(split, NOTEBOOK_QUICK if quick else NOTEBOOK_NUMBERS)
+        results[NOTEBOOK] = numbers_report(pages, predictor)
     if only is not None and not only - USPS_SETS:
         return results
     for name, samples in build_sets(quick).items():
@@ -257,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     only = frozenset(args.sets.split(",")) if args.sets else None
     results = evaluate_realworld(load_predictor(args.model), args.quick, only, args.split)
-    failed = {name: results[name].pop("failed") for name in NUMBER_SETS if name in results}
+    failed = {name: results[name].pop("failed") for name in (*NUMBER_SETS, NOTEBOOK)
+              if name in results}
     if args.failures and failed.get("usps-numbers"):
         samples = usps_numbers_samples(args.split, results["usps-numbers"]["n"])
         contact_sheet([samples[i] for i, _ in failed["usps-numbers"]],
@@ -273,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         naive = f"{r['naive']:8.1%}" if "naive" in r else "       –"
         print(f"{name:<18} {r['n']:>5} {r['reader']:8.1%} {r['sure']:8.1%} {naive}")
-    for name in NUMBER_SETS:
+    for name in (*NUMBER_SETS, NOTEBOOK):
         if (numbers := results.get(name)) is not None:
             print(f"\n{name} ({args.split}): digit count right {numbers['count_right']:.1%}, "
                   f"sure and wrong {numbers['sure_wrong']:.1%}; failures "

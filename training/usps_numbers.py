@@ -60,8 +60,8 @@ BOXED_MARGIN = (2, 4)  # rows, columns
 def usps_number_samples(split: str = "test", count: int = 300,
                         seed: int = 0) -> Iterator[Sample]:
     """Numbers of 3-6 USPS digits of one split as a real writer's number on a scan, seeded."""
-    for digits, text, rng in _picks(split, count, seed):
-        ink = _write_number(digits, rng)
+    for digits, text, rng in number_picks(split, count, seed):
+        ink = write_number(digits, rng)
         ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(*USPS_BLUR))
         margin = int(rng.integers(*USPS_MARGIN))
         yield Sample(paper_page(rng, np.pad(ink, margin)), text)
@@ -72,15 +72,15 @@ def usps_boxed_number_samples(split: str = "test", count: int = 300, seed: int =
     """Numbers of 3-6 USPS digits of one split, each boxed (`training.usps_pictures.boxed`:
     cut to its ink, stretched to 16x16, one bit) and the boxes set in a row `gaps` px
     apart (0: abutting), written as one file (`as_file`, 96 px per box), seeded."""
-    for digits, text, rng in _picks(split, count, seed):
+    for digits, text, rng in number_picks(split, count, seed):
         gap = np.zeros((BOX_SIDE, int(rng.integers(gaps[0], gaps[1] + 1))), np.float32)
         tiles = [part for digit in digits for part in (boxed(digit), gap)][:-1]
         row = np.pad(np.hstack(tiles), ((BOXED_MARGIN[0],) * 2, (BOXED_MARGIN[1],) * 2))
         yield Sample(as_file(row), text)
 
 
-def _picks(split: str, count: int,
-           seed: int) -> Iterator[tuple[list[np.ndarray], str, np.random.Generator]]:
+def number_picks(split: str, count: int,
+                 seed: int) -> Iterator[tuple[list[np.ndarray], str, np.random.Generator]]:
     """`count` seeded draws of 3-6 USPS digits of `split`: the digits, their text, and
     the generator, which the caller goes on drawing from."""
     from training.usps import load_usps
@@ -94,7 +94,7 @@ def _picks(split: str, count: int,
                "".join(str(int(usps.labels[i])) for i in picked), rng)
 
 
-def _write_number(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+def write_number(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
     """USPS digits (16x16 grey) side by side as one writer's ink, slanted, in [0, 1]."""
     height = rng.uniform(*NUMBER_HEIGHT)
     width = rng.uniform(*NUMBER_WIDTH)
@@ -135,7 +135,8 @@ def _write_number(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndar
 
 def read_as_file(sample: Sample, predictor: Predictor) -> tuple[str, bool]:
     """The reader's text and sureness of a page encoded as PNG, as `model.predict` reads it."""
-    png = cv2.imencode(".png", sample.image)[1].tobytes()
+    page = sample.image if sample.image.ndim == 2 else sample.image[..., ::-1]  # RGB -> BGR
+    png = cv2.imencode(".png", page)[1].tobytes()
     try:
         reading = read_digits(png, predictor)
     except ReadError:

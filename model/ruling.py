@@ -1,0 +1,93 @@
+"""Ruled and squared paper: an exercise book's printed lines, fainter than the pen.
+
+Digits are written in exercise books: on ruled lines, or one in each square of a grid.
+To the ink threshold of a scan or photo those lines are ink, and every digit that
+touches one is joined through them to the whole page. The lines are printed light
+(blue, grey) so that the pen stands out; so where a picture has at least MIN_RULINGS
+straight lines across RULING_SPAN of it (level or upright) whose ink is at most
+FAINT_RULING of the pen's, the threshold is raised between the two levels: the lines
+drop out whole, grid crossings and all, and the strokes that cross them stay unbroken.
+Lines as dark as the pen are left to `model.rules`, which takes out a form's boxes and
+underlines (a 1 that fills its picture is as long and as dark as a line).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from model.lines import grow, straight_runs
+from model.pixels import quantile
+
+RULING_SPAN = 0.5  # a ruling runs across this share of the picture's width (or height)
+MIN_RULINGS = 3  # ... and a ruled page shows this many of them at least
+RULING_WIDTH = 5.0  # pixels (of the copy DETECT_SIDE wide): a printed line is thin
+DETECT_SIDE = 320  # the lines are looked for on a copy at most this many pixels wide
+FAINT_RULING = 0.5  # the lines' ink (its median) is at most this share of the pen's
+PEN_SHARE = 0.99  # the pen's level: this quantile of the ink off the lines
+# Ink fainter than this multiple of the lines' 90th percentile is never kept, even where
+# it joins the pen (hysteresis would take the whole line back).
+ABOVE_RULING = 1.1
+
+
+@dataclass(frozen=True)
+class PenLevels:
+    """Where the pen's ink starts on a ruled page, on the paper-at-zero scale of
+    `model.ink`: its threshold, and the faintest ink kept where it joins the pen."""
+
+    threshold: float
+    faintest: float
+
+
+def pen_above_ruling(flat: np.ndarray, faint: float) -> PenLevels | None:
+    """The levels that keep the pen and leave out a ruled page's faint lines; None
+    when the picture (`flat`: ink above the paper) has none. The lines are looked for
+    in all ink from `faint` up, joined to the digits or not, on a copy at most
+    DETECT_SIDE wide (each of its pixels the strongest of those it stands for, so a
+    hairline stays whole and keeps its level)."""
+    height, width = flat.shape
+    step = -(-max(height, width) // DETECT_SIDE)
+    if step > 1:
+        padded = np.pad(flat, ((0, -height % step), (0, -width % step)))
+        flat = padded.reshape(padded.shape[0] // step, step, -1, step).max(axis=(1, 3))
+    mask = flat >= faint
+    rulings = _rulings(mask)
+    if rulings is None:
+        return None
+    off_lines = flat[mask & ~grow(rulings)]
+    if off_lines.size == 0:
+        return None
+    pen = quantile(off_lines, PEN_SHARE)
+    on_lines = flat[rulings]
+    ruling = quantile(on_lines, 0.5)  # strokes crossing the lines are the minority
+    if ruling > FAINT_RULING * pen:
+        return None  # printed as dark as the pen
+    threshold = (ruling + pen) / 2
+    # The lines' own top level, unless strokes along them are a tenth of their pixels.
+    return PenLevels(threshold, min(ABOVE_RULING * quantile(on_lines, 0.9), threshold))
+
+
+def _rulings(mask: np.ndarray) -> np.ndarray | None:
+    """The pixels of the long straight lines across the picture, when it has at least
+    MIN_RULINGS of them; else None."""
+    if mask.any(axis=0).mean() < RULING_SPAN and mask.any(axis=1).mean() < RULING_SPAN:
+        return None  # no ink reaches across the picture
+    found, count = np.zeros_like(mask), 0
+    runs = straight_runs(mask.astype(np.uint8), round(RULING_SPAN * min(mask.shape)))
+    for kind, upright in zip(runs, (False, True), strict=True):
+        extent = cv2.CC_STAT_HEIGHT if upright else cv2.CC_STAT_WIDTH
+        side = mask.shape[0 if upright else 1]
+        parts, labels, stats, _ = cv2.connectedComponentsWithStats(kind.astype(np.uint8),
+                                                                    connectivity=8)
+        length = stats[1:parts, extent]
+        thin = stats[1:parts, cv2.CC_STAT_AREA] <= RULING_WIDTH * length
+        # A line along the picture's edge is its frame (a scanner's, a crop's), no ruling.
+        start = stats[1:parts, cv2.CC_STAT_LEFT if upright else cv2.CC_STAT_TOP]
+        across = stats[1:parts, cv2.CC_STAT_WIDTH if upright else cv2.CC_STAT_HEIGHT]
+        inside = (start > 0) & (start + across < mask.shape[1 if upright else 0])
+        long = 1 + np.flatnonzero((length >= RULING_SPAN * side) & thin & inside)
+        count += long.size
+        found |= np.isin(labels, long)
+    return found if count >= MIN_RULINGS else None

@@ -1,0 +1,59 @@
+"""Numbers written in exercise books: ruled lines and squared paper (model.ruling).
+
+The pages are USPS *test* digits written on ruled or squared paper in a blue or black
+pen, turned a little and saved as JPEG (`training.exercise_books`); the same pages
+without their lines say what the lines cost. Before the reader knew exercise books,
+the lines joined the digits into one mark and it read 25-65 % of such pages right.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from model.imaging import decode_image
+from model.ink import find_ink
+from training.exercise_books import RULINGS, usps_notebook_samples
+from training.usps_numbers import numbers_report
+from training.usps_pictures import usps_plain_samples, usps_samples
+
+PAGES = 45  # 15 of each ruling
+MAX_LINE_COST = 0.05  # at most this share of the pages read right without lines is lost
+MIN_EXACT = 0.8  # numbers read exactly on ruled paper
+PLAIN_PICTURES = 300
+
+
+def _spans_across(mask: np.ndarray) -> bool:
+    """Whether any mark runs across half the picture's width or height."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    height, width = mask.shape
+    return bool(((stats[1:, cv2.CC_STAT_WIDTH] >= width / 2)
+                 | (stats[1:, cv2.CC_STAT_HEIGHT] >= height / 2)).any())
+
+
+@pytest.mark.parametrize("ruling", RULINGS)
+def test_a_ruled_pages_lines_are_not_ink(ruling: str) -> None:
+    pages = usps_notebook_samples("test", 10 * len(RULINGS))[RULINGS.index(ruling)::len(RULINGS)]
+    grays = [decode_image(page.image) for page in pages]
+    joined = [gray for gray in grays if _spans_across(find_ink(gray).mask)]
+    assert joined  # pages whose lines a plain threshold takes for ink
+    assert not any(_spans_across(find_ink(gray, ruled=True).mask) for gray in joined)
+
+
+def test_numbers_in_exercise_books_read_as_on_plain_paper(predictor) -> None:
+    ruled = numbers_report(usps_notebook_samples("test", PAGES), predictor)
+    plain = numbers_report(usps_notebook_samples("test", PAGES, ruled=False), predictor)
+    assert ruled["reader"] >= plain["reader"] - MAX_LINE_COST, (ruled, plain)
+    assert ruled["reader"] >= MIN_EXACT, ruled
+
+
+def test_pictures_without_rulings_keep_their_ink() -> None:
+    """Scans and edge-to-edge pictures of single digits: a digit's own long strokes
+    and a crop's edges are no ruling, so looking for one changes nothing."""
+    changed = 0
+    for make in (usps_samples, usps_plain_samples):
+        for sample in make("test", PLAIN_PICTURES):
+            gray = decode_image(sample.image)
+            changed += not np.array_equal(find_ink(gray).mask, find_ink(gray, ruled=True).mask)
+    assert changed == 0

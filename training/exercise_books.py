@@ -1,0 +1,125 @@
+"""usps-notebook: numbers of USPS digits written in exercise books, photographed.
+
+People write numbers in exercise books: on ruled lines, or on squared paper, one digit
+in each square or each digit two squares tall. The book's lines are printed light (blue
+or grey) and cross every digit that touches them. Each sample is one number of 3-6 USPS
+digits of one split (`training.usps_numbers.number_picks`) on such a page, in a blue or
+black pen, the page turned a little and saved as a JPEG; read as `model.predict` reads
+a file and scored as usps-numbers is (`training.usps_numbers.numbers_report`).
+
+`ruled=False` writes the very same pages without their lines: what the lines cost is
+the difference. Thresholds are tuned on USPS *train* digits; USPS test is the check.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+
+from training.realsets import Sample
+from training.usps_numbers import number_picks, write_number
+from training.usps_pictures import usps_ink
+
+NOTEBOOK_NUMBERS = 300  # pages in the set (the quick set, for tests: NOTEBOOK_QUICK)
+NOTEBOOK_QUICK = 60
+RULINGS = ("squared", "squared-tall", "lined")  # one per square, two squares tall, lines
+SQUARE_PX = (28, 60)  # the grid's square, pixels
+ONE_PER_SQUARE = (0.65, 0.95)  # digit height / square ("squared")
+TWO_SQUARES = (1.4, 1.9)  # digit height / square ("squared-tall")
+LINE_SPACING = (1.3, 2.0)  # ruled lines apart, in digit heights ("lined")
+NUDGE = 0.1  # a digit sits off its square's centre by up to this share of the square
+LINE_PX = (1, 2)
+LINE_COLOURS = ((0.55, 0.7, 0.9), (0.6, 0.6, 0.6))  # light blue, grey (RGB)
+LINE_STRENGTH = (0.5, 1.0)  # how much of its colour a line shows over the paper
+PEN_COLOURS = ((0.15, 0.2, 0.55), (0.1, 0.1, 0.12))  # blue ballpoint, black
+PAPER = (0.97, 0.97, 0.95)
+TILT_DEG = 2.0
+GRAIN = 0.01
+JPEG_QUALITY = (80, 95)
+PAGE_SQUARES = (7, 6)  # paper round the number: squares (or lines) above+below, beside
+
+
+def notebook_samples(split: str = "test", count: int = NOTEBOOK_NUMBERS, seed: int = 0,
+                     ruled: bool = True) -> Iterator[Sample]:
+    """Numbers of 3-6 USPS digits of `split` in exercise books (RULINGS in turn), as
+    decoded JPEG photos (RGB), seeded; `ruled=False`: the same pages without lines."""
+    for k, (digits, text, rng) in enumerate(number_picks(split, count, seed)):
+        ruling = RULINGS[k % len(RULINGS)]
+        page, lines = _write_on_page(digits, ruling, rng)
+        yield Sample(_photograph(page, lines if ruled else np.zeros_like(lines), rng), text)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(split: str, count: int, ruled: bool) -> tuple[Sample, ...]:
+    return tuple(notebook_samples(split, count, ruled=ruled))
+
+
+def usps_notebook_samples(split: str = "test", count: int = NOTEBOOK_NUMBERS,
+                          ruled: bool = True) -> list[Sample]:
+    """The seeded usps-notebook set of `split` (cached per process)."""
+    return list(_cached(split, count, ruled))
+
+
+def _write_on_page(digits: list[np.ndarray], ruling: str,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The pen's ink and the book's lines (both in [0, 1]) of one page."""
+    square = int(rng.integers(*SQUARE_PX))
+    if ruling == "squared":
+        height = int(square * rng.uniform(*ONE_PER_SQUARE))
+        inks = [usps_ink(d, height) for d in digits]
+        number = np.zeros((square, square * len(inks)), np.float32)
+        for k, ink in enumerate(inks):
+            y = (square - ink.shape[0]) // 2 + _nudge(square, rng)
+            x = k * square + (square - ink.shape[1]) // 2 + _nudge(square, rng)
+            _stamp(number, ink, max(0, y), max(0, x))
+        baseline = square  # the number's squares' bottom line
+    else:
+        number = write_number(digits, rng)
+        if ruling == "squared-tall":
+            square = max(SQUARE_PX[0] // 2, round(number.shape[0] / rng.uniform(*TWO_SQUARES)))
+        else:
+            square = round(number.shape[0] * rng.uniform(*LINE_SPACING))
+        baseline = number.shape[0]
+    above, beside = PAGE_SQUARES
+    top, left = above // 2 * square + (square - baseline % square) % square, beside // 2 * square
+    ink = np.zeros((top + baseline + above // 2 * square, left * 2 + number.shape[1]),
+                   np.float32)
+    _stamp(ink, number, top, left)
+    lines = np.zeros_like(ink)
+    width = int(rng.integers(LINE_PX[0], LINE_PX[1] + 1))
+    for y in range((top + baseline) % square, ink.shape[0], square):
+        cv2.line(lines, (0, y), (ink.shape[1], y), 1.0, width)
+    if ruling != "lined":
+        for x in range(left % square, ink.shape[1], square):
+            cv2.line(lines, (x, 0), (x, ink.shape[0]), 1.0, width)
+    return ink, lines
+
+
+def _photograph(ink: np.ndarray, lines: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Ink and lines on paper, turned a little, grainy, through a JPEG: RGB uint8."""
+    paper = np.asarray(PAPER, np.float32)
+    pen = np.asarray(PEN_COLOURS[rng.integers(len(PEN_COLOURS))], np.float32)
+    line = np.asarray(LINE_COLOURS[rng.integers(len(LINE_COLOURS))], np.float32)
+    shown = lines * rng.uniform(*LINE_STRENGTH) * (1 - ink)  # the pen covers the print
+    page = paper + (pen - paper) * ink[..., None] + (line - paper) * shown[..., None]
+    rows, cols = ink.shape
+    turn = cv2.getRotationMatrix2D((cols / 2, rows / 2), rng.uniform(-TILT_DEG, TILT_DEG), 1)
+    page = cv2.warpAffine(page, turn, (cols, rows), borderMode=cv2.BORDER_REFLECT)
+    page = np.clip(page + rng.normal(0, GRAIN, page.shape), 0, 1)
+    rgb = (page * 255 + 0.5).astype(np.uint8)
+    quality = int(rng.integers(*JPEG_QUALITY))
+    jpeg = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])[1]
+    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[..., ::-1].copy()
+
+
+def _nudge(square: int, rng: np.random.Generator) -> int:
+    return int(rng.integers(-round(NUDGE * square), round(NUDGE * square) + 1))
+
+
+def _stamp(page: np.ndarray, ink: np.ndarray, y: int, x: int) -> None:
+    """Ink onto the page at (y, x), the darker of the two where they meet."""
+    region = page[y:y + ink.shape[0], x:x + ink.shape[1]]
+    np.maximum(region, ink[:region.shape[0], :region.shape[1]], out=region)
