@@ -14,13 +14,15 @@ import pytest
 
 from model.imaging import decode_image
 from model.ink import find_ink
-from training.exercise_books import RULINGS, usps_notebook_samples
+from training.exercise_books import RULINGS, notebook_samples
 from training.usps_numbers import numbers_report
 from training.usps_pictures import usps_plain_samples, usps_samples
 
+# Measured on these pages with the shipped model: 95.6 % read exactly with their lines,
+# 97.8 % without (68.9 % with their lines before the reader left them out).
 PAGES = 45  # 15 of each ruling
 MAX_LINE_COST = 0.05  # at most this share of the pages read right without lines is lost
-MIN_EXACT = 0.8  # numbers read exactly on ruled paper
+MIN_EXACT = 0.9  # numbers read exactly on ruled paper
 PLAIN_PICTURES = 300
 
 
@@ -32,9 +34,15 @@ def _spans_across(mask: np.ndarray) -> bool:
                  | (stats[1:, cv2.CC_STAT_HEIGHT] >= height / 2)).any())
 
 
+@pytest.fixture(scope="module")
+def first_pages() -> list:
+    """The first ten pages of each ruling (they take turns)."""
+    return list(notebook_samples("test", 10 * len(RULINGS)))
+
+
 @pytest.mark.parametrize("ruling", RULINGS)
-def test_a_ruled_pages_lines_are_not_ink(ruling: str) -> None:
-    pages = usps_notebook_samples("test", 10 * len(RULINGS))[RULINGS.index(ruling)::len(RULINGS)]
+def test_a_ruled_pages_lines_are_not_ink(ruling: str, first_pages: list) -> None:
+    pages = first_pages[RULINGS.index(ruling)::len(RULINGS)]
     grays = [decode_image(page.image) for page in pages]
     joined = [gray for gray in grays if _spans_across(find_ink(gray).mask)]
     assert joined  # pages whose lines a plain threshold takes for ink
@@ -42,8 +50,8 @@ def test_a_ruled_pages_lines_are_not_ink(ruling: str) -> None:
 
 
 def test_numbers_in_exercise_books_read_as_on_plain_paper(predictor) -> None:
-    ruled = numbers_report(usps_notebook_samples("test", PAGES), predictor)
-    plain = numbers_report(usps_notebook_samples("test", PAGES, ruled=False), predictor)
+    ruled = numbers_report(list(notebook_samples("test", PAGES)), predictor)
+    plain = numbers_report(list(notebook_samples("test", PAGES, ruled=False)), predictor)
     assert ruled["reader"] >= plain["reader"] - MAX_LINE_COST, (ruled, plain)
     assert ruled["reader"] >= MIN_EXACT, ruled
 

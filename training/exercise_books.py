@@ -13,7 +13,6 @@ the difference. Thresholds are tuned on USPS *train* digits; USPS test is the ch
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 
 import cv2
@@ -50,17 +49,6 @@ def notebook_samples(split: str = "test", count: int = NOTEBOOK_NUMBERS, seed: i
         ruling = RULINGS[k % len(RULINGS)]
         page, lines = _write_on_page(digits, ruling, rng)
         yield Sample(_photograph(page, lines if ruled else np.zeros_like(lines), rng), text)
-
-
-@functools.lru_cache(maxsize=4)
-def _cached(split: str, count: int, ruled: bool) -> tuple[Sample, ...]:
-    return tuple(notebook_samples(split, count, ruled=ruled))
-
-
-def usps_notebook_samples(split: str = "test", count: int = NOTEBOOK_NUMBERS,
-                          ruled: bool = True) -> list[Sample]:
-    """The seeded usps-notebook set of `split` (cached per process)."""
-    return list(_cached(split, count, ruled))
 
 
 def _write_on_page(digits: list[np.ndarray], ruling: str,

@@ -64,7 +64,7 @@ import numpy as np
 
 from model import Predictor, load_predictor
 from model.reader import ReadError, read_canvas, read_digits
-from training.exercise_books import NOTEBOOK_NUMBERS, NOTEBOOK_QUICK, usps_notebook_samples
+from training.exercise_books import NOTEBOOK_NUMBERS, NOTEBOOK_QUICK, notebook_samples
 from training.realsets import (
     Sample,
     font_samples,
@@ -205,7 +205,8 @@ def build_sets(quick: bool = False) -> dict[str, list[Sample]]:
 
 NUMBER_SETS = {"usps-numbers": False, "usps-boxed-numbers": True}  # name -> boxed
 NOTEBOOK = "usps-notebook"
-USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", *NUMBER_SETS, NOTEBOOK})
+NUMBER_REPORTS = (*NUMBER_SETS, NOTEBOOK)  # sets scored as numbers (`numbers_report`)
+USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", *NUMBER_REPORTS})
 
 
 def evaluate_realworld(predictor: Predictor, quick: bool = False,
@@ -237,7 +238,7 @@ def evaluate_realworld(predictor: Predictor, quick: bool = False,
                                            boxed=box)
             results[name] = numbers_report(numbers, predictor)
     if only is None or NOTEBOOK in only:
-        pages = usps_notebook_samples(split, NOTEBOOK_QUICK if quick else NOTEBOOK_NUMBERS)
+        pages = list(notebook_samples(split, NOTEBOOK_QUICK if quick else NOTEBOOK_NUMBERS))
         results[NOTEBOOK] = numbers_report(pages, predictor)
     if only is not None and not only - USPS_SETS:
         return results
@@ -265,8 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     only = frozenset(args.sets.split(",")) if args.sets else None
     results = evaluate_realworld(load_predictor(args.model), args.quick, only, args.split)
-    failed = {name: results[name].pop("failed") for name in (*NUMBER_SETS, NOTEBOOK)
-              if name in results}
+    failed = {name: results[name].pop("failed") for name in NUMBER_REPORTS if name in results}
     if args.failures and failed.get("usps-numbers"):
         samples = usps_numbers_samples(args.split, results["usps-numbers"]["n"])
         contact_sheet([samples[i] for i, _ in failed["usps-numbers"]],
@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         naive = f"{r['naive']:8.1%}" if "naive" in r else "       –"
         print(f"{name:<18} {r['n']:>5} {r['reader']:8.1%} {r['sure']:8.1%} {naive}")
-    for name in (*NUMBER_SETS, NOTEBOOK):
+    for name in NUMBER_REPORTS:
         if (numbers := results.get(name)) is not None:
             print(f"\n{name} ({args.split}): digit count right {numbers['count_right']:.1%}, "
                   f"sure and wrong {numbers['sure_wrong']:.1%}; failures "
