@@ -1,4 +1,5 @@
-"""Straight runs of ink, the stuff printed lines are made of (model.rules, model.combs)."""
+"""Straight runs of ink, the stuff printed lines are made of (model.rules,
+model.combs, model.ruling)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,26 @@ import numpy as np
 
 MAX_TILT = 6.0  # degrees from level or upright: tilted photos keep their lines straight
 MAX_GAP = 2  # pixels a line may break (a faint print, JPEG) and stay one line
+BRIDGE = 13  # a stroke crossing a line is bridged over this many pixels of removed line
 NEAR = np.ones((3, 3), np.uint8)
 
 
 def grow(mask: np.ndarray) -> np.ndarray:
     """`mask` thickened by a pixel all round."""
     return cv2.dilate(mask.astype(np.uint8), NEAR).astype(bool)
+
+
+def take_out(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """`mask` without `lines` and their grey edges; the ink a stroke puts across a line
+    (bridging at most BRIDGE pixels of it, level or upright) is given back, so a digit
+    written across a line stays whole."""
+    covered = mask & grow(lines)
+    kept = mask & ~covered
+    kept_u8 = kept.astype(np.uint8)
+    across = np.zeros_like(kept)
+    for kernel in (np.ones((BRIDGE, 1), np.uint8), np.ones((1, BRIDGE), np.uint8)):
+        across |= cv2.morphologyEx(kept_u8, cv2.MORPH_CLOSE, kernel).astype(bool)
+    return kept | (covered & across)
 
 
 def touching(candidates: np.ndarray, found: np.ndarray) -> np.ndarray:

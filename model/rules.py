@@ -10,8 +10,10 @@ digit-like mark, reaching past the ink beside it. A digit's own bars (a 7's top,
 base) are shorter than its height, and a 1 is no taller than its neighbours, so
 neither qualifies; nor does any stroke of a picture that is one mark no wider than a
 digit. Upright lines count where they meet a line already found (the sides of a box,
-the walls of a comb; a comb's ticks are found in model.combs). Where a digit crosses a
-line, the ink the line covered is put back so the digit stays whole.
+the walls of a comb; a comb's ticks are found in model.combs). A thin line from edge
+to edge of the picture with a row of far shorter marks beside it (an exercise book's
+margin line) is printed too: beside it the digits would pass for specks. Where a digit
+crosses a line, the ink the line covered is put back so the digit stays whole.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 from model.combs import comb_cell, comb_ticks
 from model.frames import frame_mask
 from model.ink import stroke_width
-from model.lines import grow, straight_runs, touching
+from model.lines import grow, straight_runs, take_out, touching
 
 RULE_VS_EXTENT = 0.4  # a straight run across this share of the ink's extent may be a line
 MIN_RULE_PX = 24  # ... and is this many pixels long at least
@@ -30,7 +32,6 @@ RULE_VS_TEXT = 1.2  # a mark with such runs this many times the text height is a
 LONG_VS_TEXT = 2.5  # ... and one this long is, even if it ends where the digits end (a comb)
 UPRIGHT_VS_TEXT = 2.0  # ... a mark of upright runs only must be this much taller
 WALL_VS_TEXT = 1.1  # upright runs this long that meet a line are its box's walls
-BRIDGE = 13  # a stroke crossing a line is bridged over this many pixels of removed line
 STICK_OUT = 0.1  # ... and reach this share of the text height past the ink beside them
 TALL_VS_TEXT = 0.5  # ... that is, past marks at least this share of the text height
 MAX_THICKNESS = 0.08  # printed lines are thinner than this share of the text height ...
@@ -44,6 +45,17 @@ MIN_TEXT_VS_HEIGHT = 0.25  # with no text this share of the ink's height, nothin
 # SPECK_EXTENT of the longest mark's are specks (a thin line is long, never a speck).
 ONE_DIGIT_ASPECT = 1.5
 SPECK_EXTENT = 0.3
+# A line from edge to edge of the picture (within PAGE_SPAN: a margin line, a header
+# rule) with writing beside it (MIN_PAGE_TEXT marks at least PAGE_TEXT_PX tall, not
+# touching it, all LONG_VS_TEXT times shorter) is printed when it is at most PAGE_VS_PEN
+# as wide as the writing's pen; its width is that of the ink within NEAR_LINE pixels of
+# it. (A 1 from edge to edge of its picture is as wide as the pen, but beside it are a
+# flag or specks, not digits.)
+PAGE_SPAN = 0.97
+MIN_PAGE_TEXT = 2
+PAGE_TEXT_PX = 8
+PAGE_VS_PEN = 2.0
+NEAR_LINE = 8
 
 Marks = tuple[int, np.ndarray, np.ndarray]  # connected marks: count (with paper), labels, stats
 
@@ -56,14 +68,7 @@ def remove_rules(mask: np.ndarray) -> np.ndarray:
     rules = boxes | _line_rules(mask & ~grow(boxes) if boxes.any() else mask)
     if not rules.any():
         return mask
-    # The lines with their grey edges; ink a digit puts across them is given back.
-    covered = mask & grow(rules)
-    kept = mask & ~covered
-    kept_u8 = kept.astype(np.uint8)
-    across = np.zeros_like(kept)
-    for kernel in (np.ones((BRIDGE, 1), np.uint8), np.ones((1, BRIDGE), np.uint8)):
-        across |= cv2.morphologyEx(kept_u8, cv2.MORPH_CLOSE, kernel).astype(bool)
-    return kept | (covered & across)
+    return take_out(mask, rules)
 
 
 def _marks(mask: np.ndarray) -> Marks:
@@ -95,6 +100,9 @@ def _line_rules(mask: np.ndarray) -> np.ndarray:
     runs = flat | upright
     if not runs.any():
         return none
+    page = _page_lines(mask, flat, upright)
+    if page.any():  # beside such a line the digits pass for specks: looked at without it
+        return page | _line_rules(take_out(mask, page))
     marks = _marks(mask)
     if _one_digit(marks):
         return none
@@ -134,6 +142,34 @@ def _line_rules(mask: np.ndarray) -> np.ndarray:
     return rules | comb_ticks(ink, rules, text, thickest)
 
 
+def _page_lines(mask: np.ndarray, flat: np.ndarray, upright: np.ndarray) -> np.ndarray:
+    """The pixels of lines from edge to edge, at most PAGE_VS_PEN as wide as the pen,
+    beside writing far shorter than they are (see PAGE_SPAN); none when there are none."""
+    found, marks = np.zeros_like(mask), None
+    for kind, is_upright in ((flat, False), (upright, True)):
+        along = cv2.CC_STAT_HEIGHT if is_upright else cv2.CC_STAT_WIDTH
+        start = cv2.CC_STAT_LEFT if is_upright else cv2.CC_STAT_TOP
+        across = cv2.CC_STAT_WIDTH if is_upright else cv2.CC_STAT_HEIGHT
+        cross_side, run_side = mask.shape[::-1] if is_upright else mask.shape
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(kind.astype(np.uint8),
+                                                               connectivity=8)
+        # Along the picture's edge lies its frame (a crop's, a scanner's), not a margin.
+        inside = (stats[1:, start] > 0) & (stats[1:, start] + stats[1:, across] < cross_side)
+        for i in 1 + np.flatnonzero((stats[1:, along] >= PAGE_SPAN * run_side) & inside):
+            line = labels == i
+            marks = marks or _marks(mask)
+            own = np.isin(marks[1], np.unique(marks[1][line]))
+            text = mask & ~own  # every other mark may be text: none is a line
+            heights = _text_heights(_marks(text), np.zeros_like(mask))
+            heights = heights[heights >= PAGE_TEXT_PX]
+            if heights.size < MIN_PAGE_TEXT or stats[i, along] < LONG_VS_TEXT * heights.max():
+                continue
+            near = cv2.dilate(line.astype(np.uint8), np.ones((2 * NEAR_LINE + 1,) * 2, np.uint8))
+            if stroke_width(own & near.astype(bool)) <= PAGE_VS_PEN * stroke_width(text):
+                found |= line
+    return found
+
+
 def _sticks_out(line: np.ndarray, rest: np.ndarray, text: int) -> bool:
     """Whether a line reaches past the other ink near it on both sides, as a box or an
     underline does.
@@ -169,13 +205,19 @@ def _text_height(mask: np.ndarray, flat: np.ndarray, marks: Marks) -> int:
 
 def _tallest_text(marks: Marks, flat: np.ndarray) -> int:
     """Height of the tallest of `marks` that could be text (see _text_height), or 0."""
+    heights = _text_heights(marks, flat)
+    return int(heights.max()) if heights.size else 0
+
+
+def _text_heights(marks: Marks, flat: np.ndarray) -> np.ndarray:
+    """The heights of those of `marks` that could be text (see _text_height)."""
     count, labels, stats = marks
     if count <= 1:
-        return 0
+        return np.zeros(0, int)
     x, y, w, h, areas = (stats[1:, k] for k in range(5))
     in_runs = np.bincount(labels[flat & (labels > 0)], minlength=count)[1:]
     text = (areas >= MIN_TEXT_AREA * areas.max()) & (in_runs < MAX_RUN_SHARE * areas)
     for i in np.flatnonzero(text):
         inside = (x >= x[i]) & (y >= y[i]) & (x + w <= x[i] + w[i]) & (y + h <= y[i] + h[i])
         text[i] = inside.sum() == 1  # only itself
-    return int(h[text].max()) if text.any() else 0
+    return h[text]

@@ -110,3 +110,36 @@ def test_a_comb_of_one_cell_goes_and_its_digit_stays(mnist) -> None:
         plain = find_ink(decode_image(_field([render_digit(mnist.x_test[i], HEIGHT)],
                                              "plain"))).mask
         assert abs(int(kept.sum()) - int(plain.sum())) <= 0.02 * plain.sum()  # the 1, whole
+
+
+def _digit_row(height: int, width: int, count: int, left: int) -> np.ndarray:
+    """A mask of `count` rings, 40 px tall, drawn with a 6-px pen, from `left` on."""
+    mask = np.zeros((height, width), np.uint8)
+    for k in range(count):
+        cv2.ellipse(mask, (left + 50 * k, height // 2), (14, 20), 0, 0, 360, 1, 6)
+    return mask.astype(bool)
+
+
+def test_a_margin_line_beside_the_digits_goes() -> None:
+    """An exercise book's margin line runs from edge to edge, ten times the digits'
+    height: beside it the digits passed for specks, nothing was taken out and the page
+    read "1"."""
+    digits = _digit_row(400, 300, 4, 100)
+    mask = digits.copy()
+    cv2.line(mask.view(np.uint8), (40, 0), (41, 399), 1, 2)
+    kept = remove_rules(mask)
+    assert not kept[:, 30:55].any()
+    assert np.array_equal(kept, digits)
+
+
+@pytest.mark.parametrize("beside", ["specks", "flag"])
+def test_a_one_from_edge_to_edge_keeps_its_stem(beside: str) -> None:
+    """A 1 cropped to its height is as long a line, but what lies beside it is specks or
+    its own loose flag, not a row of digits; and it is as wide as the pen."""
+    mask = np.zeros((96, 60), np.uint8)
+    cv2.line(mask, (30, 0), (30, 95), 1, 6)
+    if beside == "specks":
+        mask[40:43, 10:13] = mask[60:63, 48:51] = 1
+    else:
+        cv2.line(mask, (12, 22), (24, 8), 1, 6)
+    assert np.array_equal(remove_rules(mask.astype(bool)), mask.astype(bool))

@@ -7,8 +7,11 @@ digits of one split (`training.usps_numbers.number_picks`) on such a page, in a 
 black pen, the page turned a little and saved as a JPEG; read as `model.predict` reads
 a file and scored as usps-numbers is (`training.usps_numbers.numbers_report`).
 
-`ruled=False` writes the very same pages without their lines: what the lines cost is
-the difference. Thresholds are tuned on USPS *train* digits; USPS test is the check.
+Every other page has a margin line as well (European exercise books print one, red
+or pink, a little in from the page's left edge), darker than the ruling and fainter
+than the pen. `ruled=False` writes the very same pages without their lines (the margin
+too): what the lines cost is the difference. Thresholds are tuned on USPS *train*
+digits; USPS test is the check.
 """
 
 from __future__ import annotations
@@ -39,16 +42,24 @@ TILT_DEG = 2.0
 GRAIN = 0.01
 JPEG_QUALITY = (80, 95)
 PAGE_SQUARES = (7, 6)  # paper round the number: squares (or lines) above+below, beside
+MARGIN_EVERY = 2  # one page in this many has a margin line
+MARGIN_COLOURS = ((0.85, 0.3, 0.3), (0.9, 0.45, 0.55))  # red, pink (RGB), printed solid
+MARGIN_AT = (0.25, 0.75)  # ... this share of the paper left of the number in from the edge
 
 
 def notebook_samples(split: str = "test", count: int = NOTEBOOK_NUMBERS, seed: int = 0,
-                     ruled: bool = True) -> Iterator[Sample]:
+                     ruled: bool = True, margins: bool = True) -> Iterator[Sample]:
     """Numbers of 3-6 USPS digits of `split` in exercise books (RULINGS in turn), as
-    decoded JPEG photos (RGB), seeded; `ruled=False`: the same pages without lines."""
+    decoded JPEG photos (RGB), seeded; `ruled=False`: the same pages without lines,
+    `margins=False`: without margin lines."""
     for k, (digits, text, rng) in enumerate(number_picks(split, count, seed)):
         ruling = RULINGS[k % len(RULINGS)]
         page, lines = _write_on_page(digits, ruling, rng)
-        yield Sample(_photograph(page, lines if ruled else np.zeros_like(lines), rng), text)
+        # The margin's own generator: the pages without one are the same either way.
+        margin = _margin(page, np.random.default_rng([seed, k])) \
+            if ruled and margins and k % MARGIN_EVERY else None
+        yield Sample(_photograph(page, lines if ruled else np.zeros_like(lines), rng, margin),
+                     text)
 
 
 def _write_on_page(digits: list[np.ndarray], ruling: str,
@@ -86,13 +97,27 @@ def _write_on_page(digits: list[np.ndarray], ruling: str,
     return ink, lines
 
 
-def _photograph(ink: np.ndarray, lines: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Ink and lines on paper, turned a little, grainy, through a JPEG: RGB uint8."""
+def _margin(ink: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A margin line down the page left of the writing, and its colour."""
+    left = np.flatnonzero(ink.max(axis=0) > 0)[0]
+    line = np.zeros_like(ink)
+    x = round(left * rng.uniform(*MARGIN_AT))
+    cv2.line(line, (x, 0), (x, ink.shape[0]), 1.0, int(rng.integers(LINE_PX[0], LINE_PX[1] + 1)))
+    return line, np.asarray(MARGIN_COLOURS[rng.integers(len(MARGIN_COLOURS))], np.float32)
+
+
+def _photograph(ink: np.ndarray, lines: np.ndarray, rng: np.random.Generator,
+                margin: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Ink and lines (and a margin line, with its colour) on paper, turned a little,
+    grainy, through a JPEG: RGB uint8."""
     paper = np.asarray(PAPER, np.float32)
     pen = np.asarray(PEN_COLOURS[rng.integers(len(PEN_COLOURS))], np.float32)
     line = np.asarray(LINE_COLOURS[rng.integers(len(LINE_COLOURS))], np.float32)
     shown = lines * rng.uniform(*LINE_STRENGTH) * (1 - ink)  # the pen covers the print
     page = paper + (pen - paper) * ink[..., None] + (line - paper) * shown[..., None]
+    if margin is not None:
+        where, colour = margin
+        page += (colour - page) * (where * (1 - ink))[..., None]
     rows, cols = ink.shape
     turn = cv2.getRotationMatrix2D((cols / 2, rows / 2), rng.uniform(-TILT_DEG, TILT_DEG), 1)
     page = cv2.warpAffine(page, turn, (cols, rows), borderMode=cv2.BORDER_REFLECT)
