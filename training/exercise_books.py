@@ -3,15 +3,15 @@
 People write numbers in exercise books: on ruled lines, or on squared paper, one digit
 in each square or each digit two squares tall. The book's lines are printed light (blue
 or grey) and cross every digit that touches them. Each sample is one number of 3-6 USPS
-digits of one split (`training.usps_numbers.number_picks`) on such a page, in a blue or
-black pen, the page turned a little and saved as a JPEG; read as `model.predict` reads
-a file and scored as usps-numbers is (`training.usps_numbers.numbers_report`).
+digits of one split (`training.usps_numbers.number_picks`) on such a page in a blue
+ballpoint, a black pen or a pencil (chosen at random), the page turned a little and
+saved as a JPEG; read as `model.predict` reads a file and scored as usps-numbers is
+(`training.usps_numbers.numbers_report`).
 
-Every other page has a margin line as well (European exercise books print one, red
-or pink, a little in from the page's left edge), darker than the ruling and fainter
-than the pen. `ruled=False` writes the very same pages without their lines (the margin
-too): what the lines cost is the difference. Thresholds are tuned on USPS *train*
-digits; USPS test is the check.
+Every other page has a margin line as well (European exercise books print one, red or
+pink, a little in from the page's left edge), darker than the ruling. `ruled=False`
+writes the very same pages without their lines (the margin too): what the lines cost
+is the difference. Thresholds are tuned on USPS *train* digits; USPS test is the check.
 """
 
 from __future__ import annotations
@@ -36,7 +36,10 @@ NUDGE = 0.1  # a digit sits off its square's centre by up to this share of the s
 LINE_PX = (1, 2)
 LINE_COLOURS = ((0.55, 0.7, 0.9), (0.6, 0.6, 0.6))  # light blue, grey (RGB)
 LINE_STRENGTH = (0.5, 1.0)  # how much of its colour a line shows over the paper
-PEN_COLOURS = ((0.15, 0.2, 0.55), (0.1, 0.1, 0.12))  # blue ballpoint, black
+Colour = tuple[float, float, float]  # RGB in [0, 1]
+INK_PENS: tuple[Colour, ...] = ((0.15, 0.2, 0.55), (0.1, 0.1, 0.12))  # blue ballpoint, black
+PENCIL: Colour = (0.5, 0.5, 0.52)  # a school pencil: hardly darker than the grid's grey
+PENS = (*INK_PENS, PENCIL)
 PAPER = (0.97, 0.97, 0.95)
 TILT_DEG = 2.0
 GRAIN = 0.01
@@ -48,18 +51,19 @@ MARGIN_AT = (0.25, 0.75)  # ... this share of the paper left of the number in fr
 
 
 def notebook_samples(split: str = "test", count: int = NOTEBOOK_NUMBERS, seed: int = 0,
-                     ruled: bool = True, margins: bool = True) -> Iterator[Sample]:
-    """Numbers of 3-6 USPS digits of `split` in exercise books (RULINGS in turn), as
-    decoded JPEG photos (RGB), seeded; `ruled=False`: the same pages without lines,
-    `margins=False`: without margin lines."""
+                     ruled: bool = True, margins: bool = True,
+                     pens: tuple[Colour, ...] = PENS) -> Iterator[Sample]:
+    """Numbers of 3-6 USPS digits of `split` in exercise books (RULINGS in turn), each
+    in one of `pens`, as decoded JPEG photos (RGB), seeded; `ruled=False`: the same
+    pages without lines, `margins=False`: without margin lines."""
     for k, (digits, text, rng) in enumerate(number_picks(split, count, seed)):
         ruling = RULINGS[k % len(RULINGS)]
         page, lines = _write_on_page(digits, ruling, rng)
         # The margin's own generator: the pages without one are the same either way.
         margin = _margin(page, np.random.default_rng([seed, k])) \
             if ruled and margins and k % MARGIN_EVERY else None
-        yield Sample(_photograph(page, lines if ruled else np.zeros_like(lines), rng, margin),
-                     text)
+        shown = lines if ruled else np.zeros_like(lines)
+        yield Sample(_photograph(page, shown, pens, rng, margin), text)
 
 
 def _write_on_page(digits: list[np.ndarray], ruling: str,
@@ -106,12 +110,13 @@ def _margin(ink: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.n
     return line, np.asarray(MARGIN_COLOURS[rng.integers(len(MARGIN_COLOURS))], np.float32)
 
 
-def _photograph(ink: np.ndarray, lines: np.ndarray, rng: np.random.Generator,
+def _photograph(ink: np.ndarray, lines: np.ndarray, pens: tuple[Colour, ...],
+                rng: np.random.Generator,
                 margin: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-    """Ink and lines (and a margin line, with its colour) on paper, turned a little,
-    grainy, through a JPEG: RGB uint8."""
+    """Ink in one of `pens` and lines (and a margin line, with its colour) on paper,
+    turned a little, grainy, through a JPEG: RGB uint8."""
     paper = np.asarray(PAPER, np.float32)
-    pen = np.asarray(PEN_COLOURS[rng.integers(len(PEN_COLOURS))], np.float32)
+    pen = np.asarray(pens[rng.integers(len(pens))], np.float32)
     line = np.asarray(LINE_COLOURS[rng.integers(len(LINE_COLOURS))], np.float32)
     shown = lines * rng.uniform(*LINE_STRENGTH) * (1 - ink)  # the pen covers the print
     page = paper + (pen - paper) * ink[..., None] + (line - paper) * shown[..., None]
