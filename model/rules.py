@@ -159,8 +159,8 @@ def _page_lines(mask: np.ndarray, flat: np.ndarray, upright: np.ndarray) -> np.n
             line = labels == i
             marks = marks or _marks(mask)
             own = np.isin(marks[1], np.unique(marks[1][line]))
-            text = mask & ~own  # every other mark may be text: none is a line
-            heights = _text_heights(_marks(text), np.zeros_like(mask))
+            text = mask & ~own
+            heights = _text_heights(_marks(text))
             heights = heights[heights >= PAGE_TEXT_PX]
             if heights.size < MIN_PAGE_TEXT or stats[i, along] < LONG_VS_TEXT * heights.max():
                 continue
@@ -209,14 +209,17 @@ def _tallest_text(marks: Marks, flat: np.ndarray) -> int:
     return int(heights.max()) if heights.size else 0
 
 
-def _text_heights(marks: Marks, flat: np.ndarray) -> np.ndarray:
-    """The heights of those of `marks` that could be text (see _text_height)."""
+def _text_heights(marks: Marks, flat: np.ndarray | None = None) -> np.ndarray:
+    """The heights of those of `marks` that could be text (see _text_height); with no
+    level runs (`flat`) given, any mark large enough."""
     count, labels, stats = marks
     if count <= 1:
         return np.zeros(0, int)
     x, y, w, h, areas = (stats[1:, k] for k in range(5))
-    in_runs = np.bincount(labels[flat & (labels > 0)], minlength=count)[1:]
-    text = (areas >= MIN_TEXT_AREA * areas.max()) & (in_runs < MAX_RUN_SHARE * areas)
+    text = areas >= MIN_TEXT_AREA * areas.max()
+    if flat is not None:
+        text &= np.bincount(labels[flat & (labels > 0)], minlength=count)[1:] \
+            < MAX_RUN_SHARE * areas
     for i in np.flatnonzero(text):
         inside = (x >= x[i]) & (y >= y[i]) & (x + w <= x[i] + w[i]) & (y + h <= y[i] + h[i])
         text[i] = inside.sum() == 1  # only itself

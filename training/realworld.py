@@ -19,9 +19,9 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
 - usps-boxed-numbers: numbers of 3-6 USPS *test* digits, each boxed as in usps-boxed,
             the boxes in a row 0-4 px apart (0: abutting), read as usps-numbers are;
 - usps-notebook: numbers of 3-6 USPS *test* digits written in exercise books (ruled
-            lines, squared paper, a red or pink margin line on every other page:
-            `training.exercise_books`), photographed as JPEG, read and scored as
-            usps-numbers are;
+            lines, squared paper, a red or pink margin line on every other page; in
+            a blue or black pen or a pencil: `training.exercise_books`), photographed
+            as JPEG, read and scored as usps-numbers are;
 - usps96:   the same digits as plain 96x96 pictures, edge to edge (how the issue first
             measured them), read as `model.predict` reads a file (any number of digits);
 - usps-boxed: the same digits as some published sets keep theirs (European writers'
