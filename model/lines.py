@@ -30,6 +30,25 @@ def take_out(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:
     return kept | (covered & across)
 
 
+def lines_across(runs: tuple[np.ndarray, np.ndarray],
+                 share: float) -> list[tuple[np.ndarray, int]]:
+    """The straight runs (`straight_runs`'s level and upright ones) that reach across
+    `share` of the picture and do not lie along its edge (a crop's or a scanner's
+    frame): each one's pixels and length."""
+    found = []
+    for kind, upright in zip(runs, (False, True), strict=True):
+        along, start, across = (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_LEFT, cv2.CC_STAT_WIDTH) \
+            if upright else (cv2.CC_STAT_WIDTH, cv2.CC_STAT_TOP, cv2.CC_STAT_HEIGHT)
+        run_side, cross_side = kind.shape if upright else kind.shape[::-1]
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(kind.astype(np.uint8),
+                                                               connectivity=8)
+        stats = stats[1:]
+        inside = (stats[:, start] > 0) & (stats[:, start] + stats[:, across] < cross_side)
+        found += [(labels == i + 1, int(stats[i, along]))
+                  for i in np.flatnonzero((stats[:, along] >= share * run_side) & inside)]
+    return found
+
+
 def touching(candidates: np.ndarray, found: np.ndarray) -> np.ndarray:
     """The connected parts of `candidates` that touch `found`."""
     _, labels = cv2.connectedComponents(candidates.astype(np.uint8), connectivity=8)

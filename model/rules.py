@@ -24,7 +24,7 @@ import numpy as np
 from model.combs import comb_cell, comb_ticks
 from model.frames import frame_mask
 from model.ink import stroke_width
-from model.lines import grow, straight_runs, take_out, touching
+from model.lines import grow, lines_across, straight_runs, take_out, touching
 
 RULE_VS_EXTENT = 0.4  # a straight run across this share of the ink's extent may be a line
 MIN_RULE_PX = 24  # ... and is this many pixels long at least
@@ -146,27 +146,17 @@ def _page_lines(mask: np.ndarray, flat: np.ndarray, upright: np.ndarray) -> np.n
     """The pixels of lines from edge to edge, at most PAGE_VS_PEN as wide as the pen,
     beside writing far shorter than they are (see PAGE_SPAN); none when there are none."""
     found, marks = np.zeros_like(mask), None
-    for kind, is_upright in ((flat, False), (upright, True)):
-        along = cv2.CC_STAT_HEIGHT if is_upright else cv2.CC_STAT_WIDTH
-        start = cv2.CC_STAT_LEFT if is_upright else cv2.CC_STAT_TOP
-        across = cv2.CC_STAT_WIDTH if is_upright else cv2.CC_STAT_HEIGHT
-        cross_side, run_side = mask.shape[::-1] if is_upright else mask.shape
-        _, labels, stats, _ = cv2.connectedComponentsWithStats(kind.astype(np.uint8),
-                                                               connectivity=8)
-        # Along the picture's edge lies its frame (a crop's, a scanner's), not a margin.
-        inside = (stats[1:, start] > 0) & (stats[1:, start] + stats[1:, across] < cross_side)
-        for i in 1 + np.flatnonzero((stats[1:, along] >= PAGE_SPAN * run_side) & inside):
-            line = labels == i
-            marks = marks or _marks(mask)
-            own = np.isin(marks[1], np.unique(marks[1][line]))
-            text = mask & ~own
-            heights = _text_heights(_marks(text))
-            heights = heights[heights >= PAGE_TEXT_PX]
-            if heights.size < MIN_PAGE_TEXT or stats[i, along] < LONG_VS_TEXT * heights.max():
-                continue
-            near = cv2.dilate(line.astype(np.uint8), np.ones((2 * NEAR_LINE + 1,) * 2, np.uint8))
-            if stroke_width(own & near.astype(bool)) <= PAGE_VS_PEN * stroke_width(text):
-                found |= line
+    for line, length in lines_across((flat, upright), PAGE_SPAN):
+        marks = marks or _marks(mask)
+        own = np.isin(marks[1], np.unique(marks[1][line]))
+        text = mask & ~own
+        heights = _text_heights(_marks(text))
+        heights = heights[heights >= PAGE_TEXT_PX]
+        if heights.size < MIN_PAGE_TEXT or length < LONG_VS_TEXT * heights.max():
+            continue
+        near = cv2.dilate(line.astype(np.uint8), np.ones((2 * NEAR_LINE + 1,) * 2, np.uint8))
+        if stroke_width(own & near.astype(bool)) <= PAGE_VS_PEN * stroke_width(text):
+            found |= line
     return found
 
 

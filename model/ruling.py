@@ -7,8 +7,8 @@ touches one is joined through them to the whole page. The lines are printed ligh
 thin straight lines across RULING_SPAN of it (level or upright; the straight side of
 a stroke lies deep in its ink) whose ink is at most FAINT_RULING of the pen's (a
 pencil is hardly darker than a grey grid), the threshold is raised between the two
-levels: the lines
-drop out whole, grid crossings and all, and the strokes that cross them stay unbroken.
+levels: the lines drop out whole, grid crossings and all, and the strokes that cross
+them stay unbroken.
 Lines as dark as the pen are left to `model.rules`, which takes out a form's boxes and
 underlines (a 1 that fills its picture is as long and as dark as a line).
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from model.lines import grow, straight_runs
+from model.lines import grow, lines_across, straight_runs
 from model.pixels import quantile
 
 RULING_SPAN = 0.5  # a ruling runs across this share of the picture's width (or height)
@@ -81,24 +81,13 @@ def _rulings(mask: np.ndarray) -> np.ndarray | None:
     MIN_RULINGS of them; else None."""
     if mask.any(axis=0).mean() < RULING_SPAN and mask.any(axis=1).mean() < RULING_SPAN:
         return None  # no ink reaches across the picture
-    found, count = np.zeros_like(mask), 0
     runs = straight_runs(mask.astype(np.uint8), round(RULING_SPAN * min(mask.shape)))
+    candidates = lines_across(runs, RULING_SPAN)
+    if len(candidates) < MIN_RULINGS:
+        return None
     # A run is a band a few pixels wide wherever it lies; how deep it lies in the ink
     # says whether that ink is a thin line or a stroke (the side of a 0 in a tight crop).
     depth = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
-    for kind, upright in zip(runs, (False, True), strict=True):
-        extent = cv2.CC_STAT_HEIGHT if upright else cv2.CC_STAT_WIDTH
-        side = mask.shape[0 if upright else 1]
-        parts, labels, stats, _ = cv2.connectedComponentsWithStats(kind.astype(np.uint8),
-                                                                    connectivity=8)
-        length = stats[1:parts, extent]
-        thin = stats[1:parts, cv2.CC_STAT_AREA] <= RULING_WIDTH * length
-        # A line along the picture's edge is its frame (a scanner's, a crop's), no ruling.
-        start = stats[1:parts, cv2.CC_STAT_LEFT if upright else cv2.CC_STAT_TOP]
-        across = stats[1:parts, cv2.CC_STAT_WIDTH if upright else cv2.CC_STAT_HEIGHT]
-        inside = (start > 0) & (start + across < mask.shape[1 if upright else 0])
-        long = [i for i in 1 + np.flatnonzero((length >= RULING_SPAN * side) & thin & inside)
-                if 2 * np.median(depth[labels == i]) <= RULING_WIDTH]
-        count += len(long)
-        found |= np.isin(labels, long)
-    return found if count >= MIN_RULINGS else None
+    rulings = [line for line, length in candidates if line.sum() <= RULING_WIDTH * length
+               and 2 * np.median(depth[line]) <= RULING_WIDTH]
+    return np.logical_or.reduce(rulings) if len(rulings) >= MIN_RULINGS else None

@@ -1,8 +1,9 @@
 """Numbers written in exercise books: ruled lines and squared paper (model.ruling).
 
 The pages are USPS *test* digits written on ruled or squared paper in a blue or black
-pen, turned a little and saved as JPEG (`training.exercise_books`), a margin line on
-every other page; the same pages without their lines say what the lines cost. Before
+pen or a pencil, turned a little and saved as JPEG (`training.exercise_books`), a
+margin line on every other page; the same pages without their lines say what the lines
+cost. Before
 the reader knew exercise books, the lines joined the digits into one mark and it read
 25-65 % of such pages right.
 """

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 
-from training.realsets import Sample
+from training.realsets import Sample, stamp
 from training.usps_numbers import number_picks, write_number
 from training.usps_pictures import usps_ink
 
@@ -77,7 +77,7 @@ def _write_on_page(digits: list[np.ndarray], ruling: str,
         for k, ink in enumerate(inks):
             y = (square - ink.shape[0]) // 2 + _nudge(square, rng)
             x = k * square + (square - ink.shape[1]) // 2 + _nudge(square, rng)
-            _stamp(number, ink, max(0, y), max(0, x))
+            stamp(number, ink, max(0, y), max(0, x))
         baseline = square  # the number's squares' bottom line
     else:
         number = write_number(digits, rng)
@@ -90,7 +90,7 @@ def _write_on_page(digits: list[np.ndarray], ruling: str,
     top, left = above // 2 * square + (square - baseline % square) % square, beside // 2 * square
     ink = np.zeros((top + baseline + above // 2 * square, left * 2 + number.shape[1]),
                    np.float32)
-    _stamp(ink, number, top, left)
+    stamp(ink, number, top, left)
     lines = np.zeros_like(ink)
     width = int(rng.integers(LINE_PX[0], LINE_PX[1] + 1))
     for y in range((top + baseline) % square, ink.shape[0], square):
@@ -135,9 +135,3 @@ def _photograph(ink: np.ndarray, lines: np.ndarray, pens: tuple[Colour, ...],
 
 def _nudge(square: int, rng: np.random.Generator) -> int:
     return int(rng.integers(-round(NUDGE * square), round(NUDGE * square) + 1))
-
-
-def _stamp(page: np.ndarray, ink: np.ndarray, y: int, x: int) -> None:
-    """Ink onto the page at (y, x), the darker of the two where they meet."""
-    region = page[y:y + ink.shape[0], x:x + ink.shape[1]]
-    np.maximum(region, ink[:region.shape[0], :region.shape[1]], out=region)

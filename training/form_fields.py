@@ -28,6 +28,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from training.realsets import stamp
 from training.synthetic_scans import on_paper, render_digit
 from training.usps_pictures import usps_ink
 
@@ -109,8 +110,7 @@ def make_field(inks: Sequence[np.ndarray], style: FieldStyle) -> np.ndarray:
             room_y = max(0, round(0.15 * h))  # a digit is written just above its line
         x = left + round((1 + style.offset[0]) / 2 * max(room_x, 0))
         y = top + round((1 + style.offset[1]) / 2 * max(room_y, 0))
-        region = strength[y:y + ink.shape[0], x:x + ink.shape[1]]
-        np.maximum(region, ink[:region.shape[0], :region.shape[1]], out=region)
+        stamp(strength, ink, y, x)
         if separate or style.form == "box":
             cv2.rectangle(lines, (left, top), (left + cell_w, top + cell_h), 1.0, lw)
     right, bottom = margin + step * (len(inks) - 1) + cell_w, top + cell_h

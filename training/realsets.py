@@ -40,6 +40,13 @@ def handwriting_fonts() -> list[Path]:
     return found
 
 
+def stamp(page: np.ndarray, ink: np.ndarray, y: int, x: int) -> None:
+    """Ink (in [0, 1]) onto a page of ink at (y, x), the stronger of the two where they
+    meet; what falls past the page's edge is cut off."""
+    region = page[y:y + ink.shape[0], x:x + ink.shape[1]]
+    np.maximum(region, ink[:region.shape[0], :region.shape[1]], out=region)
+
+
 def paper_page(rng: np.random.Generator, ink: np.ndarray) -> np.ndarray:
     """Dark ink (ink in [0,1], 1 = ink) on light, slightly noisy paper, as uint8."""
     paper = rng.uniform(0.85, 0.97) + rng.normal(0, 0.02, ink.shape)

@@ -19,7 +19,7 @@ import numpy as np
 
 from model import Predictor
 from model.reader import ReadError, read_digits
-from training.realsets import Sample, paper_page
+from training.realsets import Sample, paper_page, stamp
 from training.usps_pictures import (
     BOX_SIDE,
     USPS_BLUR,
@@ -126,8 +126,7 @@ def write_number(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndarr
     page = np.zeros((rows, cols + shift), np.float32)
     for ink, top, left in zip(inks, tops, lefts, strict=True):
         y, x = round(top - top0), round(left) + (shift if slant > 0 else 0)
-        region = page[y:y + ink.shape[0], x:x + ink.shape[1]]
-        np.maximum(region, ink[:region.shape[0], :region.shape[1]], out=region)
+        stamp(page, ink, y, x)
     # Slant: x moves by slant per row above the baseline (the bottom row stays).
     shear = np.float32([[1, slant, -slant * (rows - 1)], [0, 1, 0]])
     return cv2.warpAffine(page, shear, (page.shape[1], rows), flags=cv2.INTER_LINEAR)
