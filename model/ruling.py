@@ -27,6 +27,10 @@ RULING_SPAN = 0.5  # a ruling runs across this share of the picture's width (or 
 MIN_RULINGS = 3  # ... and a ruled page shows this many of them at least
 RULING_WIDTH = 5.0  # pixels (of the copy DETECT_SIDE wide): a printed line is thin
 DETECT_SIDE = 320  # the lines are looked for on a copy at most this many pixels wide
+# Gaps up to GAP_PX - 1 pixels (of that copy) along a line are bridged in the search
+# (pencil pages of USPS *train* digits: 1 px, i.e. none, 90.0 % of 150 read right; 3 px
+# 91.3 %; 5 px 92.7 %; 7 px 92.0 %).
+GAP_PX = 5
 # The lines' ink (its median) is at most this share of the pen's: printed lines are
 # lighter than a ballpoint by far, and than a pencil by a little (90 pages of USPS
 # *train* digits in a pencil grey at 0.5: 0.5 read 64.4 % of them right, 0.65 82.2 %,
@@ -81,8 +85,15 @@ def _rulings(mask: np.ndarray) -> np.ndarray | None:
     MIN_RULINGS of them; else None."""
     if mask.any(axis=0).mean() < RULING_SPAN and mask.any(axis=1).mean() < RULING_SPAN:
         return None  # no ink reaches across the picture
-    runs = straight_runs(mask.astype(np.uint8), round(RULING_SPAN * min(mask.shape)))
-    candidates = lines_across(runs, RULING_SPAN)
+    # A hairline a little askew crosses from one row to the next with both pixels half
+    # inked, and a faint line's half falls under the threshold: bridge such gaps along
+    # rows and columns so the line is found whole; only inked pixels count as the line.
+    ink = mask.astype(np.uint8)
+    joined = ink.copy()
+    for kernel in (np.ones((1, GAP_PX), np.uint8), np.ones((GAP_PX, 1), np.uint8)):
+        joined |= cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel)
+    runs = straight_runs(joined, round(RULING_SPAN * min(mask.shape)))
+    candidates = [(line & mask, length) for line, length in lines_across(runs, RULING_SPAN)]
     if len(candidates) < MIN_RULINGS:
         return None
     # A run is a band a few pixels wide wherever it lies; how deep it lies in the ink

@@ -21,22 +21,26 @@ from training.usps_numbers import numbers_report
 from training.usps_pictures import usps_plain_samples, usps_samples
 
 # Measured on these pages (in ink, without margin lines) with the shipped model: 95.6 %
-# read exactly with their lines, 97.8 % without (68.9 % with their lines before the
-# reader left them out).
+# read exactly with their lines, 95.6 % without (on the pages as drawn until 2 December,
+# 68.9 % with their lines before the reader left them out).
 PAGES = 45  # 15 of each ruling
 MAX_LINE_COST = 0.05  # at most this share of the pages read right without lines is lost
 MIN_EXACT = 0.9  # numbers read exactly on ruled paper
 PLAIN_PICTURES = 300
 # The first 60 pages in ink with a margin line (every other page), measured with the
-# shipped model: 78.3 % read exactly, 3.3 % wrong and sure; the same pages without their
-# margin 88.3 %. Before the reader took margin lines out: 65.0 %, 16.7 % wrong and sure.
+# shipped model: 85.0 % read exactly, 5.0 % wrong and sure; the same pages without their
+# margin 88.3 %. (On the pages as drawn until 2 December, before the reader took margin
+# lines out: 65.0 % read exactly, 16.7 % wrong and sure.)
 MARGIN_PAGES = 60
-MIN_EXACT_BESIDE_MARGIN = 0.72
+MIN_EXACT_BESIDE_MARGIN = 0.78
 MAX_SURE_WRONG_BESIDE_MARGIN = 0.07
-# 60 pages in pencil (no margins): 81.7 % read exactly, against 88.3 % without their
-# lines; 66.7 % when lines were left out only at half the pen's darkness.
+# 60 pages in pencil (no margins): 93.3 % read exactly, against 90.0 % without their
+# lines (on the pages as drawn until 2 December, 66.7 % when lines were left out only at
+# half the pen's darkness).
 PENCIL_PAGES = 60
-MIN_EXACT_IN_PENCIL = 0.75
+MIN_EXACT_IN_PENCIL = 0.85
+GRID_PAGES = 30
+MAX_INK_WITH_GRID = 1.25
 
 
 def _spans_across(mask: np.ndarray) -> bool:
@@ -97,3 +101,19 @@ def test_pictures_without_rulings_keep_their_ink() -> None:
             gray = decode_image(sample.image)
             changed += not np.array_equal(find_ink(gray).mask, find_ink(gray, ruled=True).mask)
     assert changed == 0
+
+
+
+def test_a_pencils_faint_grid_is_found_whole() -> None:
+    """Under a pencil's threshold a hairline grid a little askew breaks into dashes
+    (where a line steps from one row of pixels to the next, both are half inked). The
+    dashes are still the grid: found, they drop out; missed, they stay beside the
+    digits as ink ("800505" read "31 3"). On the first pencil pages of USPS *train*
+    digits the search bridges such gaps (`model.ruling.GAP_PX`): the ink left on a
+    ruled page is at most 1.01 times the same page's without lines (1.67 before)."""
+    ruled = notebook_samples("train", GRID_PAGES, margins=False, pens=(PENCIL,))
+    plain = notebook_samples("train", GRID_PAGES, ruled=False, margins=False, pens=(PENCIL,))
+    ink_left = [find_ink(decode_image(a.image), ruled=True).mask.sum()
+                / find_ink(decode_image(b.image), ruled=True).mask.sum()
+                for a, b in zip(ruled, plain, strict=True)]
+    assert max(ink_left) <= MAX_INK_WITH_GRID, ink_left

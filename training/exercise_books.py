@@ -87,8 +87,12 @@ def _write_on_page(digits: list[np.ndarray], ruling: str,
             square = round(number.shape[0] * rng.uniform(*LINE_SPACING))
         baseline = number.shape[0]
     above, beside = PAGE_SQUARES
-    top, left = above // 2 * square + (square - baseline % square) % square, beside // 2 * square
-    ink = np.zeros((top + baseline + above // 2 * square, left * 2 + number.shape[1]),
+    # The photo's edges fall halfway between the lines, not on one: turned, the page's
+    # reflected border then goes on with the lines instead of doubling one along the edge.
+    half = square // 2
+    top = half + above // 2 * square + (square - baseline % square) % square
+    left = half + beside // 2 * square
+    ink = np.zeros((top + baseline + above // 2 * square + half, left * 2 + number.shape[1]),
                    np.float32)
     stamp(ink, number, top, left)
     lines = np.zeros_like(ink)
@@ -126,7 +130,9 @@ def _photograph(ink: np.ndarray, lines: np.ndarray, pens: tuple[Colour, ...],
     rows, cols = ink.shape
     turn = cv2.getRotationMatrix2D((cols / 2, rows / 2), rng.uniform(-TILT_DEG, TILT_DEG), 1)
     page = cv2.warpAffine(page, turn, (cols, rows), borderMode=cv2.BORDER_REFLECT)
-    page = np.clip(page + rng.normal(0, GRAIN, page.shape), 0, 1)
+    # Grain from a generator of its own, so a page's size does not shift the pages after it.
+    grain = np.random.default_rng(rng.integers(2**32))
+    page = np.clip(page + grain.normal(0, GRAIN, page.shape), 0, 1)
     rgb = (page * 255 + 0.5).astype(np.uint8)
     quality = int(rng.integers(*JPEG_QUALITY))
     jpeg = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])[1]
