@@ -103,7 +103,6 @@ def test_pictures_without_rulings_keep_their_ink() -> None:
     assert changed == 0
 
 
-
 def test_a_pencils_faint_grid_is_found_whole() -> None:
     """Under a pencil's threshold a hairline grid a little askew breaks into dashes
     (where a line steps from one row of pixels to the next, both are half inked). The

@@ -131,8 +131,8 @@ def _photograph(ink: np.ndarray, lines: np.ndarray, pens: tuple[Colour, ...],
     turn = cv2.getRotationMatrix2D((cols / 2, rows / 2), rng.uniform(-TILT_DEG, TILT_DEG), 1)
     page = cv2.warpAffine(page, turn, (cols, rows), borderMode=cv2.BORDER_REFLECT)
     # Grain from a generator of its own, so a page's size does not shift the pages after it.
-    grain = np.random.default_rng(rng.integers(2**32))
-    page = np.clip(page + grain.normal(0, GRAIN, page.shape), 0, 1)
+    grainy = np.random.default_rng(rng.integers(2**32))
+    page = np.clip(page + grainy.normal(0, GRAIN, page.shape), 0, 1)
     rgb = (page * 255 + 0.5).astype(np.uint8)
     quality = int(rng.integers(*JPEG_QUALITY))
     jpeg = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])[1]
