@@ -17,17 +17,22 @@ def grow(mask: np.ndarray) -> np.ndarray:
     return cv2.dilate(mask.astype(np.uint8), NEAR).astype(bool)
 
 
+def bridged(mask: np.ndarray, span: int) -> np.ndarray:
+    """`mask` with its gaps along a row or a column closed, up to `span` - 1 pixels."""
+    ink = mask.astype(np.uint8)
+    closed = mask.astype(bool)
+    for kernel in (np.ones((span, 1), np.uint8), np.ones((1, span), np.uint8)):
+        closed |= cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel).astype(bool)
+    return closed
+
+
 def take_out(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:
     """`mask` without `lines` and their grey edges; the ink a stroke puts across a line
     (bridging at most BRIDGE pixels of it, level or upright) is given back, so a digit
     written across a line stays whole."""
     covered = mask & grow(lines)
     kept = mask & ~covered
-    kept_u8 = kept.astype(np.uint8)
-    across = np.zeros_like(kept)
-    for kernel in (np.ones((BRIDGE, 1), np.uint8), np.ones((1, BRIDGE), np.uint8)):
-        across |= cv2.morphologyEx(kept_u8, cv2.MORPH_CLOSE, kernel).astype(bool)
-    return kept | (covered & across)
+    return kept | (covered & bridged(kept, BRIDGE))
 
 
 def lines_across(runs: tuple[np.ndarray, np.ndarray],

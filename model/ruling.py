@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from model.lines import grow, lines_across, straight_runs
+from model.lines import bridged, grow, lines_across, straight_runs
 from model.pixels import quantile
 
 RULING_SPAN = 0.5  # a ruling runs across this share of the picture's width (or height)
@@ -89,10 +89,7 @@ def _rulings(mask: np.ndarray) -> np.ndarray | None:
     # A hairline a little askew crosses from one row to the next with both pixels half
     # inked, and a faint line's half falls under the threshold: bridge such gaps along
     # rows and columns so the line is found whole; only inked pixels count as the line.
-    ink = mask.astype(np.uint8)
-    joined = ink.copy()
-    for kernel in (np.ones((1, GAP_PX), np.uint8), np.ones((GAP_PX, 1), np.uint8)):
-        joined |= cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel)
+    joined = bridged(mask, GAP_PX).astype(np.uint8)
     runs = straight_runs(joined, round(RULING_SPAN * min(mask.shape)))
     candidates = [(line & mask, length) for line, length in lines_across(runs, RULING_SPAN)]
     if len(candidates) < MIN_RULINGS:
