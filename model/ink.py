@@ -86,13 +86,16 @@ class InkMap:
     one_bit: bool  # two levels only, as a one-bit scan (smoothly upscaled) has
 
 
-def find_ink(gray: np.ndarray, *, ruled: bool = False) -> InkMap:
+def find_ink(gray: np.ndarray, *, ruled: bool = False,
+             light_on_dark: bool | None = None) -> InkMap:
     """Locate the ink of a decoded picture (1 = white); NoDigitError when there is none.
 
     `ruled`: the picture may be a page of an exercise book (a scan or a photo, not a
-    canvas), whose faint printed lines are left out (`model.ruling`)."""
+    canvas), whose faint printed lines are left out (`model.ruling`). `light_on_dark`
+    overrides the polarity `model.polarity` would judge."""
     work, scale = _downscale(gray.astype(np.float32, copy=False))
-    light_on_dark = is_light_on_dark(work)
+    if light_on_dark is None:
+        light_on_dark = is_light_on_dark(work)
     strength = work if light_on_dark else 1.0 - work
     # Noise is measured before the grain blur: blurring hides it without removing it.
     noise = _grain(strength)

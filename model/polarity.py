@@ -27,6 +27,13 @@ SLIVER_AREA = 0.25  # ... and it is no sliver-thin level along the edges, this s
 
 def is_light_on_dark(gray: np.ndarray) -> bool:
     """True when the ink is lighter than the paper (chalk, MNIST, a white brush)."""
+    return judge_polarity(gray)[0]
+
+
+def judge_polarity(gray: np.ndarray) -> tuple[bool, bool]:
+    """Whether the ink is light, and whether that is a close call: a picture one bit deep
+    with both levels along its border and neither in clearly fewer pieces (a digit cut
+    to its box, saved either way round, whose shape alone does not say which is ink)."""
     small, _ = shrink(gray, POLARITY_SIDE)
     dark = small <= otsu(small)
     band = max(1, round(BORDER_FRACTION * min(small.shape)))
@@ -39,10 +46,13 @@ def is_light_on_dark(gray: np.ndarray) -> bool:
     # ink only slivers along the edges (what is left of the paper round a stretched 1).
     if BOTH_ON_BORDER <= border <= 1 - BOTH_ON_BORDER and is_one_bit(sample_of(small)):
         ink, paper = (~dark, dark) if light_ink else (dark, ~dark)
+        more_pieces = _pieces(ink) - _pieces(paper)
         slivers = ink.mean() < SLIVER_AREA and _in_slivers(ink, band)
-        if _pieces(ink) - _pieces(paper) >= MORE_PIECES or slivers:
-            return not light_ink
-    return light_ink
+        close = abs(more_pieces) < MORE_PIECES
+        if more_pieces >= MORE_PIECES or slivers:
+            return not light_ink, close
+        return light_ink, close
+    return light_ink, False
 
 
 def _in_slivers(mask: np.ndarray, band: int) -> bool:
