@@ -37,7 +37,7 @@ from model.pixels import (
     sample_of,
     shrink,
 )
-from model.polarity import is_light_on_dark
+from model.polarity import judge_polarity
 from model.ruling import pen_above_ruling
 
 WORK_MAX_SIDE = 1280
@@ -84,6 +84,7 @@ class InkMap:
     light_on_dark: bool
     contrast: float  # how far the stroke core stands above the paper, in grey levels
     one_bit: bool  # two levels only, as a one-bit scan (smoothly upscaled) has
+    close_call: bool = False  # the polarity was a close call (`judge_polarity`)
 
 
 def find_ink(gray: np.ndarray, *, ruled: bool = False,
@@ -94,8 +95,9 @@ def find_ink(gray: np.ndarray, *, ruled: bool = False,
     canvas), whose faint printed lines are left out (`model.ruling`). `light_on_dark`
     overrides the polarity `model.polarity` would judge."""
     work, scale = _downscale(gray.astype(np.float32, copy=False))
+    close_call = False
     if light_on_dark is None:
-        light_on_dark = is_light_on_dark(work)
+        light_on_dark, close_call = judge_polarity(work)
     strength = work if light_on_dark else 1.0 - work
     # Noise is measured before the grain blur: blurring hides it without removing it.
     noise = _grain(strength)
@@ -120,7 +122,7 @@ def find_ink(gray: np.ndarray, *, ruled: bool = False,
     weak = max(WEAK_LEVEL, INK_LEVEL * faintest / threshold)
     mask = _connected_to(ink >= INK_LEVEL, ink >= weak)
     return InkMap(ink=ink, mask=mask, scale=scale, light_on_dark=light_on_dark,
-                  contrast=contrast, one_bit=one_bit)
+                  contrast=contrast, one_bit=one_bit, close_call=close_call)
 
 
 def solid_ink(gray: np.ndarray) -> InkMap | None:

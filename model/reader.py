@@ -30,7 +30,6 @@ from model.likeness import looks_like_a_digit, nudges
 from model.normalize import normalize_digit
 from model.options import Option, Slot, width_prior
 from model.pieces import Piece
-from model.polarity import judge_polarity
 from model.rules import remove_rules
 from model.segment import boxed_cells, one_digit_per_cell, segment
 from model.settings import SETTINGS
@@ -54,12 +53,12 @@ EDGE_KERNEL = np.ones((3, 3), np.uint8)
 STRETCHED = 0.5
 SOLID_MIN_PX = 8
 SOLID_BAR = (20, 3)
-# A one-bit picture whose polarity is a close call (`model.polarity.judge_polarity`) is
-# read both ways; the other way wins when its least sure digit's odds are this many times
-# the judged way's (e**5; USPS *train* digits boxed, 16x16 and 96x96, either way round,
-# and plain 96x96: readings right +51 net at e**5, +78 at e**1 but then 5 plain digits
-# lost, none lost from e**5 up).
-OTHER_POLARITY_ODDS = math.exp(5.0)
+# A one-bit scan whose polarity is a close call (`model.polarity.judge_polarity`) is
+# read the other way round too, which wins when its least sure digit's log-odds are this
+# much higher (e**5 times the odds; on USPS *train* digits boxed, 16x16 and 96x96, either
+# way round, and plain 96x96: readings right +51 net at 5, +78 at 1 but then 5 plain
+# digits lost, none lost from 5 up).
+OTHER_POLARITY_LOG_ODDS = 5.0
 
 
 class ProbabilityModel(Protocol):
@@ -159,24 +158,25 @@ def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
     """The pipeline; `form_lines` looks for printed lines (scans and photos, not canvases).
 
     A scan whose polarity is a close call (a one-bit digit cut to its box, saved dark on
-    light or light on dark) is read both ways; the other way wins only when its least
-    sure digit is far surer than the judged way's (OTHER_POLARITY_ODDS)."""
-    judged, close = judge_polarity(gray) if form_lines else (None, False)
-    if not close:
-        return _read_as(gray, predictor, single, form_lines)
-    readings = []
-    for light_on_dark in (judged, not judged):
-        try:
-            readings.append(_read_as(gray, predictor, single, form_lines, light_on_dark))
-        except NoDigitError:
-            readings.append(None)
-    first, other = readings
-    if other is None or (first is not None and
-                         _log_odds(other) < _log_odds(first) + math.log(OTHER_POLARITY_ODDS)):
-        if first is None:
-            raise NoDigitError()
-        return first
-    return other
+    light or light on dark) is read the other way round too, which wins only when its
+    least sure digit is far surer (OTHER_POLARITY_LOG_ODDS)."""
+    try:
+        ink, solid = find_ink(gray, ruled=form_lines), False
+    except NoDigitError:
+        all_ink = solid_ink(gray) if form_lines else None  # a scan's stroke filling its box
+        if all_ink is None:
+            raise
+        ink, solid = all_ink, True
+    reading = _read_ink(gray.shape, ink, predictor, single, form_lines, solid)
+    if not (form_lines and ink.close_call):
+        return reading
+    try:
+        turned = find_ink(gray, ruled=True, light_on_dark=not ink.light_on_dark)
+    except NoDigitError:
+        return reading
+    other = _read_ink(gray.shape, turned, predictor, single, form_lines, solid=False)
+    surer = _log_odds(other) - _log_odds(reading) >= OTHER_POLARITY_LOG_ODDS
+    return other if surer else reading
 
 
 def _log_odds(reading: Reading) -> float:
@@ -186,16 +186,9 @@ def _log_odds(reading: Reading) -> float:
     return math.log(weakest / (1 - weakest))
 
 
-def _read_as(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
-             form_lines: bool, light_on_dark: bool | None = None) -> Reading:
-    """The pipeline with a given polarity (None: as `model.polarity` judges it)."""
-    try:
-        ink, solid = find_ink(gray, ruled=form_lines, light_on_dark=light_on_dark), False
-    except NoDigitError:
-        all_ink = solid_ink(gray) if form_lines else None  # a scan's stroke filling its box
-        if all_ink is None:
-            raise
-        ink, solid = all_ink, True
+def _read_ink(shape: tuple[int, ...], ink: InkMap, predictor: ProbabilityModel,
+              single: bool, form_lines: bool, solid: bool) -> Reading:
+    """Segment and classify the ink found; `solid`: a picture all ink (`solid_ink`)."""
     # Digits cut to their boxes: their bars are no printed lines, each box one digit.
     cells = boxed_cells(ink) if form_lines else []
     if form_lines and not cells:
@@ -204,7 +197,7 @@ def _read_as(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
     # Else one box is all the picture's marks, as single-digit mode takes them, which
     # drops faint smudges along the edges (10 more of 2,007 usps96 digits right).
     lines = one_digit_per_cell(cells) if in_cells else segment(ink, single=single or bool(cells))
-    return _classify(gray.shape, ink, lines, predictor, boxed=in_cells or solid,
+    return _classify(shape, ink, lines, predictor, boxed=in_cells or solid,
                      drawn=not form_lines)
 
 
