@@ -181,7 +181,8 @@ def open_app(page: Page, app_url: str, path: str = "") -> None:
 
     page.goto(f"{app_url}/{path}", wait_until="domcontentloaded")
     menu = page.get_by_test_id("stSidebarNav")
-    expect(menu.get_by_text(FRAME_MENU_ENTRY, exact=True)).to_be_visible()
+    # Playwright's expect waits 5 s unless told; a cold server's first visit can take longer.
+    expect(menu.get_by_text(FRAME_MENU_ENTRY, exact=True)).to_be_visible(timeout=UI_TIMEOUT_MS)
     # The landing page lives at "/" (its own path redirects there).
     expect(page).to_have_url(f"{app_url}/" if path in LANDING_PATHS else f"{app_url}/{path}")
     wait_until_idle(page)
