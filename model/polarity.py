@@ -3,6 +3,8 @@ and white brushes: light on dark)."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import cv2
 import numpy as np
 
@@ -25,15 +27,17 @@ PIECE_MIN_AREA = 0.002
 SLIVER_AREA = 0.25  # ... and it is no sliver-thin level along the edges, this share at most
 
 
-def is_light_on_dark(gray: np.ndarray) -> bool:
-    """True when the ink is lighter than the paper (chalk, MNIST, a white brush)."""
-    return judge_polarity(gray)[0]
-
-
-def judge_polarity(gray: np.ndarray) -> tuple[bool, bool]:
-    """Whether the ink is light, and whether that is a close call: a picture one bit deep
-    with both levels along its border and neither in clearly fewer pieces (a digit cut
+class Polarity(NamedTuple):
+    """Which level is the ink, and whether the picture left that a close call: one bit
+    deep, both levels along its border and neither in clearly fewer pieces (a digit cut
     to its box, saved either way round, whose shape alone does not say which is ink)."""
+
+    light_on_dark: bool  # the ink is lighter than the paper (chalk, MNIST, a white brush)
+    close_call: bool
+
+
+def judge_polarity(gray: np.ndarray) -> Polarity:
+    """The picture's polarity (`Polarity`)."""
     small, _ = shrink(gray, POLARITY_SIDE)
     dark = small <= otsu(small)
     band = max(1, round(BORDER_FRACTION * min(small.shape)))
@@ -50,9 +54,9 @@ def judge_polarity(gray: np.ndarray) -> tuple[bool, bool]:
         slivers = ink.mean() < SLIVER_AREA and _in_slivers(ink, band)
         close = abs(more_pieces) < MORE_PIECES
         if more_pieces >= MORE_PIECES or slivers:
-            return not light_ink, close
-        return light_ink, close
-    return light_ink, False
+            return Polarity(not light_ink, close)
+        return Polarity(light_ink, close)
+    return Polarity(light_ink, False)
 
 
 def _in_slivers(mask: np.ndarray, band: int) -> bool:

@@ -10,7 +10,7 @@ import pytest
 
 from model.imaging import ReadError, decode_image
 from model.ink import find_ink
-from model.polarity import is_light_on_dark, judge_polarity
+from model.polarity import judge_polarity
 from model.reader import read_canvas, read_digits
 from model.segment import boxed_cells
 from training.styles import to_network_input
@@ -47,7 +47,7 @@ def test_boxed_pictures_are_read_as_dark_ink_on_paper(usps_test) -> None:
     pictures = [boxed_picture(d) for d in usps_test.images[:300]]
     assert all(p.shape == (FILE_SIZE, FILE_SIZE) for p in pictures)
     # With the border alone, 34 of these 300 were read as light ink (the paper as the digit).
-    flipped = sum(is_light_on_dark(p / 255.0) for p in pictures)
+    flipped = sum(judge_polarity(p / 255.0).light_on_dark for p in pictures)
     assert flipped <= 3, flipped
 
 
@@ -56,9 +56,9 @@ def test_a_solid_block_of_ink_is_dark_ink() -> None:
     block = np.full((96, 96), 20, np.uint8)
     block[:6, 60:] = 245
     block[-6:, :30] = 245
-    assert not is_light_on_dark(block / 255.0)
+    assert not judge_polarity(block / 255.0).light_on_dark
     # The same block in light ink on dark paper, with a margin, is light ink.
-    assert is_light_on_dark(np.pad(255 - block, 20, constant_values=0) / 255.0)
+    assert judge_polarity(np.pad(255 - block, 20, constant_values=0) / 255.0).light_on_dark
 
 
 def test_boxed_digits_in_light_ink_on_dark_paper(usps_test, predictor) -> None:
@@ -67,7 +67,7 @@ def test_boxed_digits_in_light_ink_on_dark_paper(usps_test, predictor) -> None:
     # 85.0 % read right. The ink is now the level in fewer pieces, and never only
     # slivers along the edges.
     pictures = [255 - boxed_picture(d) for d in usps_test.images[:300]]
-    assert sum(not is_light_on_dark(p / 255.0) for p in pictures) <= 6
+    assert sum(not judge_polarity(p / 255.0).light_on_dark for p in pictures) <= 6
     right = np.mean([_text(p, predictor) == str(label)
                      for p, label in zip(pictures, usps_test.labels[:300], strict=True)])
     assert right >= 0.95, right
@@ -75,7 +75,7 @@ def test_boxed_digits_in_light_ink_on_dark_paper(usps_test, predictor) -> None:
 
 def test_light_ink_on_dark_paper_is_still_found(mnist) -> None:
     for image in mnist.x_test[:50]:  # MNIST as published: white strokes, black margin
-        assert is_light_on_dark(image / 255.0)
+        assert judge_polarity(image / 255.0).light_on_dark
 
 
 def test_wide_strokes_on_clean_paper_are_not_taken_for_shading(usps_test) -> None:
@@ -171,7 +171,7 @@ def test_a_close_polarity_call_is_read_both_ways(usps_test, predictor) -> None:
     # after, 123 right dark on light.
     pairs = [(dark, str(int(label))) for digit, label in zip(usps_test.images,
                                                             usps_test.labels, strict=True)
-             if judge_polarity(dark := (255 * (1 - boxed(digit))).astype(np.uint8))[1]]
+             if judge_polarity(dark := (255 * (1 - boxed(digit))).astype(np.uint8)).close_call]
     readings = [(_text(dark, predictor), _text(255 - dark, predictor), label)
                 for dark, label in pairs]
     assert len(pairs) == 127
