@@ -76,7 +76,7 @@ def test_skipping_the_nudges_of_very_confident_digits_changes_no_sure_flag(predi
     # The reader nudges only digits between the confidence bar and STEADY_ENOUGH; the
     # full check (every digit nudged) must call the same digits sure on real USPS test
     # digits and on scribbles, the two things "sure" must tell apart.
-    from model.reader import STEADY_ENOUGH
+    from model.classify import STEADY_ENOUGH
     from model.settings import SETTINGS
     from training.realworld import usps_samples
 

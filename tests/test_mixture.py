@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from model.classify import SOLID_BAR
 from model.normalize import normalize_digit
-from model.reader import SOLID_BAR
 from model.settings import SETTINGS
 from training import mixture
 from training.config import PRESETS
@@ -155,7 +155,7 @@ def test_training_sees_what_inference_sees_once_the_model_is_loaded(mnist_dir: P
 
 def test_a_one_boxed_to_solid_ink_is_taught_as_a_scan(mnist_dir: Path) -> None:
     # The reader shows a picture that is ink edge to edge as the bar it was stretched
-    # from (`model.reader.SOLID_BAR`); the mix gives such a 1 as a scan instead, as the
+    # from (`model.classify.SOLID_BAR`); the mix gives such a 1 as a scan instead, as the
     # shipped model was taught, so `make train` still trains on the same images.
     usps = load_usps("train")
     solid = [int(i) for i in np.flatnonzero(usps.labels == 1)

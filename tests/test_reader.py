@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from model.classify import STEADY_ENOUGH
 from model.ink import _ridge, stroke_width
 from model.likeness import nudges
 from model.normalize import MNIST_CENTRE, normalize_digit
 from model.reader import (
-    STEADY_ENOUGH,
     DigitReading,
     NoDigitError,
     Reading,
