@@ -31,6 +31,7 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
 - usps-tablet: the same digits redrawn as pen-tablet trajectories on the draw page's
             canvas (`training.usps_tablet`: the skeleton walked as a pen would, 8, 12 or
             16 points joined by straight segments), read as the canvas is read;
+            `--tablet-points 8 --tablet-walk lift` draws them otherwise;
 - fonts:    digits in the handwriting fonts Debian ships (fonts-bwht, fonts-breip, ...),
             tilted and sized at random, dark ink on off-white paper, read as files are;
 - strokes:  OpenCV's Hershey stroke fonts drawn on a transparent 280x280 canvas with
@@ -84,7 +85,7 @@ from training.usps_numbers import (
 )
 from training.usps_pictures import usps_boxed_samples, usps_plain_samples
 from training.usps_pictures import usps_samples as _usps_samples
-from training.usps_tablet import usps_tablet_samples
+from training.usps_tablet import POINTS, WALKS, usps_tablet_samples
 
 USPS_QUICK = 500  # test digits in the quick set (tests); the full set has 2,007
 TOP_CONFUSIONS = 8
@@ -211,11 +212,13 @@ USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", *NUMBER_RE
 
 
 def evaluate_realworld(predictor: Predictor, quick: bool = False,
-                       only: frozenset[str] | None = None,
-                       split: str = "test") -> dict[str, dict[str, float]]:
+                       only: frozenset[str] | None = None, split: str = "test",
+                       tablet: tuple[tuple[int, ...], str] = (POINTS, "retrace"),
+                       ) -> dict[str, dict[str, float]]:
     """Exact-read accuracy per set (all, or the sets named in `only`), reader and naive.
 
-    `split` chooses the USPS split of the usps sets ("train" to tune, never "test").
+    `split` chooses the USPS split of the usps sets ("train" to tune, never "test");
+    `tablet` the usps-tablet set's points per digit and pen walk (`training.usps_tablet`).
     """
     limit = USPS_QUICK if quick else None
     results: dict[str, dict] = {}
@@ -230,9 +233,9 @@ def evaluate_realworld(predictor: Predictor, quick: bool = False,
         results["usps-boxed"] = {"n": len(boxed),
                                  **score_reader(boxed, predictor, per_digit=True)}
     if only is None or "usps-tablet" in only:
-        tablet = list(usps_tablet_samples(split, limit=limit))
-        results["usps-tablet"] = {"n": len(tablet), **score_reader(tablet, predictor),
-                                  "naive": score(tablet, naive_read, predictor)}
+        pens = list(usps_tablet_samples(split, limit=limit, points=tablet[0], walk=tablet[1]))
+        results["usps-tablet"] = {"n": len(pens), **score_reader(pens, predictor),
+                                  "naive": score(pens, naive_read, predictor)}
     for name, box in NUMBER_SETS.items():
         if only is None or name in only:
             numbers = usps_numbers_samples(split, USPS_NUMBERS_QUICK if quick else USPS_NUMBERS,
@@ -264,9 +267,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="USPS split of the usps sets (tune on train, check on test)")
     parser.add_argument("--failures", metavar="PNG", default=None,
                         help="write the usps-numbers failures as a contact sheet")
+    parser.add_argument("--tablet-points", default=",".join(map(str, POINTS)),
+                        help="usps-tablet: points per digit, cycled (default: %(default)s)")
+    parser.add_argument("--tablet-walk", default="retrace", choices=WALKS,
+                        help="usps-tablet: the pen's walk (wander: one no model trains on)")
     args = parser.parse_args(argv)
     only = frozenset(args.sets.split(",")) if args.sets else None
-    results = evaluate_realworld(load_predictor(args.model), args.quick, only, args.split)
+    tablet = (tuple(int(n) for n in args.tablet_points.split(",")), args.tablet_walk)
+    results = evaluate_realworld(load_predictor(args.model), args.quick, only, args.split,
+                                 tablet)
     failed = {name: results[name].pop("failed") for name in NUMBER_REPORTS if name in results}
     if args.failures and failed.get("usps-numbers"):
         samples = usps_numbers_samples(args.split, results["usps-numbers"]["n"])
