@@ -41,8 +41,8 @@ SOLID_BAR = (20, 3)
 
 
 def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
-              predictor: ProbabilityModel, *, boxed: bool = False,
-              drawn: bool = False) -> Reading:
+             predictor: ProbabilityModel, *, boxed: bool = False,
+             drawn: bool = False) -> Reading:
     """Classify every option of every slot in one batch and keep the best readings;
     `boxed`: the digits are cut to their boxes (see SOLID_BAR); `drawn`: on a canvas."""
     pieces: list[Piece] = []

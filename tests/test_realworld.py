@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from training.realsets import handwriting_fonts
-from training.realworld import evaluate_realworld
+from training.realworld import evaluate_realworld, main
 
 # Set -> lowest acceptable share read exactly, on the quick sets (usps: the first 500
 # USPS test digits as scans; the whole split is held to the 97.5 % in test_usps).
@@ -65,3 +65,12 @@ def test_scribbles_are_not_sure(results) -> None:
 def test_reader_is_no_worse_than_naive_preprocessing(results, name: str) -> None:
     # Invert + contrast stretch + squeeze to 28x28, what tutorials do with an upload.
     assert results[name]["reader"] >= results[name]["naive"], results[name]
+
+
+@pytest.mark.parametrize("points", ["x", "1", "8,,12"])
+def test_a_bad_point_count_is_one_sentence(points: str, capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["--sets", "usps-tablet", "--tablet-points", points])
+    assert stop.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.endswith("is not a list of point counts of 2 or more, e.g. 8 or 8,12,16")

@@ -213,12 +213,12 @@ USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", *NUMBER_RE
 
 def evaluate_realworld(predictor: Predictor, quick: bool = False,
                        only: frozenset[str] | None = None, split: str = "test",
-                       tablet: tuple[tuple[int, ...], str] = (POINTS, "retrace"),
+                       tablet_points: tuple[int, ...] = POINTS, tablet_walk: str = "retrace",
                        ) -> dict[str, dict[str, float]]:
     """Exact-read accuracy per set (all, or the sets named in `only`), reader and naive.
 
     `split` chooses the USPS split of the usps sets ("train" to tune, never "test");
-    `tablet` the usps-tablet set's points per digit and pen walk (`training.usps_tablet`).
+    `tablet_points` (cycled) and `tablet_walk` draw the usps-tablet set (`training.usps_tablet`).
     """
     limit = USPS_QUICK if quick else None
     results: dict[str, dict] = {}
@@ -233,7 +233,8 @@ def evaluate_realworld(predictor: Predictor, quick: bool = False,
         results["usps-boxed"] = {"n": len(boxed),
                                  **score_reader(boxed, predictor, per_digit=True)}
     if only is None or "usps-tablet" in only:
-        pens = list(usps_tablet_samples(split, limit=limit, points=tablet[0], walk=tablet[1]))
+        pens = list(usps_tablet_samples(split, limit=limit, points=tablet_points,
+                                        walk=tablet_walk))
         results["usps-tablet"] = {"n": len(pens), **score_reader(pens, predictor),
                                   "naive": score(pens, naive_read, predictor)}
     for name, box in NUMBER_SETS.items():
@@ -256,6 +257,18 @@ def evaluate_realworld(predictor: Predictor, quick: bool = False,
     return results
 
 
+def _point_counts(text: str) -> tuple[int, ...]:
+    """"8,12,16" -> (8, 12, 16); anything else is one sentence from argparse."""
+    try:
+        counts = tuple(int(n) for n in text.split(","))
+    except ValueError:
+        counts = ()
+    if not counts or min(counts) < 2:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a list of point counts of 2 or more, e.g. 8 or 8,12,16")
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="model folder (default: shipped)")
@@ -267,15 +280,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="USPS split of the usps sets (tune on train, check on test)")
     parser.add_argument("--failures", metavar="PNG", default=None,
                         help="write the usps-numbers failures as a contact sheet")
-    parser.add_argument("--tablet-points", default=",".join(map(str, POINTS)),
-                        help="usps-tablet: points per digit, cycled (default: %(default)s)")
+    parser.add_argument("--tablet-points", type=_point_counts, default=POINTS,
+                        help="usps-tablet: points per digit, cycled, e.g. 8 (default: 8,12,16)")
     parser.add_argument("--tablet-walk", default="retrace", choices=WALKS,
                         help="usps-tablet: the pen's walk (wander: one no model trains on)")
     args = parser.parse_args(argv)
     only = frozenset(args.sets.split(",")) if args.sets else None
-    tablet = (tuple(int(n) for n in args.tablet_points.split(",")), args.tablet_walk)
     results = evaluate_realworld(load_predictor(args.model), args.quick, only, args.split,
-                                 tablet)
+                                 args.tablet_points, args.tablet_walk)
     failed = {name: results[name].pop("failed") for name in NUMBER_REPORTS if name in results}
     if args.failures and failed.get("usps-numbers"):
         samples = usps_numbers_samples(args.split, results["usps-numbers"]["n"])

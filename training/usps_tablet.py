@@ -84,13 +84,13 @@ def pen_path(bones: np.ndarray, walk: str = "retrace",
     ("lift"); the recording joins a lift by the pen's travel. "wander" (with `rng`)
     starts at any stroke end, takes any branch at a fork, and retraces.
     """
+    if walk not in WALKS or (walk == "wander" and rng is None):
+        raise ValueError(f"Unknown pen walk {walk!r}, or a wandering pen without an rng.")
     pixels = {(int(y), int(x)) for y, x in zip(*np.nonzero(bones), strict=True)}
     left = set(pixels)
     if not left:
         return np.zeros((0, 2), np.float32)
     ends = sorted(p for p in left if len(_neighbours(p, left)) == 1) or sorted(left)
-    if walk not in WALKS or (walk == "wander" and rng is None):
-        raise ValueError(f"Unknown pen walk {walk!r}, or a wandering pen without an rng.")
     wander = rng if walk == "wander" else None
     here = ends[int(wander.integers(len(ends)))] if wander else ends[0]
     path, heading = [here], np.zeros(2)
