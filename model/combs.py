@@ -9,6 +9,8 @@ ticks, so it is found by its shape alone.
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 
@@ -26,6 +28,7 @@ MIN_PITCH_VS_TEXT = 0.5  # ... and a cell apart, a cell holding a digit
 MIN_TICKS = 3
 TICK_SPREAD = 0.25
 TICK_FILL = 0.8
+PITCH_SLACK = 0.1  # a printed comb's ticks are on their pitch within this share of it
 
 
 def comb_ticks(ink: np.ndarray, rules: np.ndarray, text: int, thickest: float) -> np.ndarray:
@@ -57,15 +60,21 @@ def comb_ticks(ink: np.ndarray, rules: np.ndarray, text: int, thickest: float) -
     if len(thin) < MIN_TICKS:
         return np.zeros_like(rules)
     # Hough covers a tick in parts; its height is the ink run up from where it stands.
-    h = h.copy()
+    run = h.copy()
     for i in thin:
-        h[i] = _run_up(ink, stats[i], thickest)
-    middle = float(np.median(h[thin]))
-    ticks = [i for i in thin if abs(h[i] - middle) <= TICK_SPREAD * middle]
+        run[i] = _run_up(ink, stats[i], thickest)
+    middle, ticks = _of_one_height(thin, run)
+    if len(ticks) < MIN_TICKS:
+        # A digit written down onto a tick runs up it: with only three ticks, one such
+        # leaves two of one height. Hough's own runs stop where the digit's stroke bends.
+        middle, ticks = _of_one_height(thin, h)
     if len(ticks) < MIN_TICKS or middle > TICK_VS_DIGIT * text:  # "111" on a line
         return np.zeros_like(rules)
-    centres = np.sort(stats[ticks, cv2.CC_STAT_LEFT] + stats[ticks, cv2.CC_STAT_WIDTH] / 2)
-    if np.diff(centres).min() < MIN_PITCH_VS_TEXT * text:
+    # Upright strokes of the digits can stand on the line at a tick's height too: the
+    # comb is the ticks on one pitch, a cell (a digit's width at least) apart.
+    centres = stats[ticks, cv2.CC_STAT_LEFT] + stats[ticks, cv2.CC_STAT_WIDTH] / 2
+    ticks = [ticks[k] for k in _on_one_pitch(centres, MIN_PITCH_VS_TEXT * text)]
+    if len(ticks) < MIN_TICKS:
         return np.zeros_like(rules)  # closer than a digit's width: strokes, not a comb
     found = np.isin(labels, ticks)
     grid = _tick_grid(stats[ticks], rules)
@@ -110,6 +119,30 @@ def comb_cell(marks: np.ndarray, line: np.ndarray, text: int, thickest: float) -
                    and np.nonzero(t)[0].max() <= np.nonzero(line)[0].max() for t in ticks)
     inside = rest[:, xs.min() + band:xs.max() - band + 1]
     return cell if standing and not inside.any() else none
+
+
+def _of_one_height(runs: list[int], heights: np.ndarray) -> tuple[float, list[int]]:
+    """The runs' median height and those within TICK_SPREAD of it."""
+    middle = float(np.median(heights[runs]))
+    return middle, [i for i in runs if abs(heights[i] - middle) <= TICK_SPREAD * middle]
+
+
+def _on_one_pitch(centres: np.ndarray, min_pitch: float) -> list[int]:
+    """The indices of the most `centres` on one grid: anchored at one of them, its pitch
+    the distance to another (`min_pitch` at least), a centre on it within PITCH_SLACK
+    of the pitch (a tick found in two parts counts twice); of grids as good, the one
+    of the longer pitch."""
+    best: list[int] = []
+    best_pitch = 0.0
+    for a, b in itertools.permutations(range(len(centres)), 2):
+        pitch = float(centres[b] - centres[a])
+        if pitch < min_pitch:
+            continue
+        steps = (centres - centres[a]) / pitch
+        hits = np.flatnonzero(np.abs(steps - np.rint(steps)) <= PITCH_SLACK).tolist()
+        if (len(hits), pitch) > (len(best), best_pitch):
+            best, best_pitch = hits, pitch
+    return best
 
 
 def _run_up(ink: np.ndarray, box: np.ndarray, thickest: float) -> int:

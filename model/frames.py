@@ -23,7 +23,12 @@ import numpy as np
 MAX_TILT = 6.0  # degrees: a scan or photo askew by more than this is not straightened
 TILT_STEP = 0.5
 MIN_FRAME_PX = 16  # boxes smaller than this (either side) are specks or letters
-MAX_FILL = 0.5  # a frame's pixels cover at most this share of its bounding box
+# A box's mark (its frame and any digit written against it) covers at most MAX_FILL of
+# its bounding box; over OPEN_FILL (a bold digit touching its box, or a bold 0 on its
+# own) its sides must be its outermost ink, within OUTER_SLACK of its extent.
+OPEN_FILL = 0.5
+MAX_FILL = 0.8
+OUTER_SLACK = 0.05
 MAX_CANDIDATES = 60  # more marks than this that could be boxes: a texture, not a form
 EDGE_BAND = 0.15  # share of the box's side its tilted edges stay within (6 degrees, thick)
 SEED_COVER = 0.5  # a row (column) covering this share of the mark's width may be a side
@@ -32,6 +37,8 @@ BAND = 1  # rows either side a side's coverage is gathered over (a 1 px wobble)
 MAX_LINE_VS_SIDE = 0.12  # a frame's line is thinner than this share of its shorter side
 WALL_SLACK = 2  # an inner wall is at most WALL_LINES line widths plus this many pixels
 WALL_LINES = 3  # (two boxes side by side, their walls touching, make one double wall)
+NARROWEST_CELL = 0.25  # cells between walls: none narrower than this share of the height
+NARROW_CELL = 0.5  # ... and of two beside a wall, one at least this wide
 _ANGLES = np.radians(np.arange(-MAX_TILT, MAX_TILT + TILT_STEP / 2, TILT_STEP))
 
 
@@ -52,7 +59,7 @@ def frame_mask(mask: np.ndarray) -> np.ndarray:
         own = labels[window] == i + 1
         if not _edges_inked(own):
             continue
-        found = _frame_of(own)
+        found = _frame_of(own, outermost=area[i] > OPEN_FILL * w[i] * h[i])
         if found is not None:
             frames[window] |= found
     return frames
@@ -69,8 +76,9 @@ def _edges_inked(own: np.ndarray) -> bool:
             and own[:, -band_x:].any(axis=1).mean() >= SEED_COVER)
 
 
-def _frame_of(own: np.ndarray) -> np.ndarray | None:
-    """The frame pixels of one mark (its box-sized crop), or None when it is no box."""
+def _frame_of(own: np.ndarray, outermost: bool = False) -> np.ndarray | None:
+    """The frame pixels of one mark (its box-sized crop), or None when it is no box;
+    with `outermost`, only a box whose sides are the mark's outermost ink."""
     ys, xs = np.nonzero(own)
     u, v = _straightened(xs.astype(np.float32), ys.astype(np.float32))
     u, v = u - u.min(), v - v.min()
@@ -92,6 +100,8 @@ def _frame_of(own: np.ndarray) -> np.ndarray | None:
             or found_sides[2] == found_sides[3]:
         return None
     (top, top_end), (bottom, bottom_end), (left, left_end), (right, right_end) = found_sides
+    if outermost and not _outermost(found_sides, int(v.max()), int(u.max())):
+        return None  # a rectangle inside a bold mark (a 0's thick ring), not round it
     # A printed box has square corners: its sides meet. A 0 as narrow as a box is round
     # there, its corners paper.
     for row in ((top + top_end) // 2, (bottom + bottom_end) // 2):
@@ -104,6 +114,7 @@ def _frame_of(own: np.ndarray) -> np.ndarray | None:
     walls = [side for run in cols[1:-1] if (side := _side(down, run, True, whole=True))
              and side[1] - side[0] + 1 - 2 * BAND <= WALL_LINES * line + WALL_SLACK
              and _straight(grid[top:bottom_end + 1].T[side[0]:side[1] + 1])]
+    walls = _cell_walls(walls, (left, left_end), (right, right_end), bottom_end - top)
     sides = [(top, top_end), (bottom, bottom_end)]
     on_frame = np.zeros(u.shape, bool)
     across = (u >= left - BAND) & (u <= right_end + BAND)
@@ -115,6 +126,30 @@ def _frame_of(own: np.ndarray) -> np.ndarray | None:
     found = np.zeros_like(own)
     found[ys[on_frame], xs[on_frame]] = True
     return found
+
+
+def _outermost(sides: list[tuple[int, int]], bottom: int, right: int) -> bool:
+    """Whether the sides (top, bottom, left, right) lie at the grid's edges."""
+    (top, _), (_, bottom_end), (left, _), (_, right_end) = sides
+    slack_v, slack_u = 2 + OUTER_SLACK * bottom, 2 + OUTER_SLACK * right
+    return (top <= slack_v and bottom - bottom_end <= slack_v
+            and left <= slack_u and right - right_end <= slack_u)
+
+
+def _cell_walls(walls: list[tuple[int, int]], left: tuple[int, int], right: tuple[int, int],
+                height: int) -> list[tuple[int, int]]:
+    """The walls (left to right) that part two cells a digit fits in: neither narrower
+    than NARROWEST_CELL of the box's height, one of them NARROW_CELL wide at least. A 1
+    written from the top of its box to the bottom is as straight and thin as a wall,
+    but it leaves a sliver of a cell beside it, or two narrow ones either side."""
+    kept, last = [], left[1]
+    for k, wall in enumerate(walls):
+        after = (walls[k + 1][0] if k + 1 < len(walls) else right[0]) - wall[1]
+        cells = sorted((wall[0] - last, after))
+        if cells[0] >= NARROWEST_CELL * height and cells[1] >= NARROW_CELL * height:
+            kept.append(wall)
+            last = wall[1]
+    return kept
 
 
 def _straightened(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
