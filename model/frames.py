@@ -138,17 +138,17 @@ def _outermost(sides: list[tuple[int, int]], bottom: int, right: int) -> bool:
 
 def _cell_walls(walls: list[tuple[int, int]], left: tuple[int, int], right: tuple[int, int],
                 height: int) -> list[tuple[int, int]]:
-    """The walls (left to right) that part two cells a digit fits in: neither narrower
-    than NARROWEST_CELL of the box's height, one of them NARROW_CELL wide at least. A 1
-    written from the top of its box to the bottom is as straight and thin as a wall,
-    but it leaves a sliver of a cell beside it, or two narrow ones either side."""
-    kept, last = [], left[1]
-    for k, wall in enumerate(walls):
-        after = (walls[k + 1][0] if k + 1 < len(walls) else right[0]) - wall[1]
-        cells = sorted((wall[0] - last, after))
+    """The walls (left to right) that part two cells a digit fits in, the cells as all
+    the walls found divide the box: neither narrower than NARROWEST_CELL of the box's
+    height, one of them NARROW_CELL wide at least. A 1 written from the top of its box
+    to the bottom is as straight and thin as a wall, but it leaves a sliver of a cell
+    beside it, or two narrow ones either side."""
+    bounds = [left, *walls, right]
+    kept = []
+    for before, wall, after in zip(bounds, bounds[1:], bounds[2:], strict=False):
+        cells = sorted((wall[0] - before[1], after[0] - wall[1]))
         if cells[0] >= NARROWEST_CELL * height and cells[1] >= NARROW_CELL * height:
             kept.append(wall)
-            last = wall[1]
     return kept
 
 
