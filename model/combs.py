@@ -29,6 +29,7 @@ MIN_TICKS = 3
 TICK_SPREAD = 0.25
 TICK_FILL = 0.8
 PITCH_SLACK = 0.1  # a printed comb's ticks are on their pitch within this share of it
+MAX_TICKS = 40  # more candidates than this on a line: handwriting on a ruled line, not a comb
 
 
 def comb_ticks(ink: np.ndarray, rules: np.ndarray, text: int, thickest: float) -> np.ndarray:
@@ -134,6 +135,8 @@ def _on_one_pitch(centres: np.ndarray, min_pitch: float) -> list[int]:
     of the longer pitch."""
     best: list[int] = []
     best_pitch = 0.0
+    if len(centres) > MAX_TICKS:
+        return best  # (and the search, cubic in them, stays under a few ms)
     for a, b in itertools.permutations(range(len(centres)), 2):
         pitch = float(centres[b] - centres[a])
         if pitch < min_pitch:
