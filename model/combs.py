@@ -74,11 +74,12 @@ def comb_ticks(ink: np.ndarray, rules: np.ndarray, text: int, thickest: float) -
     # Upright strokes of the digits can stand on the line at a tick's height too: the
     # comb is the ticks on one pitch, a cell (a digit's width at least) apart.
     centres = stats[ticks, cv2.CC_STAT_LEFT] + stats[ticks, cv2.CC_STAT_WIDTH] / 2
-    ticks = [ticks[k] for k in _on_one_pitch(centres, MIN_PITCH_VS_TEXT * text)]
-    if len(ticks) < MIN_TICKS:
+    on_pitch, pitch = _on_one_pitch(centres, MIN_PITCH_VS_TEXT * text)
+    if len(on_pitch) < MIN_TICKS:
         return np.zeros_like(rules)  # closer than a digit's width: strokes, not a comb
+    ticks = [ticks[k] for k in on_pitch]
     found = np.isin(labels, ticks)
-    grid = _tick_grid(stats[ticks], rules)
+    grid = _tick_grid(centres[on_pitch], pitch, rules)
     widest = int(w[ticks].max()) + 2  # a pen's 1 is wider than a printed tick
     found |= _missed_ticks(ink, stats[ticks], grid, middle, widest)
     # What is left of a tick the Hough segment did not cover: a short thin upright
@@ -128,15 +129,16 @@ def _of_one_height(runs: list[int], heights: np.ndarray) -> tuple[float, list[in
     return middle, [i for i in runs if abs(heights[i] - middle) <= TICK_SPREAD * middle]
 
 
-def _on_one_pitch(centres: np.ndarray, min_pitch: float) -> list[int]:
-    """The indices of the most `centres` on one grid: anchored at one of them, its pitch
-    the distance to another (`min_pitch` at least), a centre on it within PITCH_SLACK
-    of the pitch (a tick found in two parts counts twice); of grids as good, the one
-    of the longer pitch."""
+def _on_one_pitch(centres: np.ndarray, min_pitch: float) -> tuple[list[int], float]:
+    """The indices of the most `centres` on one grid, and its pitch: the grid anchored at
+    one of them, its pitch the distance to another (`min_pitch` at least), a centre on it
+    within PITCH_SLACK of the pitch (a tick found in two parts counts twice); of grids as
+    good, the one of the longer pitch. Over MAX_TICKS centres, none (the search is cubic
+    in them)."""
     best: list[int] = []
     best_pitch = 0.0
     if len(centres) > MAX_TICKS:
-        return best  # (and the search, cubic in them, stays under a few ms)
+        return best, best_pitch
     for a, b in itertools.permutations(range(len(centres)), 2):
         pitch = float(centres[b] - centres[a])
         if pitch < min_pitch:
@@ -145,7 +147,7 @@ def _on_one_pitch(centres: np.ndarray, min_pitch: float) -> list[int]:
         hits = np.flatnonzero(np.abs(steps - np.rint(steps)) <= PITCH_SLACK).tolist()
         if (len(hits), pitch) > (len(best), best_pitch):
             best, best_pitch = hits, pitch
-    return best
+    return best, best_pitch
 
 
 def _run_up(ink: np.ndarray, box: np.ndarray, thickest: float) -> int:
@@ -158,14 +160,14 @@ def _run_up(ink: np.ndarray, box: np.ndarray, thickest: float) -> int:
     return int(gaps[0]) if gaps.size else int(band.size)
 
 
-def _tick_grid(ticks: np.ndarray, rules: np.ndarray) -> np.ndarray:
-    """Where a comb's ticks are: the found ones' pitch, repeated along the line."""
-    centres = np.sort(ticks[:, cv2.CC_STAT_LEFT] + ticks[:, cv2.CC_STAT_WIDTH] / 2)
+def _tick_grid(centres: np.ndarray, pitch: float, rules: np.ndarray) -> np.ndarray:
+    """Where a comb's ticks are: the found ones (`centres`, on one grid of about `pitch`)
+    on their pitch, measured over all of them, repeated along the line."""
+    centres = np.sort(centres)
     steps = np.diff(centres)
-    steps = steps[steps >= TICK_MIN_PX]
-    if steps.size == 0:
-        return centres
-    pitch = float(np.median(steps / np.maximum(np.rint(steps / steps.min()), 1)))
+    steps = steps[steps >= TICK_MIN_PX]  # not the two parts of one tick
+    if steps.size:
+        pitch = float(np.median(steps / np.maximum(np.rint(steps / pitch), 1)))
     cols = np.flatnonzero(rules.any(axis=0))
     first = centres[0] - np.floor((centres[0] - cols[0] + pitch / 4) / pitch) * pitch
     return np.arange(first, cols[-1] + pitch / 4, pitch)

@@ -76,7 +76,7 @@ def _edges_inked(own: np.ndarray) -> bool:
             and own[:, -band_x:].any(axis=1).mean() >= SEED_COVER)
 
 
-def _frame_of(own: np.ndarray, outermost: bool = False) -> np.ndarray | None:
+def _frame_of(own: np.ndarray, *, outermost: bool) -> np.ndarray | None:
     """The frame pixels of one mark (its box-sized crop), or None when it is no box;
     with `outermost`, only a box whose sides are the mark's outermost ink."""
     ys, xs = np.nonzero(own)

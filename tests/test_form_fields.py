@@ -14,9 +14,12 @@ import pytest
 
 from model.combs import _on_one_pitch
 from model.frames import frame_mask
+from model.imaging import decode_image
+from model.ink import find_ink
 from model.reader import ReadError, read_digits
 from model.rules import remove_rules
 from training.form_fields import field_set
+from training.realworld import usps_samples
 
 # These 20 fields per type read (exactly) 20 / 18 / 16 / 16 / 20 with the shipped model;
 # before the boxes a bold digit touches were found and a comb's ticks picked by their
@@ -54,9 +57,10 @@ def test_a_combs_ticks_are_those_on_one_pitch() -> None:
     # Five ticks 60 px apart, the second found in two parts, and two upright strokes of
     # digits standing on the line between them at a tick's height.
     centres = np.array([30.0, 90.0, 91.5, 131.0, 150.0, 178.0, 210.0, 270.0])
-    assert _on_one_pitch(centres, min_pitch=40) == [0, 1, 2, 4, 6, 7]
+    ticks, pitch = _on_one_pitch(centres, min_pitch=40)
+    assert ticks == [0, 1, 2, 4, 6, 7] and abs(pitch - 60) <= 0.1 * 60
     # Strokes closer than a cell, on no pitch with three of them: no comb.
-    assert len(_on_one_pitch(np.array([30.0, 52.0, 95.0]), min_pitch=40)) < 3
+    assert len(_on_one_pitch(np.array([30.0, 52.0, 95.0]), min_pitch=40)[0]) < 3
 
 
 def test_a_box_a_bold_digit_touches_is_found() -> None:
@@ -73,10 +77,6 @@ def test_a_box_a_bold_digit_touches_is_found() -> None:
 def test_no_bold_zero_of_other_writers_is_taken_for_a_box() -> None:
     # Over half the bounding box inked, a 0's thick ring holds rectangles of ink: without
     # the outermost-sides check, 3 of the 359 USPS test 0s lost part of their ring.
-    from model.imaging import decode_image
-    from model.ink import find_ink
-    from training.realworld import usps_samples
-
     zeros = [s.image for s in usps_samples("test") if s.text == "0"]
     assert len(zeros) == 359
     assert not any(frame_mask(find_ink(decode_image(z)).mask).any() for z in zeros)
