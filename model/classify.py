@@ -30,7 +30,7 @@ _TINY = 1e-6
 STEADY_ENOUGH = 0.9999
 EDGE_KERNEL = np.ones((3, 3), np.uint8)
 # Digits cut to their boxes (a picture all ink, `ink.solid_ink`, or a row of cells,
-# `segment.boxed_cells`): a piece inked over all of its box, between STRETCHED and
+# `cells.boxed_cells`): a piece inked over all of its box, between STRETCHED and
 # 1 / STRETCHED as wide as tall and SOLID_MIN_PX tall, is a straight stroke stretched to
 # fill it. Boxed so, 79 of USPS's 9,298 digits fill their box, every one a 1. The
 # network is shown the stroke as written, an upright bar SOLID_BAR (height, width) as

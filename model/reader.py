@@ -24,12 +24,13 @@ from typing import Any
 import cv2
 import numpy as np
 
+from model.cells import boxed_cells, one_digit_per_cell
 from model.classify import classify
 from model.imaging import ImageSource, NoDigitError, ReadError, decode_image
 from model.ink import InkMap, find_ink, solid_ink
 from model.reading import DigitReading, ProbabilityModel, Reading
 from model.rules import remove_rules
-from model.segment import boxed_cells, one_digit_per_cell, segment
+from model.segment import segment
 from model.strokes import canvas_strokes, stroke_slots
 
 __all__ = ["DigitReading", "NoDigitError", "ProbabilityModel", "ReadError", "Reading",

@@ -5,24 +5,23 @@
 2. the strokes of one digit are merged: a 5's loose bar, a 4 or 9 written in two
    strokes, a stroke broken by a scan gap: pieces stacked over each other (their
    x-ranges overlap) and close vertically;
-3. lines: groups whose vertical extents overlap form a line; lines go top to bottom;
-4. marks far shorter than their line (a dash, a dot) are dropped;
+3. a printed upright line that the lines' removal left (an exercise book's margin
+   line, cut where the grid crossed it) is dropped, with the thin marks in line with it;
+4. lines: groups whose vertical extents overlap form a line; lines go top to bottom,
+   and marks far shorter than their line (a dash, a dot) are dropped;
 5. each line becomes slots of alternative readings (`model.options`): touching digits
    to cut apart, neighbours that may be one digit; the reader lets the classifier pick.
 """
 
 from __future__ import annotations
 
-import itertools
-
 import cv2
 import numpy as np
 
-from model.frames import frame_mask
 from model.imaging import NoDigitError
-from model.ink import INK_LEVEL, InkMap
+from model.ink import InkMap
 from model.options import Option, Slot, line_slots
-from model.pieces import Group, Piece, piece_of
+from model.pieces import Group, piece_of
 
 # Specks: smaller than this share of the page's longer side, or of the largest mark.
 SPECK_PAGE_FRACTION = 0.012
@@ -54,95 +53,15 @@ FRAGMENT_OVERLAP = 0.25  # ... and over the digit for this share of its width
 # LINE_START of the tallest mark's height start a line of their own.
 LINE_OVERLAP = 0.5
 LINE_START = 0.5
+# A mark at most RULE_ASPECT as wide as tall and RULE_VS_TEXT times as tall as the
+# tallest of at least MIN_TEXT_MARKS other marks is a printed line, as are the thin marks
+# in line with it: a margin line the grid crossed (a 1 is no taller than its neighbours).
+RULE_ASPECT = 0.15
+RULE_VS_TEXT = 2.5
+MIN_TEXT_MARKS = 2
 # Marks shorter than this share of the tallest mark of their line are dashes or dots.
 MIN_LINE_HEIGHT = 0.3
 MIN_PAGE_EXTENT = 0.25  # ... or smaller than this share of the page's biggest mark
-# Digits cut to their boxes: square cells (width within CELL_ASPECT of the height), at
-# most MAX_CELLS of them, inked within CELL_BAND of the height (CELL_BAND_PX at least)
-# of their sides.
-CELL_ASPECT = 0.03
-MAX_CELLS = 12
-CELL_BAND = 0.04
-CELL_BAND_PX = 2
-CELL_SIDES = 3  # ... along this many of their sides at least (the threshold can take one)
-CELL_PAPER = 0.05  # columns of paper in a row of abutting boxes, share of its width
-CELL_FILL = 0.5  # the row's share of the picture's height, at least
-
-
-def boxed_cells(ink: InkMap) -> list[Piece]:
-    """The digits of a picture of digits each cut to its box, as published digit sets
-    keep them, alone or side by side in a number: [] for any other picture.
-
-    Such digits' strokes run into their box's edges, so a 4's bar looks like a printed
-    line, neighbours touch across the boxes' common side, and a stroke the one-bit
-    threshold broke looks like several digits; each box is one digit instead. The
-    picture is one bit deep and has no printed box; its ink is a row of square cells
-    (a whole number of them within CELL_ASPECT: all abutting, hardly a column of paper
-    between them, or in runs with paper between), each inked along its sides
-    (stretched to fill it; the threshold may have taken one). A single cell must reach
-    the picture's four edges: a digit with paper round it proves nothing by touching
-    its own box.
-    """
-    if not ink.one_bit:
-        return []
-    # Measured on the ink above the threshold: a smooth upscale's ringing widens the mask
-    # by the same pixels on every side, which would make the cells look narrow.
-    strong = ink.ink >= INK_LEVEL
-    rows, cols = np.flatnonzero(strong.any(axis=1)), np.flatnonzero(strong.any(axis=0))
-    if not len(rows):
-        return []
-    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-    height = y1 - y0
-    if height < CELL_FILL * strong.shape[0]:
-        return []  # a row of boxes fills its picture's height, apart from a margin
-    inked = strong[y0:y1, x0:x1].any(axis=0)
-    spans = _cells(x0, x1, height)
-    if not spans or (len(spans) > 1 and np.mean(~inked) > CELL_PAPER):
-        spans = []  # boxes set apart: each run of inked columns holds whole cells
-        for start, stop in _runs(inked):
-            if not (run := _cells(x0 + start, x0 + stop, height)):
-                return []
-            spans += run
-    if len(spans) == 1 and (y0, x0, y1, x1) != (0, 0, *strong.shape):
-        return []
-    band = max(CELL_BAND_PX, round(CELL_BAND * height))
-    cells = [strong[y0:y1, a:b] for a, b in spans]
-    sides = [[c[:band].any(), c[-band:].any(), c[:, :band].any(), c[:, -band:].any()]
-             for c in cells]
-    if min(sum(hit) for hit in sides) < CELL_SIDES or frame_mask(ink.mask).any():
-        return []
-    return [_piece_in(ink.mask, a, b) for a, b in spans]
-
-
-def _piece_in(mask: np.ndarray, x0: int, x1: int) -> Piece:
-    """The ink of columns [x0, x1) (inked: a cell), soft edges included, as one piece."""
-    part = mask[:, x0:x1]
-    rows = np.flatnonzero(part.any(axis=1))
-    top, bottom = int(rows[0]), int(rows[-1]) + 1
-    return Piece(x0, top, x1 - x0, bottom - top, part[top:bottom].copy())
-
-
-def _cells(x0: int, x1: int, height: int) -> list[tuple[int, int]]:
-    """[x0, x1) as a whole number of square cells of side `height`, else []."""
-    count = round((x1 - x0) / height)
-    if not 1 <= count <= MAX_CELLS or abs((x1 - x0) / (count * height) - 1) > CELL_ASPECT:
-        return []
-    edges = np.linspace(x0, x1, count + 1).round().astype(int).tolist()
-    return list(itertools.pairwise(edges))
-
-
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) of each run of True."""
-    padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
-    change = np.flatnonzero(np.diff(padded))
-    return list(zip(change[::2].tolist(), change[1::2].tolist(), strict=True))
-
-
-def one_digit_per_cell(cells: list[Piece]) -> list[list[Slot]]:
-    """The line of `boxed_cells`: each cell one digit, no alternatives."""
-    return [[Slot((Option((cell,)),)) for cell in cells]]
-
-
 def segment(ink: InkMap, *, single: bool = False) -> list[list[Slot]]:
     """Lines of slots, top to bottom and left to right; NoDigitError when nothing is left."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.mask.astype(np.uint8),
@@ -157,7 +76,8 @@ def segment(ink: InkMap, *, single: bool = False) -> list[list[Slot]]:
         for group in groups[1:]:
             whole.absorb(group)
         return [[Slot((Option((piece_of(labels, whole),)),))]]
-    return [line_slots(labels, line) for line in _lines(_attach(_merge(groups)))]
+    return [line_slots(labels, line)
+            for line in _lines(_without_uprights(_attach(_merge(groups))))]
 
 
 def _border_contact(labels: np.ndarray, count: int) -> np.ndarray:
@@ -255,6 +175,19 @@ def _fragment_of(frag: Group, host: Group) -> bool:
     return (at_end and overlap >= FRAGMENT_OVERLAP * frag.w
             and _box_gap(frag, host) <= FRAGMENT_GAP * host.h
             and merged_w <= FRAGMENT_MAX_ASPECT * merged_h)
+
+
+def _without_uprights(groups: list[Group]) -> list[Group]:
+    """`groups` without printed upright lines (see RULE_VS_TEXT) and the thin marks in
+    line with them."""
+    thin = [g for g in groups if g.w <= RULE_ASPECT * g.h]
+    text = [g for g in groups if g not in thin]
+    if len(text) < MIN_TEXT_MARKS:
+        return groups
+    tallest = max(g.h for g in text)
+    rules = [g for g in thin if g.h >= RULE_VS_TEXT * tallest]
+    in_line = [g for g in thin if any(min(g.x1, r.x1) > max(g.x0, r.x0) for r in rules)]
+    return [g for g in groups if g not in in_line]
 
 
 def _box_gap(a: Group, b: Group) -> float:

@@ -8,11 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
+from model.cells import boxed_cells
 from model.imaging import ReadError, decode_image
 from model.ink import find_ink
 from model.polarity import judge_polarity
 from model.reader import read_canvas, read_digits
-from model.segment import boxed_cells
 from training.styles import to_network_input
 from training.usps import load_usps
 from training.usps_pictures import FILE_SIZE, as_file, boxed, boxed_picture

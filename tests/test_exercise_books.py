@@ -17,7 +17,8 @@ from model.imaging import decode_image
 from model.ink import find_ink
 from training import exercise_books
 from training.exercise_books import INK_PENS, PENCIL, RULINGS, notebook_samples
-from training.usps_numbers import numbers_report
+from training.realsets import Sample, paper_page
+from training.usps_numbers import number_picks, numbers_report, read_as_file, write_number
 from training.usps_pictures import usps_plain_samples, usps_samples
 
 # Measured on these pages (in ink, without margin lines) with the shipped model: 95.6 %
@@ -37,6 +38,13 @@ MAX_SURE_WRONG_BESIDE_MARGIN = 0.07
 # 60 pages in pencil (no margins): 93.3 % read exactly, against 90.0 % without their
 # lines (on the pages as drawn until 2 December, 66.7 % when lines were left out only at
 # half the pen's darkness).
+# Numbers of USPS test digits beside an upright line three digits tall, cut every
+# MARGIN_PIECE digit heights by MARGIN_GAP px (where a grid crossed and was taken out):
+# without `model.segment`'s RULE_VS_TEXT the line read as a 1 and the digits beside it
+# as dashes ("337" read "1").
+BROKEN_MARGIN_NUMBERS = 20
+MARGIN_PIECE = 0.8
+MARGIN_GAP = 2
 PENCIL_PAGES = 60
 MIN_EXACT_IN_PENCIL = 0.85
 GRID_PAGES = 30
@@ -88,6 +96,27 @@ def test_a_margin_line_is_no_digit(predictor) -> None:
     report = numbers_report(pages, predictor)
     assert report["reader"] >= MIN_EXACT_BESIDE_MARGIN, report
     assert report["sure_wrong"] <= MAX_SURE_WRONG_BESIDE_MARGIN, report
+
+
+def _beside_a_broken_line(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`ink` on a page three times its height, an upright line cut into pieces down its
+    left (pieces MARGIN_PIECE of the ink's height, MARGIN_GAP px apart)."""
+    height = ink.shape[0]
+    page = np.pad(ink, ((height, height), (height, height // 2)))
+    piece = round(MARGIN_PIECE * height)
+    for top in range(0, page.shape[0], piece + MARGIN_GAP):
+        page[top:top + piece, height // 2:height // 2 + 2] = 1.0
+    return paper_page(rng, page)
+
+
+def test_a_margin_line_cut_by_the_grid_is_no_digit(predictor) -> None:
+    """What the grid's removal leaves of a margin line is pieces in line: read as one
+    tall 1 they made the number beside them pass for dashes."""
+    for digits, text, rng in number_picks("test", BROKEN_MARGIN_NUMBERS, seed=0):
+        ink = write_number(digits, rng)
+        alone, _ = read_as_file(Sample(paper_page(rng, np.pad(ink, 8)), text), predictor)
+        beside, _ = read_as_file(Sample(_beside_a_broken_line(ink, rng), text), predictor)
+        assert beside == alone, (text, alone, beside)
 
 
 def test_pencil_on_ruled_paper(predictor) -> None:

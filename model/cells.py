@@ -1,0 +1,104 @@
+"""Digits cut to their boxes, as published digit sets keep them: one digit per cell.
+
+A set such as those stretches each digit to fill a small square and keeps it one bit
+deep; side by side in a number, the boxes abut. Their strokes run into the boxes'
+edges, so the reader's usual steps would take a 4's bar for a printed line and
+neighbours touching across a common side for one digit; `boxed_cells` finds such a
+row and `one_digit_per_cell` reads each cell as one digit.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from model.frames import frame_mask
+from model.ink import INK_LEVEL, InkMap
+from model.options import Option, Slot
+from model.pieces import Piece
+
+# Digits cut to their boxes: square cells (width within CELL_ASPECT of the height), at
+# most MAX_CELLS of them, inked within CELL_BAND of the height (CELL_BAND_PX at least)
+# of their sides.
+CELL_ASPECT = 0.03
+MAX_CELLS = 12
+CELL_BAND = 0.04
+CELL_BAND_PX = 2
+CELL_SIDES = 3  # ... along this many of their sides at least (the threshold can take one)
+CELL_PAPER = 0.05  # columns of paper in a row of abutting boxes, share of its width
+CELL_FILL = 0.5  # the row's share of the picture's height, at least
+
+
+def boxed_cells(ink: InkMap) -> list[Piece]:
+    """The digits of a picture of digits each cut to its box, as published digit sets
+    keep them, alone or side by side in a number: [] for any other picture.
+
+    Such digits' strokes run into their box's edges, so a 4's bar looks like a printed
+    line, neighbours touch across the boxes' common side, and a stroke the one-bit
+    threshold broke looks like several digits; each box is one digit instead. The
+    picture is one bit deep and has no printed box; its ink is a row of square cells
+    (a whole number of them within CELL_ASPECT: all abutting, hardly a column of paper
+    between them, or in runs with paper between), each inked along its sides
+    (stretched to fill it; the threshold may have taken one). A single cell must reach
+    the picture's four edges: a digit with paper round it proves nothing by touching
+    its own box.
+    """
+    if not ink.one_bit:
+        return []
+    # Measured on the ink above the threshold: a smooth upscale's ringing widens the mask
+    # by the same pixels on every side, which would make the cells look narrow.
+    strong = ink.ink >= INK_LEVEL
+    rows, cols = np.flatnonzero(strong.any(axis=1)), np.flatnonzero(strong.any(axis=0))
+    if not len(rows):
+        return []
+    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    height = y1 - y0
+    if height < CELL_FILL * strong.shape[0]:
+        return []  # a row of boxes fills its picture's height, apart from a margin
+    inked = strong[y0:y1, x0:x1].any(axis=0)
+    spans = _cells(x0, x1, height)
+    if not spans or (len(spans) > 1 and np.mean(~inked) > CELL_PAPER):
+        spans = []  # boxes set apart: each run of inked columns holds whole cells
+        for start, stop in _runs(inked):
+            if not (run := _cells(x0 + start, x0 + stop, height)):
+                return []
+            spans += run
+    if len(spans) == 1 and (y0, x0, y1, x1) != (0, 0, *strong.shape):
+        return []
+    band = max(CELL_BAND_PX, round(CELL_BAND * height))
+    cells = [strong[y0:y1, a:b] for a, b in spans]
+    sides = [[c[:band].any(), c[-band:].any(), c[:, :band].any(), c[:, -band:].any()]
+             for c in cells]
+    if min(sum(hit) for hit in sides) < CELL_SIDES or frame_mask(ink.mask).any():
+        return []
+    return [_piece_in(ink.mask, a, b) for a, b in spans]
+
+
+def _piece_in(mask: np.ndarray, x0: int, x1: int) -> Piece:
+    """The ink of columns [x0, x1) (inked: a cell), soft edges included, as one piece."""
+    part = mask[:, x0:x1]
+    rows = np.flatnonzero(part.any(axis=1))
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    return Piece(x0, top, x1 - x0, bottom - top, part[top:bottom].copy())
+
+
+def _cells(x0: int, x1: int, height: int) -> list[tuple[int, int]]:
+    """[x0, x1) as a whole number of square cells of side `height`, else []."""
+    count = round((x1 - x0) / height)
+    if not 1 <= count <= MAX_CELLS or abs((x1 - x0) / (count * height) - 1) > CELL_ASPECT:
+        return []
+    edges = np.linspace(x0, x1, count + 1).round().astype(int).tolist()
+    return list(itertools.pairwise(edges))
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True."""
+    padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
+    change = np.flatnonzero(np.diff(padded))
+    return list(zip(change[::2].tolist(), change[1::2].tolist(), strict=True))
+
+
+def one_digit_per_cell(cells: list[Piece]) -> list[list[Slot]]:
+    """The line of `boxed_cells`: each cell one digit, no alternatives."""
+    return [[Slot((Option((cell,)),)) for cell in cells]]
