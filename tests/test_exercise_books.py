@@ -15,6 +15,7 @@ import pytest
 
 from model.imaging import decode_image
 from model.ink import find_ink
+from model.ruling import pen_above_ruling
 from training import exercise_books
 from training.exercise_books import INK_PENS, PENCIL, RULINGS, notebook_samples
 from training.realsets import Sample, paper_page
@@ -45,6 +46,14 @@ MAX_SURE_WRONG_BESIDE_MARGIN = 0.07
 BROKEN_MARGIN_NUMBERS = 20
 MARGIN_PIECE = 0.8
 MARGIN_GAP = 2
+# A grid whose level swings about the faint ink's level along its lines (shading):
+# FAINT_LEVEL, the grid at these shares of it, one swing every SWING px, but for one
+# line at STEADY times it, whole above it.
+FAINT_LEVEL = 0.1
+STEADY = 1.1
+PATCHY_GRID = (0.75, 1.15)  # about half of it above FAINT_LEVEL, in patches
+SUNK_GRID = (0.75, 0.95)  # all of it under FAINT_LEVEL, above 0.7 of it
+SWING = 90
 PENCIL_PAGES = 60
 MIN_EXACT_IN_PENCIL = 0.85
 GRID_PAGES = 30
@@ -117,6 +126,35 @@ def test_a_margin_line_cut_by_the_grid_is_no_digit(predictor) -> None:
         alone, _ = read_as_file(Sample(paper_page(rng, np.pad(ink, 8)), text), predictor)
         beside, _ = read_as_file(Sample(_beside_a_broken_line(ink, rng), text), predictor)
         assert beside == alone, (text, alone, beside)
+
+
+def _grid_and_digit(low: float, high: float) -> np.ndarray:
+    """Ink above the paper (`model.ink`'s `flat`): a 0 and a 1 at the pen's level on a
+    grid every 40 px whose level swings between `low` and `high` times FAINT_LEVEL,
+    but for its top line, at STEADY times it."""
+    flat = np.zeros((240, 320), np.float32)
+    swing = np.sin(np.arange(320) * 2 * np.pi / SWING) / 2 + 0.5
+    level = FAINT_LEVEL * (low + (high - low) * swing)
+    for y in range(20, 240, 40):
+        flat[y] = level
+    for x in range(20, 320, 40):
+        flat[:, x] = level[:240]
+    flat[20] = STEADY * FAINT_LEVEL
+    cv2.ellipse(flat, (130, 120), (18, 28), 0, 0, 360, 1.0, 4)
+    cv2.line(flat, (200, 90), (200, 150), 1.0, 4)
+    return flat
+
+
+def test_a_grid_showing_in_patches_is_found() -> None:
+    """Shaded, a faint grid rises above the faint ink's level only in patches, and
+    too few of its lines crossed the picture there: it stayed ink beside the digits,
+    and on squared paper read as boxes ("75848" read "111 13211"). Where a line or two
+    cross it, it is looked for again in fainter ink (`model.ruling.FAINTER`); a grid
+    nearly all under the faint level is left alone, as raising the threshold over it
+    would only thin the pen."""
+    patchy = pen_above_ruling(_grid_and_digit(*PATCHY_GRID), FAINT_LEVEL)
+    assert patchy is not None and patchy.threshold > PATCHY_GRID[1] * FAINT_LEVEL
+    assert pen_above_ruling(_grid_and_digit(*SUNK_GRID), FAINT_LEVEL) is None
 
 
 def test_pencil_on_ruled_paper(predictor) -> None:
