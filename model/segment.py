@@ -7,13 +7,16 @@
    x-ranges overlap) and close vertically;
 3. a printed upright line that the lines' removal left (an exercise book's margin
    line, cut where the grid crossed it) is dropped, with the thin marks in line with it;
-4. lines: groups whose vertical extents overlap form a line; lines go top to bottom,
-   and marks far shorter than their line (a dash, a dot) are dropped;
+4. lines: groups whose vertical extents overlap form a line, and a line that goes on
+   from another joins it (a number written uphill); lines go top to bottom, and marks
+   far shorter than their line (a dash, a dot) are dropped;
 5. each line becomes slots of alternative readings (`model.options`): touching digits
    to cut apart, neighbours that may be one digit; the reader lets the classifier pick.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import cv2
 import numpy as np
@@ -190,6 +193,30 @@ def _without_uprights(groups: list[Group]) -> list[Group]:
     return [g for g in groups if g not in in_line]
 
 
+def _continued(lines: list[list[Group]]) -> list[list[Group]]:
+    """Lines joined where one goes on from another: wholly left of it, its last mark
+    overlapping the other's first by LINE_OVERLAP of the shorter. A number written
+    along a rising or falling baseline is one line, though its first and last digits
+    are at different heights."""
+    ends = [(max(line, key=lambda g: g.x1), min(line, key=lambda g: g.x0)) for line in lines]
+    joined = list(range(len(lines)))  # union-find: each line's representative
+
+    def root(i: int) -> int:
+        while joined[i] != i:
+            joined[i] = joined[joined[i]]
+            i = joined[i]
+        return i
+
+    for (i, (last, _)), (j, (_, first)) in itertools.permutations(enumerate(ends), 2):
+        overlap = min(last.y1, first.y1) - max(last.y0, first.y0)
+        if last.x1 <= first.x0 and overlap >= LINE_OVERLAP * min(last.h, first.h):
+            joined[root(i)] = root(j)
+    merged: dict[int, list[Group]] = {}
+    for i, line in enumerate(lines):
+        merged.setdefault(root(i), []).extend(line)
+    return list(merged.values())
+
+
 def _box_gap(a: Group, b: Group) -> float:
     """Euclidean distance between two boxes (0 when they overlap)."""
     dx = max(0, max(a.x0, b.x0) - min(a.x1, b.x1))
@@ -217,6 +244,7 @@ def _lines(groups: list[Group]) -> list[list[Group]]:
             spans.append([g.y0, g.y1])
         elif best >= 0 and overlaps[best] > 0:
             lines[best].append(g)
+    lines = _continued(lines)
     biggest = max(max(g.w, g.h) for g in groups)
     result = []
     for line in sorted(lines, key=lambda line: np.median([(g.y0 + g.y1) / 2 for g in line])):
