@@ -183,14 +183,14 @@ def _fragment_of(frag: Group, host: Group) -> bool:
 def _without_uprights(groups: list[Group]) -> list[Group]:
     """`groups` without printed upright lines (see RULE_VS_TEXT) and the thin marks in
     line with them."""
-    thin = [g for g in groups if g.w <= RULE_ASPECT * g.h]
-    text = [g for g in groups if g not in thin]
+    thin = [g.w <= RULE_ASPECT * g.h for g in groups]
+    text = [g.h for g, is_thin in zip(groups, thin, strict=True) if not is_thin]
     if len(text) < MIN_TEXT_MARKS:
         return groups
-    tallest = max(g.h for g in text)
-    rules = [g for g in thin if g.h >= RULE_VS_TEXT * tallest]
-    in_line = [g for g in thin if any(min(g.x1, r.x1) > max(g.x0, r.x0) for r in rules)]
-    return [g for g in groups if g not in in_line]
+    rules = [g for g, is_thin in zip(groups, thin, strict=True)
+             if is_thin and g.h >= RULE_VS_TEXT * max(text)]
+    return [g for g, is_thin in zip(groups, thin, strict=True)
+            if not (is_thin and any(min(g.x1, r.x1) > max(g.x0, r.x0) for r in rules))]
 
 
 def _continued(lines: list[list[Group]]) -> list[list[Group]]:
