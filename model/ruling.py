@@ -78,7 +78,7 @@ def pen_above_ruling(flat: np.ndarray, faint: float) -> PenLevels | None:
         flat = padded.reshape(padded.shape[0] // step, step, -1, step).max(axis=(1, 3))
     mask = flat >= faint
     rulings, across = _rulings(mask)
-    if rulings is None and across:  # lines across, too few: the rest may be in patches
+    if 0 < across < MIN_RULINGS:  # lines across, too few: the rest may be in patches
         mask = flat >= FAINTER * faint
         rulings, _ = _rulings(mask)
         if rulings is not None and np.mean(flat[rulings] >= faint) < PATCHES:
