@@ -44,19 +44,36 @@ def judge_polarity(gray: np.ndarray) -> Polarity:
     border = np.concatenate([dark[:band].ravel(), dark[-band:].ravel(),
                              dark[:, :band].ravel(), dark[:, -band:].ravel()]).mean()
     light_ink = _light_ink_by_border(dark, band, border)
+    one_bit = is_one_bit(sample_of(small))
+    # One bit deep with a dark level of slivers along a little of the border only: a
+    # light digit stretched to fill its box, the slivers what is left of the paper.
+    if one_bit and border < BOTH_ON_BORDER and _slivers(dark, band) and _all_on_edge(dark):
+        return Polarity(True, False)
     # One bit deep with both levels along the border (a digit cut to its box): the
     # border says little. Writing is a stroke or two, and the paper between strokes
     # that reach the edges falls into several regions: the ink has fewer pieces. Nor is
     # ink only slivers along the edges (what is left of the paper round a stretched 1).
-    if BOTH_ON_BORDER <= border <= 1 - BOTH_ON_BORDER and is_one_bit(sample_of(small)):
+    if BOTH_ON_BORDER <= border <= 1 - BOTH_ON_BORDER and one_bit:
         ink, paper = (~dark, dark) if light_ink else (dark, ~dark)
         more_pieces = _pieces(ink) - _pieces(paper)
-        slivers = ink.mean() < SLIVER_AREA and _in_slivers(ink, band)
+        slivers = _slivers(ink, band)
         close = abs(more_pieces) < MORE_PIECES
         if more_pieces >= MORE_PIECES or slivers:
             return Polarity(not light_ink, close)
         return Polarity(light_ink, close)
     return Polarity(light_ink, False)
+
+
+def _slivers(mask: np.ndarray, band: int) -> bool:
+    """Under SLIVER_AREA of the picture, and only slivers along its edges (`_in_slivers`)."""
+    return bool(mask.mean() < SLIVER_AREA) and _in_slivers(mask, band)
+
+
+def _all_on_edge(mask: np.ndarray) -> bool:
+    """Every piece of the mask touches the picture's edge."""
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    on_edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return bool(np.isin(np.arange(1, count), on_edge).all())
 
 
 def _in_slivers(mask: np.ndarray, band: int) -> bool:
