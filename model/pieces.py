@@ -3,12 +3,15 @@
 A mark as wide as several digits is cut at columns where the ink is thinnest
 (local minima of its column profile). Every way of cutting at a few of those
 columns into parts of plausible width is offered; the reader lets the classifier
-and the geometric priors of `model.segment` choose among them.
+and the geometric priors of `model.segment` choose among them. `linked` puts marks
+that chains of pairs link into one class (lines that go on from one another, pieces of
+one printed line).
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import cv2
@@ -166,3 +169,22 @@ def _without_slivers(mask: np.ndarray) -> np.ndarray:
         return mask
     areas = stats[1:, cv2.CC_STAT_AREA]
     return np.isin(labels, 1 + np.flatnonzero(areas >= SLIVER * areas.max()))
+
+
+def linked(count: int, pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """Items 0..count-1 in classes, two items in one class when a chain of `pairs` links
+    them (union-find); the classes in order of their first item, each in order."""
+    parent = list(range(count))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in pairs:
+        parent[root(i)] = root(j)
+    classes: dict[int, list[int]] = {}
+    for i in range(count):
+        classes.setdefault(root(i), []).append(i)
+    return list(classes.values())

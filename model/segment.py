@@ -6,7 +6,8 @@
    strokes, a stroke broken by a scan gap: pieces stacked over each other (their
    x-ranges overlap) and close vertically;
 3. a printed upright line that the lines' removal left (an exercise book's margin
-   line, cut where the grid crossed it) is dropped, with the thin marks in line with it;
+   line, cut where the grid crossed it) is dropped, with the thin marks in line with it
+   (`model.margins`);
 4. lines: groups whose vertical extents overlap form a line, and a line that goes on
    from another joins it (a number written uphill); lines go top to bottom, and marks
    far shorter than their line (a dash, a dot) are dropped;
@@ -23,8 +24,9 @@ import numpy as np
 
 from model.imaging import NoDigitError
 from model.ink import InkMap
+from model.margins import without_uprights
 from model.options import Option, Slot, line_slots
-from model.pieces import Group, piece_of
+from model.pieces import Group, linked, piece_of
 
 # Specks: smaller than this share of the page's longer side, or of the largest mark.
 SPECK_PAGE_FRACTION = 0.012
@@ -56,12 +58,6 @@ FRAGMENT_OVERLAP = 0.25  # ... and over the digit for this share of its width
 # LINE_START of the tallest mark's height start a line of their own.
 LINE_OVERLAP = 0.5
 LINE_START = 0.5
-# A mark at most RULE_ASPECT as wide as tall and RULE_VS_TEXT times as tall as the
-# tallest of at least MIN_TEXT_MARKS other marks is a printed line, as are the thin marks
-# in line with it: a margin line the grid crossed (a 1 is no taller than its neighbours).
-RULE_ASPECT = 0.15
-RULE_VS_TEXT = 2.5
-MIN_TEXT_MARKS = 2
 # Marks shorter than this share of the tallest mark of their line are dashes or dots.
 MIN_LINE_HEIGHT = 0.3
 MIN_PAGE_EXTENT = 0.25  # ... or smaller than this share of the page's biggest mark
@@ -80,7 +76,7 @@ def segment(ink: InkMap, *, single: bool = False) -> list[list[Slot]]:
             whole.absorb(group)
         return [[Slot((Option((piece_of(labels, whole),)),))]]
     return [line_slots(labels, line)
-            for line in _lines(_without_uprights(_attach(_merge(groups))))]
+            for line in _lines(without_uprights(_attach(_merge(groups)), ink.mask.shape[0]))]
 
 
 def _border_contact(labels: np.ndarray, count: int) -> np.ndarray:
@@ -180,41 +176,20 @@ def _fragment_of(frag: Group, host: Group) -> bool:
             and merged_w <= FRAGMENT_MAX_ASPECT * merged_h)
 
 
-def _without_uprights(groups: list[Group]) -> list[Group]:
-    """`groups` without printed upright lines (see RULE_VS_TEXT) and the thin marks in
-    line with them."""
-    thin = [g.w <= RULE_ASPECT * g.h for g in groups]
-    text = [g.h for g, is_thin in zip(groups, thin, strict=True) if not is_thin]
-    if len(text) < MIN_TEXT_MARKS:
-        return groups
-    rules = [g for g, is_thin in zip(groups, thin, strict=True)
-             if is_thin and g.h >= RULE_VS_TEXT * max(text)]
-    return [g for g, is_thin in zip(groups, thin, strict=True)
-            if not (is_thin and any(min(g.x1, r.x1) > max(g.x0, r.x0) for r in rules))]
-
-
 def _continued(lines: list[list[Group]]) -> list[list[Group]]:
     """Lines joined where one goes on from another: wholly left of it, its last mark
     overlapping the other's first by LINE_OVERLAP of the shorter. A number written
     along a rising or falling baseline is one line, though its first and last digits
     are at different heights."""
     ends = [(max(line, key=lambda g: g.x1), min(line, key=lambda g: g.x0)) for line in lines]
-    joined = list(range(len(lines)))  # union-find: each line's representative
 
-    def root(i: int) -> int:
-        while joined[i] != i:
-            joined[i] = joined[joined[i]]
-            i = joined[i]
-        return i
-
-    for (i, (last, _)), (j, (_, first)) in itertools.permutations(enumerate(ends), 2):
+    def goes_on(last: Group, first: Group) -> bool:
         overlap = min(last.y1, first.y1) - max(last.y0, first.y0)
-        if last.x1 <= first.x0 and overlap >= LINE_OVERLAP * min(last.h, first.h):
-            joined[root(i)] = root(j)
-    merged: dict[int, list[Group]] = {}
-    for i, line in enumerate(lines):
-        merged.setdefault(root(i), []).extend(line)
-    return list(merged.values())
+        return last.x1 <= first.x0 and overlap >= LINE_OVERLAP * min(last.h, first.h)
+
+    pairs = [(i, j) for (i, (last, _)), (j, (_, first))
+             in itertools.permutations(enumerate(ends), 2) if goes_on(last, first)]
+    return [[g for i in joined for g in lines[i]] for joined in linked(len(lines), pairs)]
 
 
 def _box_gap(a: Group, b: Group) -> float:

@@ -41,11 +41,24 @@ MAX_SURE_WRONG_BESIDE_MARGIN = 0.07
 # half the pen's darkness).
 # Numbers of USPS test digits beside an upright line three digits tall, cut every
 # MARGIN_PIECE digit heights by MARGIN_GAP px (where a grid crossed and was taken out):
-# without `model.segment`'s RULE_VS_TEXT the line read as a 1 and the digits beside it
+# without `model.margins`' RULE_VS_TEXT the line read as a 1 and the digits beside it
 # as dashes ("337" read "1").
 BROKEN_MARGIN_NUMBERS = 20
 MARGIN_PIECE = 0.8
 MARGIN_GAP = 2
+# ... and one cut into pieces SHORT_PIECE digit heights tall, SHORT_PIECE_GAP apart,
+# leaning MARGIN_LEAN (3 degrees), down a page with MARGIN_ROWS of the number's height
+# of paper above and below it: each piece read as a 1 on a line of its own without
+# `model.margins`' columns. A list of LIST_LENGTH numbers LIST_GAP digit heights apart,
+# each starting with a 1 drawn ONE_WIDTH px wide, keeps its 1s.
+SHORT_PIECE = 0.5
+SHORT_PIECE_GAP = 0.4
+MARGIN_LEAN = 0.05
+MARGIN_ROWS = 2
+LIST_LENGTH = 4
+ONE_WIDTH = 3
+ONE_LEFT = 4
+LIST_GAP = 0.3
 # A grid whose level swings about the faint ink's level along its lines (shading):
 # FAINT_LEVEL, the grid at these shares of it, one swing every SWING px, but for one
 # line at STEADY times it, whole above it.
@@ -107,14 +120,19 @@ def test_a_margin_line_is_no_digit(predictor) -> None:
     assert report["sure_wrong"] <= MAX_SURE_WRONG_BESIDE_MARGIN, report
 
 
-def _beside_a_broken_line(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """`ink` on a page three times its height, an upright line cut into pieces down its
-    left (pieces MARGIN_PIECE of the ink's height, MARGIN_GAP px apart)."""
+def _beside_a_broken_line(ink: np.ndarray, rng: np.random.Generator,
+                          piece: float = MARGIN_PIECE, gap: float = 0.0,
+                          lean: float = 0.0, rows: int = 1) -> np.ndarray:
+    """`ink` on a page with `rows` of its height of paper above and below it, an upright
+    line cut into pieces down its left: pieces `piece` of the ink's height, MARGIN_GAP
+    px and `gap` of its height apart, the line leaning `lean` px across per px down."""
     height = ink.shape[0]
-    page = np.pad(ink, ((height, height), (height, height // 2)))
-    piece = round(MARGIN_PIECE * height)
-    for top in range(0, page.shape[0], piece + MARGIN_GAP):
-        page[top:top + piece, height // 2:height // 2 + 2] = 1.0
+    page = np.pad(ink, ((rows * height, rows * height), (height, height // 2)))
+    step = round(piece * height)
+    for top in range(0, page.shape[0], step + MARGIN_GAP + round(gap * height)):
+        for y in range(top, min(top + step, page.shape[0])):
+            x = height // 2 + round(lean * y)
+            page[y, x:x + 2] = 1.0
     return paper_page(rng, page)
 
 
@@ -126,6 +144,41 @@ def test_a_margin_line_cut_by_the_grid_is_no_digit(predictor) -> None:
         alone, _ = read_as_file(Sample(paper_page(rng, np.pad(ink, 8)), text), predictor)
         beside, _ = read_as_file(Sample(_beside_a_broken_line(ink, rng), text), predictor)
         assert beside == alone, (text, alone, beside)
+
+
+def test_a_margin_line_in_short_pieces_is_no_digit(predictor) -> None:
+    """Pieces too far apart to stack into one tall mark, half a digit tall, on a line
+    leaning 3 degrees, from the page's top to its bottom: each read as a 1 on a line of
+    its own ("8890" read "1 18890 1 1 1"). On rows with no writing, they are a line."""
+    for digits, text, rng in number_picks("test", BROKEN_MARGIN_NUMBERS, seed=1):
+        ink = write_number(digits, rng)
+        alone, _ = read_as_file(Sample(paper_page(rng, np.pad(ink, 8)), text), predictor)
+        page = _beside_a_broken_line(ink, rng, piece=SHORT_PIECE, gap=SHORT_PIECE_GAP,
+                                     lean=MARGIN_LEAN, rows=MARGIN_ROWS)
+        beside, _ = read_as_file(Sample(page, text), predictor)
+        assert beside == alone, (text, alone, beside)
+
+
+def test_a_list_of_numbers_keeps_the_ones_it_starts_with(predictor) -> None:
+    """Numbers one under another, each starting with a 1 written as one thin stroke: a
+    column of thin marks from the picture's top to its bottom, as a cut margin line is,
+    but each 1 has digits beside it. Each number reads as it does alone."""
+    rng = np.random.default_rng(0)
+    rows, alone = [], []
+    for digits, _, _ in number_picks("test", LIST_LENGTH, seed=2):
+        ink = write_number(digits[:2], rng)
+        height = ink.shape[0]
+        one = np.zeros((height, height // 2), np.float32)
+        one[height // 10:, ONE_LEFT:ONE_LEFT + ONE_WIDTH] = 1.0  # a 1 as a straight stroke
+        row = np.hstack([one, ink])
+        rows.append(row)
+        alone.append(read_as_file(Sample(paper_page(rng, np.pad(row, 8)), ""), predictor)[0])
+    width = max(r.shape[1] for r in rows)
+    page = np.vstack([np.pad(r, ((0, round(LIST_GAP * r.shape[0])), (0, width - r.shape[1])))
+                      for r in rows])
+    listed, _ = read_as_file(Sample(paper_page(rng, np.pad(page, 8)), ""), predictor)
+    assert all(a.startswith("1") for a in alone), alone
+    assert listed == " ".join(alone), (alone, listed)
 
 
 def _grid_and_digit(low: float, high: float) -> np.ndarray:
