@@ -4,9 +4,9 @@
 and was taken out, the margin is left in pieces, none from edge to edge. Beside the
 digits those pieces pass for 1s, and a stack of them several digits tall makes the digits
 look like dashes. Segmentation (`model.segment`) drops them here, among its groups of
-marks: a thin mark far taller than the writing, or a column of thin marks from the top
-of the picture to its bottom through rows with no writing, and the thin marks in line
-with either.
+marks: a thin mark far taller than the writing, or a column of marks as narrow as a
+line from the top of the picture to its bottom through rows with no writing, and the
+thin marks in line with either.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ def without_uprights(groups: list[Group], height: int) -> list[Group]:
 
 
 def _cut_line(pieces: list[Group], text: list[Group], height: int) -> list[Group]:
-    """The thin marks (`pieces`) of columns that run from the picture's top to its bottom
-    through rows with no `text` (see COLUMN_PIECES)."""
+    """The narrow marks (`pieces`) of columns that run from the picture's top to its
+    bottom through rows with none of the other marks (`text`; see COLUMN_PIECES)."""
     def in_column(a: Group, b: Group) -> bool:
         drift = abs(a.x0 + a.x1 - b.x0 - b.x1) / 2 - max(a.w, b.w)
         return drift <= COLUMN_TILT * abs(a.y0 + a.y1 - b.y0 - b.y1) / 2
