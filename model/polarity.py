@@ -44,16 +44,19 @@ def judge_polarity(gray: np.ndarray) -> Polarity:
     border = np.concatenate([dark[:band].ravel(), dark[-band:].ravel(),
                              dark[:, :band].ravel(), dark[:, -band:].ravel()]).mean()
     light_ink = _light_ink_by_border(dark, band, border)
-    one_bit = is_one_bit(sample_of(small))
     # One bit deep with a dark level of slivers along a little of the border only: a
-    # light digit stretched to fill its box, the slivers what is left of the paper.
-    if one_bit and border < BOTH_ON_BORDER and _slivers(dark, band) and _all_on_edge(dark):
+    # light digit stretched to fill its box, the slivers what is left of the paper. On
+    # so little of the border, a small dark digit near a corner would be slivers too, but
+    # not every piece of it reaches the edge. (Cheapest tests first: this and the next
+    # branch run on every picture, and each border share passes at most one of them.)
+    if (border < BOTH_ON_BORDER and _slivers(dark, band)
+            and is_one_bit(sample_of(small)) and _all_on_edge(dark)):
         return Polarity(True, False)
     # One bit deep with both levels along the border (a digit cut to its box): the
     # border says little. Writing is a stroke or two, and the paper between strokes
     # that reach the edges falls into several regions: the ink has fewer pieces. Nor is
     # ink only slivers along the edges (what is left of the paper round a stretched 1).
-    if BOTH_ON_BORDER <= border <= 1 - BOTH_ON_BORDER and one_bit:
+    if BOTH_ON_BORDER <= border <= 1 - BOTH_ON_BORDER and is_one_bit(sample_of(small)):
         ink, paper = (~dark, dark) if light_ink else (dark, ~dark)
         more_pieces = _pieces(ink) - _pieces(paper)
         slivers = _slivers(ink, band)
