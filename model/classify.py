@@ -4,12 +4,14 @@ The reader's last stage (`model.reader`): each piece is normalised MNIST-style
 (`model.normalize`) and classified in one `predict_proba` call; segmentation's
 alternatives are weighed by their log-probabilities and priors; a digit not all but
 certain is read again from its nudges and averaged; and each digit is marked sure only
-when the network and its likeness to written digits (`model.likeness`) agree.
+when the network and its likeness to written digits (`model.likeness`) agree, and not
+when it may be a piece the crop cut (`SIDE_LINE`).
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import cv2
 import numpy as np
@@ -38,6 +40,11 @@ EDGE_KERNEL = np.ones((3, 3), np.uint8)
 STRETCHED = 0.5
 SOLID_MIN_PX = 8
 SOLID_BAR = (20, 3)
+# A digit at the left or right edge of a scan, in a line of SIDE_LINE digits or more,
+# may be a piece of the writing beside the number that the crop cut (the last stroke of
+# a neighbour reads as a confident 1): it is read, but never sure.
+SIDE_LINE = 3
+SIDE_NARROW = 0.4
 
 
 def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
@@ -68,8 +75,10 @@ def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
     rows = [index[id(piece)] for piece, _ in chosen]
     averaged = _averaged(predictor, images[rows], proba[rows])
     height, width = shape[:2]
+    cut = set() if boxed or drawn else _at_the_sides(chosen, ink.mask.shape[1])
     digits = tuple(_digit(piece, mean, images[row], number, ink.scale, (width, height),
-                          sure=not bars[row] and _sure(mean, proba[row], images[row], drawn))
+                          sure=not (bars[row] or id(piece) in cut)
+                          and _sure(mean, proba[row], images[row], drawn))
                    for (piece, number), row, mean in zip(chosen, rows, averaged, strict=True))
     return Reading(digits=digits, width=width, height=height)
 
@@ -93,6 +102,15 @@ def _averaged(predictor: ProbabilityModel, images: np.ndarray,
         ).reshape(count, kinds, -1)
         averaged[keep] = (proba[keep] + nudged.sum(axis=1)) / (kinds + 1)
     return averaged
+
+
+def _at_the_sides(chosen: list[tuple[Piece, int]], width: int) -> set[int]:
+    """The ids of the pieces (with their line numbers) at the picture's left or right
+    edge, in a line of SIDE_LINE digits or more."""
+    per_line = Counter(line for _, line in chosen)
+    return {id(piece) for piece, line in chosen
+            if per_line[line] >= SIDE_LINE and piece.w <= SIDE_NARROW * piece.h
+            and (piece.x == 0 or piece.x + piece.w >= width)}
 
 
 def _digit_ink(ink: InkMap, piece: Piece) -> np.ndarray:

@@ -25,6 +25,10 @@ BOTH_ON_BORDER = 0.1
 MORE_PIECES = 2
 PIECE_MIN_AREA = 0.002
 SLIVER_AREA = 0.25  # ... and it is no sliver-thin level along the edges, this share at most
+# ... unless one piece of a level runs along this share of the border: paper round
+# writing that reaches the edges in places only (a number cropped out of a page).
+PAPER_ROUND = 0.75
+INK_INSIDE = 0.5  # ... and this share of the other level lies in pieces off the edges
 
 
 class Polarity(NamedTuple):
@@ -57,6 +61,14 @@ def judge_polarity(gray: np.ndarray) -> Polarity:
     # that reach the edges falls into several regions: the ink has fewer pieces. Nor is
     # ink only slivers along the edges (what is left of the paper round a stretched 1).
     if BOTH_ON_BORDER <= border <= 1 - BOTH_ON_BORDER and is_one_bit(sample_of(small)):
+        # Writing that reaches the edges in places only (a number cut out of a page with
+        # pieces of its neighbours): its paper is most of the picture and one piece along
+        # most of the border, and most of its ink lies inside. A digit cut to its box has
+        # all its ink on the edges; a printed box round a digit is no paper, but ink.
+        for paper_level, light in ((~dark, False), (dark, True)):
+            if (paper_level.mean() > 0.5 and _round_the_border(paper_level, band)
+                    and _mostly_inside(~paper_level)):
+                return Polarity(light, False)
         ink, paper = (~dark, dark) if light_ink else (dark, ~dark)
         more_pieces = _pieces(ink) - _pieces(paper)
         slivers = _slivers(ink, band)
@@ -70,6 +82,26 @@ def judge_polarity(gray: np.ndarray) -> Polarity:
 def _slivers(mask: np.ndarray, band: int) -> bool:
     """Under SLIVER_AREA of the picture, and only slivers along its edges (`_in_slivers`)."""
     return bool(mask.mean() < SLIVER_AREA) and _in_slivers(mask, band)
+
+
+def _round_the_border(mask: np.ndarray, band: int) -> bool:
+    """One piece of the mask covers PAPER_ROUND of the picture's border band or more."""
+    labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[1]
+    rim = np.concatenate([labels[:band].ravel(), labels[-band:].ravel(),
+                          labels[band:-band, :band].ravel(), labels[band:-band, -band:].ravel()])
+    counts = np.bincount(rim)
+    counts[0] = 0  # the other level
+    return bool(counts.max() >= PAPER_ROUND * rim.size)
+
+
+def _mostly_inside(mask: np.ndarray) -> bool:
+    """INK_INSIDE of the mask or more lies in pieces that do not touch the picture's edge."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
+                                                          connectivity=8)
+    on_edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    area = stats[:, cv2.CC_STAT_AREA]
+    inside = area[1:].sum() - area[on_edge[on_edge > 0]].sum()
+    return bool(inside >= INK_INSIDE * max(area[1:].sum(), 1))
 
 
 def _all_on_edge(mask: np.ndarray) -> bool:

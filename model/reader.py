@@ -128,7 +128,10 @@ def _read_ink(shape: tuple[int, ...], ink: InkMap, predictor: ProbabilityModel,
     in_cells = len(cells) > 1 and not single
     # Else one box is all the picture's marks, as single-digit mode takes them, which
     # drops faint smudges along the edges (10 more of 2,007 usps96 digits right).
-    lines = one_digit_per_cell(cells) if in_cells else segment(ink, single=single or bool(cells))
+    if in_cells:
+        lines = one_digit_per_cell(cells)
+    else:
+        lines = segment(ink, single=single or bool(cells), cropped=form_lines)
     return classify(shape, ink, lines, predictor, boxed=in_cells or solid,
                      drawn=not form_lines)
 

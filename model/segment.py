@@ -1,7 +1,8 @@
 """Segmentation: the ink mask of a page becomes digits, line by line, left to right.
 
 1. connected components; specks (tiny relative to the page and to the largest mark)
-   and scanner frame lines along the border are dropped;
+   and scanner frame lines along the border are dropped, and in a scan or photo the
+   pieces of the writing round the number that the picture's edges cut (`model.crop`);
 2. the strokes of one digit are merged: a 5's loose bar, a 4 or 9 written in two
    strokes, a stroke broken by a scan gap: pieces stacked over each other (their
    x-ranges overlap) and close vertically;
@@ -22,6 +23,7 @@ import itertools
 import cv2
 import numpy as np
 
+from model.crop import without_cut_off
 from model.imaging import NoDigitError
 from model.ink import InkMap
 from model.margins import without_uprights
@@ -61,8 +63,13 @@ LINE_START = 0.5
 # Marks shorter than this share of the tallest mark of their line are dashes or dots.
 MIN_LINE_HEIGHT = 0.3
 MIN_PAGE_EXTENT = 0.25  # ... or smaller than this share of the page's biggest mark
-def segment(ink: InkMap, *, single: bool = False) -> list[list[Slot]]:
-    """Lines of slots, top to bottom and left to right; NoDigitError when nothing is left."""
+
+
+def segment(ink: InkMap, *, single: bool = False, cropped: bool = False) -> list[list[Slot]]:
+    """Lines of slots, top to bottom and left to right; NoDigitError when nothing is left.
+
+    `cropped`: the picture is cut out of a page (a scan or photo, not a canvas), so its
+    edges may have cut off pieces of the writing round it (`model.crop`)."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.mask.astype(np.uint8),
                                                                connectivity=8)
     strength = np.bincount(labels.ravel(), weights=ink.ink.ravel(), minlength=count)
@@ -75,6 +82,8 @@ def segment(ink: InkMap, *, single: bool = False) -> list[list[Slot]]:
         for group in groups[1:]:
             whole.absorb(group)
         return [[Slot((Option((piece_of(labels, whole),)),))]]
+    if cropped:
+        groups = without_cut_off(groups, ink.mask.shape)
     return [line_slots(labels, line)
             for line in _lines(without_uprights(_attach(_merge(groups)), ink.mask.shape[0]))]
 

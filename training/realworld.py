@@ -22,6 +22,10 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             lines, squared paper, a red or pink margin line on every other page; in
             a blue or black pen or a pencil: `training.exercise_books`), photographed
             as JPEG, read and scored as usps-numbers are;
+- usps-cropped: numbers of 3-6 USPS *test* digits cut out of a page of writing, with
+            pieces of the lines above and below and of the writing beside them that
+            the crop's edges cut (`training.page_crops`), read and scored as
+            usps-numbers are;
 - usps96:   the same digits as plain 96x96 pictures, edge to edge (how the issue first
             measured them), read as `model.predict` reads a file (any number of digits);
 - usps-boxed: the same digits as some published sets keep theirs (European writers'
@@ -49,7 +53,8 @@ whole image to 28x28 and invert), the "before" against which the reader is judge
 and "sure" is the share read exactly *and* flagged sure.
 
 The sets themselves are built in `training.realsets` (MNIST, fonts, strokes, optdigits,
-scribbles), `training.usps_pictures`, `training.usps_tablet` and `training.usps_numbers`.
+scribbles), `training.usps_pictures`, `training.usps_tablet`, `training.usps_numbers`,
+`training.exercise_books` and `training.page_crops`.
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ import numpy as np
 from model import Predictor, load_predictor
 from model.reader import ReadError, read_canvas, read_digits
 from training.exercise_books import NOTEBOOK_NUMBERS, NOTEBOOK_QUICK, notebook_samples
+from training.page_crops import CROPPED_NUMBERS, CROPPED_QUICK, cropped_samples
 from training.realsets import (
     Sample,
     font_samples,
@@ -205,10 +211,18 @@ def build_sets(quick: bool = False) -> dict[str, list[Sample]]:
     }
 
 
-NUMBER_SETS = {"usps-numbers": False, "usps-boxed-numbers": True}  # name -> boxed
-NOTEBOOK = "usps-notebook"
-NUMBER_REPORTS = (*NUMBER_SETS, NOTEBOOK)  # sets scored as numbers (`numbers_report`)
-USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", *NUMBER_REPORTS})
+# Sets scored as numbers (`numbers_report`): name -> its samples of a split, full or quick.
+NUMBER_SETS: dict[str, Callable[[str, bool], list[Sample]]] = {
+    "usps-numbers": lambda split, quick: usps_numbers_samples(
+        split, USPS_NUMBERS_QUICK if quick else USPS_NUMBERS),
+    "usps-boxed-numbers": lambda split, quick: usps_numbers_samples(
+        split, USPS_NUMBERS_QUICK if quick else USPS_NUMBERS, boxed=True),
+    "usps-notebook": lambda split, quick: list(notebook_samples(
+        split, NOTEBOOK_QUICK if quick else NOTEBOOK_NUMBERS)),
+    "usps-cropped": lambda split, quick: list(cropped_samples(
+        split, CROPPED_QUICK if quick else CROPPED_NUMBERS)),
+}
+USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", *NUMBER_SETS})
 
 
 def evaluate_realworld(predictor: Predictor, quick: bool = False,
@@ -237,14 +251,9 @@ def evaluate_realworld(predictor: Predictor, quick: bool = False,
                                         walk=tablet_walk))
         results["usps-tablet"] = {"n": len(pens), **score_reader(pens, predictor),
                                   "naive": score(pens, naive_read, predictor)}
-    for name, box in NUMBER_SETS.items():
+    for name, samples in NUMBER_SETS.items():
         if only is None or name in only:
-            numbers = usps_numbers_samples(split, USPS_NUMBERS_QUICK if quick else USPS_NUMBERS,
-                                           boxed=box)
-            results[name] = numbers_report(numbers, predictor)
-    if only is None or NOTEBOOK in only:
-        pages = list(notebook_samples(split, NOTEBOOK_QUICK if quick else NOTEBOOK_NUMBERS))
-        results[NOTEBOOK] = numbers_report(pages, predictor)
+            results[name] = numbers_report(samples(split, quick), predictor)
     if only is not None and not only - USPS_SETS:
         return results
     for name, samples in build_sets(quick).items():
@@ -288,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     only = frozenset(args.sets.split(",")) if args.sets else None
     results = evaluate_realworld(load_predictor(args.model), args.quick, only, args.split,
                                  args.tablet_points, args.tablet_walk)
-    failed = {name: results[name].pop("failed") for name in NUMBER_REPORTS if name in results}
+    failed = {name: results[name].pop("failed") for name in NUMBER_SETS if name in results}
     if args.failures and failed.get("usps-numbers"):
         samples = usps_numbers_samples(args.split, results["usps-numbers"]["n"])
         contact_sheet([samples[i] for i, _ in failed["usps-numbers"]],
@@ -304,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         naive = f"{r['naive']:8.1%}" if "naive" in r else "       –"
         print(f"{name:<18} {r['n']:>5} {r['reader']:8.1%} {r['sure']:8.1%} {naive}")
-    for name in NUMBER_REPORTS:
+    for name in NUMBER_SETS:
         if (numbers := results.get(name)) is not None:
             print(f"\n{name} ({args.split}): digit count right {numbers['count_right']:.1%}, "
                   f"sure and wrong {numbers['sure_wrong']:.1%}; failures "
