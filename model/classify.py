@@ -5,17 +5,17 @@ The reader's last stage (`model.reader`): each piece is normalised MNIST-style
 alternatives are weighed by their log-probabilities and priors; a digit not all but
 certain is read again from its nudges and averaged; and each digit is marked sure only
 when the network and its likeness to written digits (`model.likeness`) agree, and not
-when it may be a piece the crop cut (`SIDE_LINE`).
+when it may be a piece the crop cut (`model.crop.at_the_sides`).
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 
 import cv2
 import numpy as np
 
+from model.crop import at_the_sides
 from model.imaging import NoDigitError
 from model.ink import InkMap
 from model.likeness import looks_like_a_digit, nudges
@@ -40,11 +40,6 @@ EDGE_KERNEL = np.ones((3, 3), np.uint8)
 STRETCHED = 0.5
 SOLID_MIN_PX = 8
 SOLID_BAR = (20, 3)
-# A digit at the left or right edge of a scan, in a line of SIDE_LINE digits or more,
-# may be a piece of the writing beside the number that the crop cut (the last stroke of
-# a neighbour reads as a confident 1): it is read, but never sure.
-SIDE_LINE = 3
-SIDE_NARROW = 0.4
 
 
 def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
@@ -75,7 +70,7 @@ def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
     rows = [index[id(piece)] for piece, _ in chosen]
     averaged = _averaged(predictor, images[rows], proba[rows])
     height, width = shape[:2]
-    cut = set() if boxed or drawn else _at_the_sides(chosen, ink.mask.shape[1])
+    cut = set() if boxed or drawn else at_the_sides(chosen, ink.mask.shape[1])
     digits = tuple(_digit(piece, mean, images[row], number, ink.scale, (width, height),
                           sure=not (bars[row] or id(piece) in cut)
                           and _sure(mean, proba[row], images[row], drawn))
@@ -102,15 +97,6 @@ def _averaged(predictor: ProbabilityModel, images: np.ndarray,
         ).reshape(count, kinds, -1)
         averaged[keep] = (proba[keep] + nudged.sum(axis=1)) / (kinds + 1)
     return averaged
-
-
-def _at_the_sides(chosen: list[tuple[Piece, int]], width: int) -> set[int]:
-    """The ids of the pieces (with their line numbers) at the picture's left or right
-    edge, in a line of SIDE_LINE digits or more."""
-    per_line = Counter(line for _, line in chosen)
-    return {id(piece) for piece, line in chosen
-            if per_line[line] >= SIDE_LINE and piece.w <= SIDE_NARROW * piece.h
-            and (piece.x == 0 or piece.x + piece.w >= width)}
 
 
 def _digit_ink(ink: InkMap, piece: Piece) -> np.ndarray:

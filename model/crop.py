@@ -14,16 +14,26 @@ within CLEARANCE of the tallest mark's height of it. The crop left paper round t
 number, so what reaches the edge came from beyond it. Where the crop is tight the
 writing itself comes to the edge, and a 5's loose bar touching it stays. At the left
 and right edges the piece must also stand alone, with no mark over or under it.
+
+A piece as tall as the writing at the left or right edge, a neighbour's last stroke,
+looks like a 1 the crop touched, and is read; but the classifier never marks such a
+narrow digit sure (`at_the_sides`).
 """
 
 from __future__ import annotations
 
-from model.pieces import Group
+from collections import Counter
+
+from model.pieces import Group, Piece
 
 CUT_OFF_HEIGHT = 0.6  # ... of the tallest mark: shorter marks are charged as digits anyway
 MIN_WRITING = 2
 CLEARANCE = 0.1
 SIDES = ("top", "bottom", "left", "right")
+# A digit at most SIDE_NARROW as wide as tall at the left or right edge, in a line of
+# SIDE_LINE digits or more, may be a neighbour's last stroke (it reads as a confident 1).
+SIDE_LINE = 3
+SIDE_NARROW = 0.4
 
 
 def without_cut_off(groups: list[Group], shape: tuple[int, int]) -> list[Group]:
@@ -51,3 +61,12 @@ def without_cut_off(groups: list[Group], shape: tuple[int, int]) -> list[Group]:
 def _alone(g: Group, groups: list[Group]) -> bool:
     """No other mark over or under `g`."""
     return not any(o is not g and min(g.x1, o.x1) > max(g.x0, o.x0) for o in groups)
+
+
+def at_the_sides(chosen: list[tuple[Piece, int]], width: int) -> set[int]:
+    """The ids of the narrow digits (pieces with their line numbers) at the left or right
+    edge of a picture `width` pixels wide, in a line of SIDE_LINE digits or more."""
+    per_line = Counter(line for _, line in chosen)
+    return {id(piece) for piece, line in chosen
+            if per_line[line] >= SIDE_LINE and piece.w <= SIDE_NARROW * piece.h
+            and (piece.x == 0 or piece.x + piece.w >= width)}

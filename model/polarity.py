@@ -28,7 +28,8 @@ SLIVER_AREA = 0.25  # ... and it is no sliver-thin level along the edges, this s
 # ... unless one piece of a level runs along this share of the border: paper round
 # writing that reaches the edges in places only (a number cropped out of a page).
 PAPER_ROUND = 0.75
-INK_INSIDE = 0.5  # ... and this share of the other level lies in pieces off the edges
+INK_INSIDE = 0.5  # ... and this share of the other level lies in pieces off the edges,
+SEVERAL_MARKS = 6  # ... or it is this many pieces: a number cut tight, several marks
 
 
 class Polarity(NamedTuple):
@@ -45,8 +46,7 @@ def judge_polarity(gray: np.ndarray) -> Polarity:
     small, _ = shrink(gray, POLARITY_SIDE)
     dark = small <= otsu(small)
     band = max(1, round(BORDER_FRACTION * min(small.shape)))
-    border = np.concatenate([dark[:band].ravel(), dark[-band:].ravel(),
-                             dark[:, :band].ravel(), dark[:, -band:].ravel()]).mean()
+    border = _rim(dark, band).mean()
     light_ink = _light_ink_by_border(dark, band, border)
     # One bit deep with a dark level of slivers along a little of the border only: a
     # light digit stretched to fill its box, the slivers what is left of the paper. On
@@ -63,11 +63,12 @@ def judge_polarity(gray: np.ndarray) -> Polarity:
     if BOTH_ON_BORDER <= border <= 1 - BOTH_ON_BORDER and is_one_bit(sample_of(small)):
         # Writing that reaches the edges in places only (a number cut out of a page with
         # pieces of its neighbours): its paper is most of the picture and one piece along
-        # most of the border, and most of its ink lies inside. A digit cut to its box has
-        # all its ink on the edges; a printed box round a digit is no paper, but ink.
+        # most of the border, and its ink lies mostly inside or is several marks. A digit
+        # cut to its box has a stroke or two, all on the edges; a printed box round a
+        # digit is no paper, but ink.
         for paper_level, light in ((~dark, False), (dark, True)):
             if (paper_level.mean() > 0.5 and _round_the_border(paper_level, band)
-                    and _mostly_inside(~paper_level)):
+                    and _marks_not_a_box(~paper_level)):
                 return Polarity(light, False)
         ink, paper = (~dark, dark) if light_ink else (dark, ~dark)
         more_pieces = _pieces(ink) - _pieces(paper)
@@ -84,31 +85,44 @@ def _slivers(mask: np.ndarray, band: int) -> bool:
     return bool(mask.mean() < SLIVER_AREA) and _in_slivers(mask, band)
 
 
+def _rim(values: np.ndarray, band: int) -> np.ndarray:
+    """The picture's border bands, `band` pixels deep, as one flat array (as `border`
+    measures them: the corners in two bands each)."""
+    return np.concatenate([values[:band].ravel(), values[-band:].ravel(),
+                           values[:, :band].ravel(), values[:, -band:].ravel()])
+
+
+def _edge_labels(labels: np.ndarray) -> np.ndarray:
+    """The labels of the pieces that reach the picture's outermost rows or columns."""
+    return np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+
+
 def _round_the_border(mask: np.ndarray, band: int) -> bool:
-    """One piece of the mask covers PAPER_ROUND of the picture's border band or more."""
+    """One piece of the mask covers PAPER_ROUND of the picture's border bands or more."""
     labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[1]
-    rim = np.concatenate([labels[:band].ravel(), labels[-band:].ravel(),
-                          labels[band:-band, :band].ravel(), labels[band:-band, -band:].ravel()])
+    rim = _rim(labels, band)
     counts = np.bincount(rim)
     counts[0] = 0  # the other level
     return bool(counts.max() >= PAPER_ROUND * rim.size)
 
 
-def _mostly_inside(mask: np.ndarray) -> bool:
-    """INK_INSIDE of the mask or more lies in pieces that do not touch the picture's edge."""
+def _marks_not_a_box(mask: np.ndarray) -> bool:
+    """The mask is writing on paper, not a digit cut to its box (whose ink is a stroke or
+    two, all on the edges): INK_INSIDE of it or more lies in pieces off the edges, or it
+    is SEVERAL_MARKS pieces (over PIECE_MIN_AREA) or more."""
     _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
                                                           connectivity=8)
-    on_edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    area = stats[:, cv2.CC_STAT_AREA]
-    inside = area[1:].sum() - area[on_edge[on_edge > 0]].sum()
-    return bool(inside >= INK_INSIDE * max(area[1:].sum(), 1))
+    area = stats[1:, cv2.CC_STAT_AREA]
+    on_edge = _edge_labels(labels)
+    inside = area.sum() - area[on_edge[on_edge > 0] - 1].sum()
+    marks = int(np.sum(area >= PIECE_MIN_AREA * mask.size))
+    return bool(inside >= INK_INSIDE * max(area.sum(), 1) or marks >= SEVERAL_MARKS)
 
 
 def _all_on_edge(mask: np.ndarray) -> bool:
     """Every piece of the mask touches the picture's edge."""
     count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    on_edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    return bool(np.isin(np.arange(1, count), on_edge).all())
+    return bool(np.isin(np.arange(1, count), _edge_labels(labels)).all())
 
 
 def _in_slivers(mask: np.ndarray, band: int) -> bool:
