@@ -24,6 +24,7 @@ from model.options import Option, Slot, width_prior
 from model.pieces import Piece
 from model.reading import DigitReading, ProbabilityModel, Reading
 from model.settings import SETTINGS
+from model.slant import Shear
 
 _TINY = 1e-6
 # A reading this confident was never made "not sure" by its nudges: not one of 581 such
@@ -43,10 +44,11 @@ SOLID_BAR = (20, 3)
 
 
 def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
-             predictor: ProbabilityModel, *, boxed: bool = False,
-             drawn: bool = False) -> Reading:
+             predictor: ProbabilityModel, *, boxed: bool = False, drawn: bool = False,
+             shear: Shear | None = None) -> Reading:
     """Classify every option of every slot in one batch and keep the best readings;
-    `boxed`: the digits are cut to their boxes (see SOLID_BAR); `drawn`: on a canvas."""
+    `boxed`: the digits are cut to their boxes (see SOLID_BAR); `drawn`: on a canvas;
+    `shear`: what set the ink upright (`model.slant`), the reading is the picture's."""
     pieces: list[Piece] = []
     index: dict[int, int] = {}
     for line in lines:
@@ -69,13 +71,17 @@ def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
         raise NoDigitError()
     rows = [index[id(piece)] for piece, _ in chosen]
     averaged = _averaged(predictor, images[rows], proba[rows])
-    height, width = shape[:2]
-    cut = set() if boxed or drawn else at_the_sides(chosen, ink.mask.shape[1])
+    cut = set() if boxed or drawn else (
+        at_the_sides(chosen, ink.mask.shape[1]) if shear is None
+        else at_the_sides(chosen, shear.width, shear.columns))
+    # Boxes are mapped to the picture's pixels; an upright picture is the wider one.
+    height, width = shape[0], math.ceil(ink.mask.shape[1] / ink.scale) if shear else shape[1]
     digits = tuple(_digit(piece, mean, images[row], number, ink.scale, (width, height),
                           sure=not (bars[row] or id(piece) in cut)
                           and _sure(mean, proba[row], images[row], drawn))
                    for (piece, number), row, mean in zip(chosen, rows, averaged, strict=True))
-    return Reading(digits=digits, width=width, height=height)
+    reading = Reading(digits=digits, width=width, height=height)
+    return shear.in_picture(reading, shape) if shear else reading
 
 
 def _averaged(predictor: ProbabilityModel, images: np.ndarray,

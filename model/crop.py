@@ -23,6 +23,7 @@ narrow digit sure (`at_the_sides`).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from model.pieces import Group, Piece
 
@@ -63,10 +64,15 @@ def _alone(g: Group, groups: list[Group]) -> bool:
     return not any(o is not g and min(g.x1, o.x1) > max(g.x0, o.x0) for o in groups)
 
 
-def at_the_sides(chosen: list[tuple[Piece, int]], width: int) -> set[int]:
+def at_the_sides(chosen: list[tuple[Piece, int]], width: int,
+                 columns: Callable[[Piece], tuple[int, int]] | None = None) -> set[int]:
     """The ids of the narrow digits (pieces with their line numbers) at the left or right
-    edge of a picture `width` pixels wide, in a line of SIDE_LINE digits or more."""
+    edge of a picture `width` pixels wide, in a line of SIDE_LINE digits or more;
+    `columns` gives the columns of the picture a piece covers where its pieces were
+    moved (sheared upright, `model.slant`)."""
     per_line = Counter(line for _, line in chosen)
-    return {id(piece) for piece, line in chosen
-            if per_line[line] >= SIDE_LINE and piece.w <= SIDE_NARROW * piece.h
-            and (piece.x == 0 or piece.x + piece.w >= width)}
+    narrow = [piece for piece, line in chosen
+              if per_line[line] >= SIDE_LINE and piece.w <= SIDE_NARROW * piece.h]
+    spans = [columns(p) if columns else (p.x, p.x + p.w) for p in narrow]
+    return {id(piece) for piece, (x0, x1) in zip(narrow, spans, strict=True)
+            if x0 == 0 or x1 >= width}

@@ -4,6 +4,7 @@ The draw page, the upload page, the CLI, a web service and batch scoring all cal
 :func:`read_digits` (or :func:`read_canvas` for a drawing canvas), so they agree:
 
     decode (model.imaging) -> find ink (model.ink) -> drop form lines (model.rules)
+    -> set a scan's row of digits upright where it leans far (model.slant)
     -> segment (model.segment, or model.strokes on a canvas with its strokes)
     -> classify (model.classify): normalise each digit MNIST-style, one batched
        predict_proba, each digit not all but certain read again from its nudges
@@ -30,7 +31,8 @@ from model.imaging import ImageSource, NoDigitError, ReadError, decode_image
 from model.ink import InkMap, find_ink, solid_ink
 from model.reading import DigitReading, ProbabilityModel, Reading
 from model.rules import remove_rules
-from model.segment import segment
+from model.segment import segment, writing_alone
+from model.slant import Shear, is_a_row, leaning
 from model.strokes import canvas_strokes, stroke_slots
 
 __all__ = ["DigitReading", "NoDigitError", "ProbabilityModel", "ReadError", "Reading",
@@ -126,14 +128,30 @@ def _read_ink(shape: tuple[int, ...], ink: InkMap, predictor: ProbabilityModel,
     if form_lines and not cells:
         ink = dataclasses.replace(ink, mask=remove_rules(ink.mask))
     in_cells = len(cells) > 1 and not single
+    shear = None
     # Else one box is all the picture's marks, as single-digit mode takes them, which
     # drops faint smudges along the edges (10 more of 2,007 usps96 digits right).
     if in_cells:
         lines = one_digit_per_cell(cells)
     else:
-        lines = segment(ink, single=single or bool(cells), cropped=form_lines)
+        if form_lines and not (single or cells):
+            ink, shear = _upright(ink)
+        lines = segment(ink, single=single or bool(cells), cropped=form_lines and not shear)
     return classify(shape, ink, lines, predictor, boxed=in_cells or solid,
-                     drawn=not form_lines)
+                    drawn=not form_lines, shear=shear)
+
+
+def _upright(ink: InkMap) -> tuple[InkMap, Shear | None]:
+    """A scan's row of digits leaning far, set upright to be segmented (`model.slant`),
+    and the shear; first less what is no writing for where it lies, found while the
+    edges and upright lines are still so (`model.segment.writing_alone`)."""
+    if not is_a_row(ink.mask):
+        return ink, None
+    # Measured on the writing alone: a margin line's upright pieces would hide its lean
+    # (USPS test numbers beside one: 0.04-0.10 past a writer's lean instead of 0.15-0.23).
+    writing = writing_alone(ink)
+    shear = leaning(writing)
+    return (ink, None) if shear is None else (shear.upright(writing), shear)
 
 
 def read_strokes(rgba: np.ndarray, json_data: Mapping[str, Any] | None,

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import cv2
@@ -70,11 +71,7 @@ def segment(ink: InkMap, *, single: bool = False, cropped: bool = False) -> list
 
     `cropped`: the picture is cut out of a page (a scan or photo, not a canvas), so its
     edges may have cut off pieces of the writing round it (`model.crop`)."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.mask.astype(np.uint8),
-                                                               connectivity=8)
-    strength = np.bincount(labels.ravel(), weights=ink.ink.ravel(), minlength=count)
-    mean_ink = strength[1:count] / np.maximum(stats[1:count, cv2.CC_STAT_AREA], 1)
-    groups = _marks(stats[1:count], _border_contact(labels, count), mean_ink, ink.mask.shape)
+    labels, groups = _components(ink)
     if not groups:
         raise NoDigitError()
     if single:
@@ -86,6 +83,31 @@ def segment(ink: InkMap, *, single: bool = False, cropped: bool = False) -> list
         groups = without_cut_off(groups, ink.mask.shape)
     return [line_slots(labels, line)
             for line in _lines(without_uprights(_attach(_merge(groups)), ink.mask.shape[0]))]
+
+
+def writing_alone(ink: InkMap) -> InkMap:
+    """The ink less what segmentation drops for where it lies: shading along the
+    border, the pieces of writing round it that the picture's edges cut (`model.crop`)
+    and what is left of a printed upright line (`model.margins`). For a picture sheared
+    upright (`model.slant`) before it is segmented, whose edges and uprights then lean."""
+    labels, groups = _components(ink)
+    if not groups:
+        return ink
+    writing = without_uprights(_attach(_merge(without_cut_off(groups, ink.mask.shape))),
+                               ink.mask.shape[0])
+    # Specks and shading along the border go too: sheared off the border, they would stay.
+    gone = (labels > 0) & ~np.isin(labels, [label for g in writing for label in g.labels])
+    return dataclasses.replace(ink, mask=ink.mask & ~gone, ink=np.where(gone, 0.0, ink.ink))
+
+
+def _components(ink: InkMap) -> tuple[np.ndarray, list[Group]]:
+    """The labels of the ink's connected components, and those that are marks."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.mask.astype(np.uint8),
+                                                               connectivity=8)
+    strength = np.bincount(labels.ravel(), weights=ink.ink.ravel(), minlength=count)
+    mean_ink = strength[1:count] / np.maximum(stats[1:count, cv2.CC_STAT_AREA], 1)
+    return labels, _marks(stats[1:count], _border_contact(labels, count), mean_ink,
+                          ink.mask.shape)
 
 
 def _border_contact(labels: np.ndarray, count: int) -> np.ndarray:

@@ -16,6 +16,8 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             digit count right, sure and wrong, and the failures by kind (split: more
             digits than written, merged: fewer, misread). Thresholds are tuned on the
             same numbers of USPS *train* digits (`--split train`);
+- usps-slanted: the same as usps-numbers, but each writer leaning by up to 0.6 (shear,
+            x per row: 31 degrees) either way, not 0.25, as many people write;
 - usps-boxed-numbers: numbers of 3-6 USPS *test* digits, each boxed as in usps-boxed,
             the boxes in a row 0-4 px apart (0: abutting), read as usps-numbers are;
 - usps-notebook: numbers of 3-6 USPS *test* digits written in exercise books (ruled
@@ -83,6 +85,7 @@ from training.realsets import (
     touching_samples,
 )
 from training.usps_numbers import (
+    SLANTED,
     USPS_NUMBERS,
     USPS_NUMBERS_QUICK,
     contact_sheet,
@@ -215,6 +218,8 @@ def build_sets(quick: bool = False) -> dict[str, list[Sample]]:
 NUMBER_SETS: dict[str, Callable[[str, bool], list[Sample]]] = {
     "usps-numbers": lambda split, quick: usps_numbers_samples(
         split, USPS_NUMBERS_QUICK if quick else USPS_NUMBERS),
+    "usps-slanted": lambda split, quick: usps_numbers_samples(
+        split, USPS_NUMBERS_QUICK if quick else USPS_NUMBERS, slant=SLANTED),
     "usps-boxed-numbers": lambda split, quick: usps_numbers_samples(
         split, USPS_NUMBERS_QUICK if quick else USPS_NUMBERS, boxed=True),
     "usps-notebook": lambda split, quick: list(notebook_samples(

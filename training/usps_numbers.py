@@ -50,6 +50,7 @@ NUMBER_CLOSE_SHARE = 0.25
 NUMBER_CLOSE_GAP = (-0.1, 0.04)  # a close gap: negative = the boxes overlap
 NUMBER_WOBBLE = 0.04  # baseline wobble, sd in digit heights
 NUMBER_SLANT = 0.25  # shear (x per y) up to this either way
+SLANTED = 0.6  # usps-slanted: writers leaning up to 31 degrees either way
 # Boxed numbers (`usps_boxed_number_samples`): each digit boxed, the boxes side by side
 # this many pixels apart (of the 16 px box; 0: abutting, as digits of a published set
 # set side by side are), a margin of paper round the row.
@@ -57,11 +58,12 @@ BOXED_GAP = (0, 4)
 BOXED_MARGIN = (2, 4)  # rows, columns
 
 
-def usps_number_samples(split: str = "test", count: int = 300,
-                        seed: int = 0) -> Iterator[Sample]:
-    """Numbers of 3-6 USPS digits of one split as a real writer's number on a scan, seeded."""
+def usps_number_samples(split: str = "test", count: int = 300, seed: int = 0,
+                        slant: float = NUMBER_SLANT) -> Iterator[Sample]:
+    """Numbers of 3-6 USPS digits of one split as a real writer's number on a scan,
+    leaning by up to `slant` (shear, x per row) either way, seeded."""
     for digits, text, rng in number_picks(split, count, seed):
-        ink = write_number(digits, rng)
+        ink = write_number(digits, rng, slant)
         ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(*USPS_BLUR))
         margin = int(rng.integers(*USPS_MARGIN))
         yield Sample(paper_page(rng, np.pad(ink, margin)), text)
@@ -94,8 +96,10 @@ def number_picks(split: str, count: int,
                "".join(str(int(usps.labels[i])) for i in picked), rng)
 
 
-def write_number(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
-    """USPS digits (16x16 grey) side by side as one writer's ink, slanted, in [0, 1]."""
+def write_number(digits: list[np.ndarray], rng: np.random.Generator,
+                 slant: float = NUMBER_SLANT) -> np.ndarray:
+    """USPS digits (16x16 grey) side by side as one writer's ink, leaning by up to
+    `slant` either way, in [0, 1]."""
     height = rng.uniform(*NUMBER_HEIGHT)
     width = rng.uniform(*NUMBER_WIDTH)
     gap = rng.uniform(*NUMBER_GAP)
@@ -121,7 +125,7 @@ def write_number(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndarr
     lefts -= lefts.min()
     rows = round(max(t - top0 + i.shape[0] for t, i in zip(tops, inks, strict=True))) + 1
     cols = round(max(x + i.shape[1] for x, i in zip(lefts, inks, strict=True))) + 1
-    slant = rng.uniform(-NUMBER_SLANT, NUMBER_SLANT)
+    slant = rng.uniform(-slant, slant)
     shift = round(abs(slant) * rows)
     page = np.zeros((rows, cols + shift), np.float32)
     for ink, top, left in zip(inks, tops, lefts, strict=True):
@@ -171,15 +175,17 @@ def numbers_report(samples: list[Sample], predictor: Predictor) -> dict:
 
 
 @functools.lru_cache(maxsize=4)
-def _numbers_cached(split: str, count: int, boxed: bool) -> tuple[Sample, ...]:
-    make = usps_boxed_number_samples if boxed else usps_number_samples
-    return tuple(make(split, count))
+def _numbers_cached(split: str, count: int, boxed: bool, slant: float) -> tuple[Sample, ...]:
+    if boxed:
+        return tuple(usps_boxed_number_samples(split, count))
+    return tuple(usps_number_samples(split, count, slant=slant))
 
 
 def usps_numbers_samples(split: str = "test", count: int = USPS_NUMBERS, *,
-                         boxed: bool = False) -> list[Sample]:
-    """The seeded usps-numbers set of `split`, or usps-boxed-numbers (cached per process)."""
-    return list(_numbers_cached(split, count, boxed))
+                         boxed: bool = False, slant: float = NUMBER_SLANT) -> list[Sample]:
+    """The seeded usps-numbers set of `split`, usps-boxed-numbers, or usps-slanted with
+    `slant=SLANTED` (cached per process)."""
+    return list(_numbers_cached(split, count, boxed, slant))
 
 
 def contact_sheet(samples: list[Sample], labels: list[str], path: str,
