@@ -72,6 +72,8 @@ class Shear:
         """The first and one past the last column of the leaning picture that a piece of
         the upright one covers."""
         ys, xs = np.nonzero(piece.mask)
+        if not len(xs):
+            return piece.x, piece.x + piece.w
         leaning = xs + piece.x - self.slant * (ys + piece.y) - self.shift
         return max(0, round(leaning.min())), min(self.width, round(leaning.max()) + 1)
 
