@@ -75,7 +75,8 @@ def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
         at_the_sides(chosen, ink.mask.shape[1]) if shear is None
         else at_the_sides(chosen, shear.width, shear.columns))
     # Boxes are mapped to the picture's pixels; an upright picture is the wider one.
-    height, width = shape[0], math.ceil(ink.mask.shape[1] / ink.scale) if shear else shape[1]
+    height, width = ((math.ceil(n / ink.scale) for n in ink.mask.shape) if shear
+                     else shape[:2])
     digits = tuple(_digit(piece, mean, images[row], number, ink.scale, (width, height),
                           sure=not (bars[row] or id(piece) in cut)
                           and _sure(mean, proba[row], images[row], drawn))

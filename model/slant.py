@@ -29,7 +29,6 @@ digits touch a side edge of the picture.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 import cv2
@@ -43,30 +42,51 @@ NATURAL_LEAN = 0.09  # the median lean (chain-code measure) of upright USPS trai
 LEAN_BAND = 0.15  # ... writing within this of it is left as it is
 GAIN = 1.4  # shear per unit of the chain-code measure (1 / 0.7)
 ROW_ASPECT = 1.5  # only ink this many times wider than tall, a row of digits, is sheared
-MAX_TILT = 0.1  # rows per column (upright USPS train numbers: 95 % under 0.083, 99 % 0.115)
+LEVEL_FROM = 0.1  # rows per column (upright USPS train numbers: 95 % under 0.083, 99 % 0.115)
+MAX_TILT = 0.3
 MAX_SLANT = 1.0  # x per row (45 degrees): the most a shear corrects
 
 
 @dataclass(frozen=True)
 class Shear:
-    """x' = x + slant * y + shift in working pixels (`scale` of the picture's), which
-    sets writing leaning by `slant` upright; `width`: the working picture's."""
+    """What sets a row of digits level and upright, in working pixels (`scale` of the
+    picture's; `width` the working picture's): rows are shifted by `tilt` per column,
+    then columns by `slant` per row, within a picture `size` (width, height) that keeps
+    all of the ink."""
 
+    tilt: float
     slant: float
-    shift: float
     scale: float
     width: int
+    matrix: np.ndarray  # (2, 3) float64: leaning picture -> upright picture
+    size: tuple[int, int]
+
+    @classmethod
+    def of(cls, tilt: float, slant: float, scale: float, shape: tuple[int, int]) -> Shear:
+        height, width = shape
+        level = np.array([[1.0, 0.0, 0.0], [-tilt, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        upright = np.array([[1.0, slant, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        matrix = (upright @ level)[:2]
+        corners = np.array([[0, 0, 1], [width - 1, 0, 1], [0, height - 1, 1],
+                            [width - 1, height - 1, 1]])
+        moved = corners @ matrix.T
+        matrix[:, 2] -= moved.min(axis=0)
+        extent = np.ceil(moved.max(axis=0) - moved.min(axis=0)).astype(int) + 1
+        return cls(tilt, slant, scale, width, matrix, (int(extent[0]), int(extent[1])))
 
     def upright(self, ink: InkMap) -> InkMap:
-        """The ink sheared upright, on a picture wide enough to keep all of it."""
-        height = ink.mask.shape[0]
-        size = (math.ceil(self.width + abs(self.slant) * (height - 1)) + 1, height)
-        matrix = np.float32([[1, self.slant, self.shift], [0, 1, 0]])
-        strength = cv2.warpAffine(ink.ink, matrix, size, flags=cv2.INTER_LINEAR)
-        # The mask is sheared as the ink is, interpolated and cut at half.
-        covered = cv2.warpAffine(ink.mask.astype(np.float32), matrix, size,
+        """The ink set level and upright."""
+        matrix = self.matrix.astype(np.float32)
+        strength = cv2.warpAffine(ink.ink, matrix, self.size, flags=cv2.INTER_LINEAR)
+        # The mask is moved as the ink is, interpolated and cut at half.
+        covered = cv2.warpAffine(ink.mask.astype(np.float32), matrix, self.size,
                                  flags=cv2.INTER_LINEAR)
         return dataclasses.replace(ink, ink=strength, mask=covered >= 0.5)
+
+    def _back(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """Points (working pixels) of the upright picture in the leaning one, (N, 2)."""
+        inverse = cv2.invertAffineTransform(self.matrix)
+        return np.stack([xs, ys, np.ones_like(xs)], axis=1) @ inverse.T
 
     def columns(self, piece: Piece) -> tuple[int, int]:
         """The first and one past the last column of the leaning picture that a piece of
@@ -74,23 +94,25 @@ class Shear:
         ys, xs = np.nonzero(piece.mask)
         if not len(xs):
             return piece.x, piece.x + piece.w
-        leaning = xs + piece.x - self.slant * (ys + piece.y) - self.shift
+        leaning = self._back(xs + piece.x + 0.0, ys + piece.y + 0.0)[:, 0]
         return max(0, round(leaning.min())), min(self.width, round(leaning.max()) + 1)
 
     def in_picture(self, reading: Reading, shape: tuple[int, ...]) -> Reading:
         """The reading of the upright ink as one of the picture (`shape`): each digit's
-        box the box round the leaning parallelogram it came from."""
+        box the box round the leaning quadrilateral it came from."""
         height, width = shape[:2]
-        digits = tuple(dataclasses.replace(d, box=self._leaning(d.box, width))
+        digits = tuple(dataclasses.replace(d, box=self._leaning(d.box, width, height))
                        for d in reading.digits)
         return Reading(digits=digits, width=width, height=height)
 
-    def _leaning(self, box: tuple[int, int, int, int], width: int) -> tuple[int, int, int, int]:
-        x, y, w, h = box
-        edges = [x - self.slant * row - self.shift / self.scale for row in (y, y + h)]
-        x0 = max(0, math.floor(min(edges)))
-        x1 = min(width, math.ceil(max(edges) + w))
-        return x0, y, max(1, x1 - x0), h
+    def _leaning(self, box: tuple[int, int, int, int], width: int,
+                 height: int) -> tuple[int, int, int, int]:
+        x, y, w, h = (v * self.scale for v in box)
+        corners = self._back(np.array([x, x + w, x, x + w]), np.array([y, y, y + h, y + h]))
+        x0, y0 = np.floor(corners.min(axis=0) / self.scale).astype(int)
+        x1, y1 = np.ceil(corners.max(axis=0) / self.scale).astype(int)
+        x0, y0 = max(0, int(x0)), max(0, int(y0))
+        return x0, y0, max(1, min(width, int(x1)) - x0), max(1, min(height, int(y1)) - y0)
 
 
 def is_a_row(mask: np.ndarray) -> bool:
@@ -102,17 +124,22 @@ def is_a_row(mask: np.ndarray) -> bool:
 
 
 def leaning(ink: InkMap) -> Shear | None:
-    """The shear that sets a row of digits upright, or None when the ink is no row of
-    digits, climbs or falls, or leans no further than writers do."""
+    """What sets a row of digits level and upright, or None when the ink is no row of
+    digits or is level and leans no further than writers do."""
     mask = ink.mask
-    if not is_a_row(mask) or abs(baseline_tilt(mask)) > MAX_TILT:
+    if not is_a_row(mask):
         return None
-    excess = chain_code_slant(mask) - NATURAL_LEAN
-    if abs(excess) < LEAN_BAND:
+    tilt = baseline_tilt(mask)
+    if abs(tilt) > MAX_TILT:
         return None
-    slant = float(np.clip(GAIN * excess, -MAX_SLANT, MAX_SLANT))
-    height, width = mask.shape
-    return Shear(slant, -min(0.0, slant * (height - 1)), ink.scale, width)
+    tilt = tilt if abs(tilt) >= LEVEL_FROM else 0.0
+    level = Shear.of(tilt, 0.0, ink.scale, mask.shape).upright(ink).mask if tilt else mask
+    excess = chain_code_slant(level) - NATURAL_LEAN
+    slant = 0.0 if abs(excess) < LEAN_BAND else float(np.clip(GAIN * excess, -MAX_SLANT,
+                                                                     MAX_SLANT))
+    if not (tilt or slant):
+        return None
+    return Shear.of(tilt, slant, ink.scale, mask.shape)
 
 
 def chain_code_slant(mask: np.ndarray) -> float:
