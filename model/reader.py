@@ -4,7 +4,8 @@ The draw page, the upload page, the CLI, a web service and batch scoring all cal
 :func:`read_digits` (or :func:`read_canvas` for a drawing canvas), so they agree:
 
     decode (model.imaging) -> find ink (model.ink) -> drop form lines (model.rules)
-    -> set a scan's row of digits upright where it leans far (model.slant)
+    -> set a scan's row of digits level and upright where it climbs or leans far
+       (model.slant)
     -> segment (model.segment, or model.strokes on a canvas with its strokes)
     -> classify (model.classify): normalise each digit MNIST-style, one batched
        predict_proba, each digit not all but certain read again from its nudges
@@ -142,9 +143,10 @@ def _read_ink(shape: tuple[int, ...], ink: InkMap, predictor: ProbabilityModel,
 
 
 def _upright(ink: InkMap) -> tuple[InkMap, Shear | None]:
-    """A scan's row of digits leaning far, set upright to be segmented (`model.slant`),
-    and the shear; first less what is no writing for where it lies, found while the
-    edges and upright lines are still so (`model.segment.writing_alone`)."""
+    """A scan's row of digits that climbs or leans far, set level and upright to be
+    segmented (`model.slant`), and the shear; first less what is no writing for where it
+    lies, found while the edges and upright lines are still so
+    (`model.segment.writing_alone`)."""
     if not is_a_row(ink.mask):
         return ink, None
     # Measured on the writing alone: a margin line's upright pieces would hide its lean

@@ -1,29 +1,35 @@
-"""Slant: a number written leaning far forwards or backwards is set upright before it
-is cut into digits.
+"""Slant: a row of digits written uphill, downhill or leaning far forwards or backwards
+is set level and upright before it is cut into digits.
 
-Many people write leaning by 10-30 degrees. Leaning digits overlap in x, so
-segmentation (`model.segment`), which joins pieces stacked over each other and cuts
-touching digits along columns, joins neighbours or cuts one digit in two: USPS *train*
-numbers leaning by up to 0.6 (shear, x per row) either way read 94.7 % exactly against
-99.3 % upright, with 10 of 16 failures merged digits.
+Many people write leaning by 10-30 degrees, and a number is often written uphill or
+photographed askew. Leaning digits overlap in x, so segmentation (`model.segment`),
+which joins pieces stacked over each other and cuts touching digits along columns,
+joins neighbours or cuts one digit in two: USPS *train* numbers leaning by up to 0.6
+(shear, x per row) either way read 94.7 % exactly against 99.3 % upright, with 10 of 16
+failures merged digits; turned 12 degrees, 93.3 % against 96.7 %.
 
-The lean is measured on the outline of the ink, as handwriting recognisers long have
-(the chain-code slant of Kimura, Shridhar and Chen): of the outline's steps that go up
-or down, the share leaning right less the share leaning left. Curves partly cancel, so
-it reads about 0.7 of a shear (USPS numbers sheared by 0.45: 0.30 on average; GAIN
-undoes that), and real writers lean a little forwards: upright USPS *train* numbers
-measure 0.09 at the median, 5 % of them under -0.02 and 5 % over 0.20. The network has
-learnt that lean (MNIST's digits lean further), so only writing leaning further than
-LEAN_BAND from NATURAL_LEAN is sheared, back to NATURAL_LEAN, and only a row of digits
-(wider than ROW_ASPECT of its height), not climbing or falling by more than MAX_TILT
-(the lean of a number written uphill is the turn's): a single digit's lean is the
-network's to read (USPS *train* digits as 96x96 files, a wide one broken in two pieces
-read as two digits: 1 more misread with rows from 1.2 times as wide as tall, none from 1.5).
+The climb is the slope of a line through each column's middle of ink. From LEVEL_FROM
+(upright USPS *train* numbers: 95 % climb less than 0.083, 99 % less than 0.115) up to
+MAX_TILT the rows are shifted back by it: the row is set level.
 
-The shear moves the picture's left and right edges, which `model.crop` looks at, and
-tilts what is left of printed upright lines (`model.margins`): the reader drops those
-before it shears (`segment.writing_alone`), and `columns` tells the classifier which
-digits touch a side edge of the picture.
+The lean is then measured on the outline of the ink, as handwriting recognisers long
+have (the chain-code slant of Kimura, Shridhar and Chen): of the outline's steps that
+go up or down, the share leaning right less the share leaning left. Curves partly
+cancel, so it reads about 0.7 of a shear (USPS numbers sheared by 0.45: 0.30 on
+average; GAIN undoes that), and real writers lean a little forwards: upright USPS
+*train* numbers measure 0.09 at the median, 5 % of them under -0.02 and 5 % over 0.20.
+The network has learnt that lean (MNIST's digits lean further), so only writing leaning
+further than LEAN_BAND from NATURAL_LEAN is sheared, back to NATURAL_LEAN.
+
+Only a row of digits (wider than ROW_ASPECT of its height) is moved: a single digit's
+lean is the network's to read (USPS *train* digits as 96x96 files, a wide one broken in
+two pieces read as two digits: 1 more misread with rows from 1.2 times as wide as tall,
+none from 1.5).
+
+Moving the ink moves the picture's edges, which `model.crop` looks at, and tilts what is
+left of printed upright lines (`model.margins`): the reader drops those before
+(`segment.writing_alone`), and `columns` tells the classifier which digits touch a side
+edge of the picture.
 """
 
 from __future__ import annotations
@@ -42,8 +48,8 @@ NATURAL_LEAN = 0.09  # the median lean (chain-code measure) of upright USPS trai
 LEAN_BAND = 0.15  # ... writing within this of it is left as it is
 GAIN = 1.4  # shear per unit of the chain-code measure (1 / 0.7)
 ROW_ASPECT = 1.5  # only ink this many times wider than tall, a row of digits, is sheared
-LEVEL_FROM = 0.1  # rows per column (upright USPS train numbers: 95 % under 0.083, 99 % 0.115)
-MAX_TILT = 0.3
+LEVEL_FROM = 0.1  # rows per column: a row climbing or falling this much is set level
+MAX_TILT = 0.3  # ... up to this (17 degrees); a row turned further is left as it is
 MAX_SLANT = 1.0  # x per row (45 degrees): the most a shear corrects
 
 
@@ -125,7 +131,7 @@ def is_a_row(mask: np.ndarray) -> bool:
 
 def leaning(ink: InkMap) -> Shear | None:
     """What sets a row of digits level and upright, or None when the ink is no row of
-    digits or is level and leans no further than writers do."""
+    digits, climbs more than MAX_TILT, or is level and leans no further than writers do."""
     mask = ink.mask
     if not is_a_row(mask):
         return None
