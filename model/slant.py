@@ -47,7 +47,7 @@ from model.reading import Reading
 NATURAL_LEAN = 0.09  # the median lean (chain-code measure) of upright USPS train numbers
 LEAN_BAND = 0.15  # ... writing within this of it is left as it is
 GAIN = 1.4  # shear per unit of the chain-code measure (1 / 0.7)
-ROW_ASPECT = 1.5  # only ink this many times wider than tall, a row of digits, is sheared
+ROW_ASPECT = 1.5  # only ink this many times wider than tall, a row of digits, is moved
 LEVEL_FROM = 0.1  # rows per column: a row climbing or falling this much is set level
 MAX_TILT = 0.3  # ... up to this (17 degrees); a row turned further is left as it is
 MAX_SLANT = 1.0  # x per row (45 degrees): the most a shear corrects
@@ -69,6 +69,7 @@ class Shear:
 
     @classmethod
     def of(cls, tilt: float, slant: float, scale: float, shape: tuple[int, int]) -> Shear:
+        """Level by `tilt`, then upright by `slant`, a working picture of `shape`."""
         height, width = shape
         level = np.array([[1.0, 0.0, 0.0], [-tilt, 1.0, 0.0], [0.0, 0.0, 1.0]])
         upright = np.array([[1.0, slant, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
