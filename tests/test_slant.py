@@ -10,6 +10,7 @@ from model.imaging import decode_image
 from model.ink import InkMap, find_ink
 from model.reader import read_digits
 from model.slant import NATURAL_LEAN, chain_code_slant, leaning
+from tests.geometry import turned
 from training.realsets import Sample, paper_page
 from training.usps_numbers import (
     SLANTED,
@@ -36,16 +37,6 @@ TURN = 12.0  # degrees: a number written uphill, or a photo taken askew
 
 def _ink(image: np.ndarray) -> InkMap:
     return find_ink(decode_image(image), ruled=True)
-
-
-def _turned(page: np.ndarray, degrees: float) -> np.ndarray:
-    """`page` turned by `degrees` counter-clockwise, grown to keep its corners."""
-    height, width = page.shape[:2]
-    turn = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
-    cos, sin = abs(turn[0, 0]), abs(turn[0, 1])
-    size = (int(height * sin + width * cos), int(height * cos + width * sin))
-    turn[:, 2] += (size[0] - width) / 2, (size[1] - height) / 2
-    return cv2.warpAffine(page, turn, size, borderValue=int(np.median(page)))
 
 
 def _leaning(image: np.ndarray, slant: float) -> np.ndarray:
@@ -104,12 +95,12 @@ def test_a_single_digit_is_left_as_it_is() -> None:
 
 def test_a_number_written_uphill_or_downhill_is_set_level(predictor) -> None:
     written = list(usps_number_samples("test", USPS_NUMBERS_QUICK, slant=0.0))
-    turned = [Sample(_turned(s.image, TURN if i % 2 else -TURN), s.text)
+    pages = [Sample(turned(s.image, TURN if i % 2 else -TURN), s.text)
               for i, s in enumerate(written)]
-    shears = [leaning(_ink(s.image)) for s in turned[:2]]
+    shears = [leaning(_ink(s.image)) for s in pages[:2]]
     assert shears[0] is not None and shears[0].tilt > 0  # turned clockwise: it falls
     assert shears[1] is not None and shears[1].tilt < 0
-    report = numbers_report(turned, predictor)
+    report = numbers_report(pages, predictor)
     assert report["reader"] >= numbers_report(written, predictor)["reader"] - LEANING_COST, \
         report["examples"]
     assert report["count_right"] >= LEANING_COUNTED

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from model.reader import read_digits
+from tests.geometry import turned
 from training.realsets import paper_page
 from training.usps_numbers import (
     USPS_NUMBERS_QUICK,
@@ -117,22 +118,12 @@ def test_a_wide_two_among_spaced_digits_stays_one(scale: float, predictor) -> No
     assert read_digits(page, predictor).text == "0201"
 
 
-def _turned(page: np.ndarray, degrees: float) -> np.ndarray:
-    """`page` turned by `degrees` (counter-clockwise), grown to keep its corners, paper round it."""
-    height, width = page.shape[:2]
-    turn = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
-    cos, sin = abs(turn[0, 0]), abs(turn[0, 1])
-    size = (int(height * sin + width * cos), int(height * cos + width * sin))
-    turn[:, 2] += (size[0] - width) / 2, (size[1] - height) / 2
-    return cv2.warpAffine(page, turn, size, borderValue=int(np.median(page)))
-
-
 def test_a_number_written_uphill_is_one_line(predictor) -> None:
     """Each digit overlaps its neighbours, but turned 12 degrees the first and last
     digits of a number are at different heights: it read as two lines ("4 32")."""
-    turned = [(s.text, _turned(s.image, sign * UPHILL_DEG))
+    pages = [(s.text, turned(s.image, sign * UPHILL_DEG))
               for s in usps_numbers_samples("test", UPHILL_NUMBERS) for sign in (1, -1)]
-    readings = [(text, read_digits(page, predictor)) for text, page in turned]
+    readings = [(text, read_digits(page, predictor)) for text, page in pages]
     assert all(len({d.line for d in r.digits}) == 1 for _, r in readings)
     right = np.mean([r.text == text for text, r in readings])
     assert right >= MIN_UPHILL_EXACT, right
