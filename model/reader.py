@@ -32,8 +32,8 @@ from model.imaging import ImageSource, NoDigitError, ReadError, decode_image
 from model.ink import InkMap, find_ink, solid_ink
 from model.reading import DigitReading, ProbabilityModel, Reading
 from model.rules import remove_rules
-from model.segment import segment, writing_alone
-from model.slant import Shear, is_a_row, leaning
+from model.segment import find_marks, segment, writing_alone
+from model.slant import is_a_row, leaning
 from model.strokes import canvas_strokes, stroke_slots
 
 __all__ = ["DigitReading", "NoDigitError", "ProbabilityModel", "ReadError", "Reading",
@@ -135,25 +135,21 @@ def _read_ink(shape: tuple[int, ...], ink: InkMap, predictor: ProbabilityModel,
     if in_cells:
         lines = one_digit_per_cell(cells)
     else:
-        if form_lines and not (single or cells):
-            ink, shear = _upright(ink)
-        lines = segment(ink, single=single or bool(cells), cropped=form_lines and not shear)
+        marks = None
+        if form_lines and not (single or cells) and is_a_row(ink.mask):
+            # A scan's row of digits that climbs or leans far is set level and upright
+            # (`model.slant`), first less what is no writing for where it lies, found
+            # while the edges and upright lines are still so. The lean is measured on the
+            # writing alone: a margin line's upright pieces would hide it (5 of 7 leaning
+            # USPS test numbers beside one: 0.04-0.10 past a writer's lean, not 0.15-0.22).
+            marks = find_marks(ink)
+            writing = writing_alone(ink, marks)
+            if shear := leaning(writing):
+                ink, marks = shear.upright(writing), None
+        lines = segment(ink, single=single or bool(cells), cropped=form_lines and not shear,
+                        marks=marks)
     return classify(shape, ink, lines, predictor, boxed=in_cells or solid,
                     drawn=not form_lines, shear=shear)
-
-
-def _upright(ink: InkMap) -> tuple[InkMap, Shear | None]:
-    """A scan's row of digits that climbs or leans far, set level and upright to be
-    segmented (`model.slant`), and the shear; first less what is no writing for where it
-    lies, found while the edges and upright lines are still so
-    (`model.segment.writing_alone`)."""
-    if not is_a_row(ink.mask):
-        return ink, None
-    # Measured on the writing alone: a margin line's upright pieces would hide its lean
-    # (USPS test numbers beside one: 0.04-0.10 past a writer's lean instead of 0.15-0.23).
-    writing = writing_alone(ink)
-    shear = leaning(writing)
-    return (ink, None) if shear is None else (shear.upright(writing), shear)
 
 
 def read_strokes(rgba: np.ndarray, json_data: Mapping[str, Any] | None,

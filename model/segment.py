@@ -66,12 +66,18 @@ MIN_LINE_HEIGHT = 0.3
 MIN_PAGE_EXTENT = 0.25  # ... or smaller than this share of the page's biggest mark
 
 
-def segment(ink: InkMap, *, single: bool = False, cropped: bool = False) -> list[list[Slot]]:
+Marks = tuple[np.ndarray, list[Group]]  # component labels, and the components that are marks
+
+
+def segment(ink: InkMap, *, single: bool = False, cropped: bool = False,
+            marks: Marks | None = None) -> list[list[Slot]]:
     """Lines of slots, top to bottom and left to right; NoDigitError when nothing is left.
 
     `cropped`: the picture is cut out of a page (a scan or photo, not a canvas), so its
-    edges may have cut off pieces of the writing round it (`model.crop`)."""
-    labels, groups = _components(ink)
+    edges may have cut off pieces of the writing round it (`model.crop`). `marks`: the
+    ink's `find_marks`, when the caller has them already (it gives them up: they are
+    merged here)."""
+    labels, groups = marks or find_marks(ink)
     if not groups:
         raise NoDigitError()
     if single:
@@ -85,14 +91,16 @@ def segment(ink: InkMap, *, single: bool = False, cropped: bool = False) -> list
             for line in _lines(without_uprights(_attach(_merge(groups)), ink.mask.shape[0]))]
 
 
-def writing_alone(ink: InkMap) -> InkMap:
+def writing_alone(ink: InkMap, marks: Marks | None = None) -> InkMap:
     """The ink less what segmentation drops for where it lies: shading along the
     border, the pieces of writing round it that the picture's edges cut (`model.crop`)
     and what is left of a printed upright line (`model.margins`). For a picture sheared
-    upright (`model.slant`) before it is segmented, whose edges and uprights then lean."""
-    labels, groups = _components(ink)
+    upright (`model.slant`) before it is segmented, whose edges and uprights then lean.
+    `marks`: the ink's `find_marks`, left as they are."""
+    labels, groups = marks or find_marks(ink)
     if not groups:
         return ink
+    groups = [dataclasses.replace(g, labels=list(g.labels)) for g in groups]  # merged below
     writing = without_uprights(_attach(_merge(without_cut_off(groups, ink.mask.shape))),
                                ink.mask.shape[0])
     # Specks and shading along the border go too: sheared off the border, they would stay.
@@ -100,8 +108,9 @@ def writing_alone(ink: InkMap) -> InkMap:
     return dataclasses.replace(ink, mask=ink.mask & ~gone, ink=np.where(gone, 0.0, ink.ink))
 
 
-def _components(ink: InkMap) -> tuple[np.ndarray, list[Group]]:
-    """The labels of the ink's connected components, and those that are marks."""
+def find_marks(ink: InkMap) -> Marks:
+    """The labels of the ink's connected components, and those that are marks: not
+    specks, frame lines or shading along the border."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.mask.astype(np.uint8),
                                                                connectivity=8)
     strength = np.bincount(labels.ravel(), weights=ink.ink.ravel(), minlength=count)

@@ -35,6 +35,7 @@ edge of the picture.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -83,17 +84,23 @@ class Shear:
 
     def upright(self, ink: InkMap) -> InkMap:
         """The ink set level and upright."""
-        matrix = self.matrix.astype(np.float32)
-        strength = cv2.warpAffine(ink.ink, matrix, self.size, flags=cv2.INTER_LINEAR)
-        # The mask is moved as the ink is, interpolated and cut at half.
-        covered = cv2.warpAffine(ink.mask.astype(np.float32), matrix, self.size,
-                                 flags=cv2.INTER_LINEAR)
-        return dataclasses.replace(ink, ink=strength, mask=covered >= 0.5)
+        return dataclasses.replace(ink, ink=self._moved(ink.ink), mask=self.upright_mask(ink.mask))
+
+    def upright_mask(self, mask: np.ndarray) -> np.ndarray:
+        """A mask moved as the ink is, interpolated and cut at half."""
+        return self._moved(mask.astype(np.float32)) >= 0.5
+
+    def _moved(self, image: np.ndarray) -> np.ndarray:
+        return cv2.warpAffine(image, self.matrix.astype(np.float32), self.size,
+                              flags=cv2.INTER_LINEAR)
+
+    @functools.cached_property
+    def _inverse(self) -> np.ndarray:
+        return cv2.invertAffineTransform(self.matrix)
 
     def _back(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         """Points (working pixels) of the upright picture in the leaning one, (N, 2)."""
-        inverse = cv2.invertAffineTransform(self.matrix)
-        return np.stack([xs, ys, np.ones_like(xs)], axis=1) @ inverse.T
+        return np.stack([xs, ys, np.ones_like(xs)], axis=1) @ self._inverse.T
 
     def columns(self, piece: Piece) -> tuple[int, int]:
         """The first and one past the last column of the leaning picture that a piece of
@@ -140,7 +147,7 @@ def leaning(ink: InkMap) -> Shear | None:
     if abs(tilt) > MAX_TILT:
         return None
     tilt = tilt if abs(tilt) >= LEVEL_FROM else 0.0
-    level = Shear.of(tilt, 0.0, ink.scale, mask.shape).upright(ink).mask if tilt else mask
+    level = Shear.of(tilt, 0.0, ink.scale, mask.shape).upright_mask(mask) if tilt else mask
     excess = chain_code_slant(level) - NATURAL_LEAN
     slant = 0.0 if abs(excess) < LEAN_BAND else float(np.clip(GAIN * excess, -MAX_SLANT,
                                                                      MAX_SLANT))
