@@ -60,6 +60,11 @@ WIDTH_TAIL = (
     (0.0296, 0.0027, 0.0012, 0.0003, 0.0001, 0.0001),  # 9
 )
 WIDTH_WEIGHT = 0.5
+# Past the table the log-rarity keeps falling by this much per unit of width: of the
+# 60,000, all classes together, 53 are at least 2.0 times as wide as tall, 5 at least
+# 2.5 and none 3.0 (ln(53 / 5) per 0.5). A row of loops 3.5 times as wide as tall is
+# then no one broad digit.
+BEYOND_SLOPE = 4.7
 _LOG_TAIL = np.log(np.asarray(WIDTH_TAIL))
 # The writer's width: the median aspect of a line's other digits (marks narrower than
 # NARROW_MARK are 1s and say nothing) against MNIST's median digit (0.8, 1s aside),
@@ -86,6 +91,7 @@ class Option:
 
     pieces: tuple[Piece, ...]
     prior: float = 0.0  # <= 0; the reader adds the classifier's log-probabilities
+    cut_apart: bool = False  # the pieces were cut out of one mark
 
 
 @dataclass(frozen=True)
@@ -180,14 +186,15 @@ def _slot(labels: np.ndarray, group: Group, line: list[Group], height: float) ->
         k = len(cut.pieces)
         prior = (context(k) - CUT_PENALTY * (k - 1) - CROSSING_PENALTY * cut.crossed
                  - LOOP_CUT_PENALTY * cut.loops)
-        options.append(_option(cut.pieces, height, prior))
+        options.append(_option(cut.pieces, height, prior, cut_apart=True))
     return Slot(tuple(options), writer)
 
 
-def _option(pieces: tuple[Piece, ...], height: float, prior: float = 0.0) -> Option:
+def _option(pieces: tuple[Piece, ...], height: float, prior: float = 0.0,
+            cut_apart: bool = False) -> Option:
     """An option whose prior also charges digits far shorter than their line."""
     short = sum(max(0.0, SHORT_FREE - p.h / height) for p in pieces)
-    return Option(pieces, prior - SHORT_SLOPE * short)
+    return Option(pieces, prior - SHORT_SLOPE * short, cut_apart)
 
 
 def width_prior(digit: int, aspect: float, writer: float = 1.0) -> float:
@@ -197,4 +204,5 @@ def width_prior(digit: int, aspect: float, writer: float = 1.0) -> float:
     if aspect <= WIDTH_GRID[0]:
         return 0.0
     tail = _LOG_TAIL[digit]
-    return WIDTH_WEIGHT * float(np.interp(aspect, WIDTH_GRID, tail) - tail[0])
+    beyond = BEYOND_SLOPE * max(0.0, aspect - WIDTH_GRID[-1])
+    return WIDTH_WEIGHT * float(np.interp(aspect, WIDTH_GRID, tail) - tail[0] - beyond)

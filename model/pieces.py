@@ -1,9 +1,10 @@
 """Candidate digits (pieces), groups of marks, and the cutting of touching digits.
 
-A mark as wide as several digits is cut at columns where the ink is thinnest
-(local minima of its column profile). Every way of cutting at a few of those
-columns into parts of plausible width is offered; the reader lets the classifier
-and the geometric priors of `model.segment` choose among them. `linked` puts marks
+A mark as wide as several digits is cut along the paths from its top to its bottom that
+cross the least ink (`cut_paths`: upright through paper, bending round where digits
+overlap). Every way of cutting along a few of those paths into parts of plausible width
+is offered; the reader lets the classifier and the geometric priors of `model.options`
+choose among them. `linked` puts marks
 that chains of pairs link into one class (lines that go on from one another, pieces of
 one printed line).
 """
@@ -19,13 +20,22 @@ import numpy as np
 
 from model.ink import stroke_width
 
-CUT_CANDIDATES = 6  # the thinnest columns considered as cuts
+CUT_CANDIDATES = 6  # the cheapest cut paths considered
 # A cut part is at least this share of the mark's height wide (a narrow 1 is ~0.2)
 # and at most this share.
 MIN_PART_WIDTH = 0.15
 MAX_PART_WIDTH = 1.3
 MIN_PART_HEIGHT = 0.5  # ... and at least this share of its height tall (not a tail)
-MINIMUM_RADIUS = 0.05  # a local minimum is the thinnest column within this share of the height
+MINIMUM_RADIUS = 0.05  # a path's cost is a local minimum within this share of the height
+# A cut's step sideways costs this share of an ink pixel crossed, and a cut strays at
+# most CUT_BEND of the piece's height from a column: it keeps a cut through paper
+# upright, and lets it bend round a neighbour's overhang (the `touching` pairs: 48.5 %
+# read right with straight cuts, 57.5 % so, 54.0 % bending anywhere). Cuts are found
+# on the piece shrunk to CUT_HEIGHT rows at most (at 48: 55.5 %; at 96: 59.5 %, twice
+# the time).
+SIDE_STEP = 0.3
+CUT_BEND = 0.2
+CUT_HEIGHT = 64
 SLIVER = 0.15  # after a cut, marks smaller than this share of the part's largest go
 MIN_LOOP = 0.1  # enclosed paper counts as a loop from this share of the height squared
 
@@ -87,59 +97,95 @@ def piece_of(labels: np.ndarray, g: Group) -> Piece:
 
 
 def cut_options(piece: Piece, max_parts: int) -> list[Cut]:
-    """Every cut of a piece at its thinnest columns into 2..max_parts plausible parts.
+    """Every cut of a piece along its cheapest paths into 2..max_parts plausible parts.
 
     Parts shared by several cuts are the same objects, so they are classified once.
     """
-    profile = _profile(piece)
-    columns = _thin_columns(piece, profile)
+    paths = cut_paths(piece)
+    rows = np.arange(piece.h)
     width = max(stroke_width(piece.mask), 1.0)
-    in_loop = _loop_columns(piece)
+    loops = _enclosed_paper(piece)
+    # Strokes crossed beyond the one touching digits share, and whether through a loop.
+    extra = [max(0.0, float(piece.mask[rows, path].sum()) / width - 1.0) for path in paths]
+    in_loop = [bool(loops[rows, path].any()) for path in paths]
+    # Edges: the piece's sides (indices -1 and len(paths)) and the paths between them.
+    edges = {-1: np.zeros(piece.h, np.intp), len(paths): np.full(piece.h, piece.w, np.intp),
+             **dict(enumerate(paths))}
+    middle = {index: float(edge.mean()) for index, edge in edges.items()}
     parts: dict[tuple[int, int], Piece | None] = {}
 
     def part(left: int, right: int) -> Piece | None:
         if (left, right) not in parts:
-            parts[left, right] = _part(piece, left, right)
+            parts[left, right] = _part(piece, edges[left], edges[right])
         return parts[left, right]
 
     lo, hi = MIN_PART_WIDTH * piece.h, MAX_PART_WIDTH * piece.h
     options = []
-    for count in range(1, min(max_parts - 1, len(columns)) + 1):
-        for chosen in itertools.combinations(columns, count):
-            edges = [0, *chosen, piece.w]
-            if not all(lo <= b - a <= hi for a, b in itertools.pairwise(edges)):
+    for count in range(1, min(max_parts - 1, len(paths)) + 1):
+        for chosen in itertools.combinations(range(len(paths)), count):
+            bounds = [-1, *chosen, len(paths)]
+            if not all(lo <= middle[b] - middle[a] <= hi for a, b in itertools.pairwise(bounds)):
                 continue
-            cut = [part(a, b) for a, b in itertools.pairwise(edges)]
+            cut = [part(a, b) for a, b in itertools.pairwise(bounds)]
             if all(p is not None for p in cut):
-                extra = sum(max(0.0, float(profile[c]) / width - 1.0) for c in chosen)
-                loops = sum(bool(in_loop[c]) for c in chosen)
-                options.append(Cut(tuple(p for p in cut if p is not None), extra, loops))
+                options.append(Cut(tuple(p for p in cut if p is not None),
+                                   sum(extra[c] for c in chosen), sum(in_loop[c] for c in chosen)))
     return options
 
 
-def _loop_columns(piece: Piece) -> np.ndarray:
-    """Per column, whether it passes through paper the piece's ink encloses (a loop)."""
-    paper = cv2.copyMakeBorder((~piece.mask).astype(np.uint8), 1, 1, 1, 1,
-                               cv2.BORDER_CONSTANT, value=1)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
-    outside = labels[0, 0]
-    loops = [i for i in range(1, count)
-             if i != outside and stats[i, cv2.CC_STAT_AREA] >= (MIN_LOOP * piece.h) ** 2]
-    return np.isin(labels[1:-1, 1:-1], loops).any(axis=0)
+def cut_paths(piece: Piece) -> list[np.ndarray]:
+    """The CUT_CANDIDATES cheapest cuts from the piece's top row to its bottom row, each
+    a column per row, left to right.
+
+    A cut pays for the ink it crosses and SIDE_STEP for each step sideways (one column
+    per row at most), and keeps within CUT_BEND of the piece's height of a column of
+    its own; the cuts kept are the local minima of that cost over the columns. So where
+    two digits overlap, a cut bends round the one's overhang (a 7's bar, a 5's flag)
+    instead of cutting it off as a straight column would. The cuts are found on the
+    piece shrunk to CUT_HEIGHT rows at most (their cost grows with the cube of the
+    size), then drawn at its own size.
+    """
+    shrink = min(1.0, CUT_HEIGHT / piece.h)
+    small = (max(1, round(piece.w * shrink)), max(1, round(piece.h * shrink)))
+    ink = cv2.resize(piece.mask.astype(np.float32), small, interpolation=cv2.INTER_AREA)
+    height, width = ink.shape
+    reach = round(CUT_BEND * height)
+    margin = max(1, round(MIN_PART_WIDTH * height))
+    # (column, offset): the cut of each column may stray `reach` columns either way.
+    columns = np.arange(width)[:, None] + np.arange(-reach, reach + 1)[None, :]
+    inside = (columns >= margin) & (columns < width - margin)
+    at = np.clip(columns, 0, width - 1)
+    cost = np.where(inside, ink[0][at], np.inf)
+    moves = np.zeros((height, *columns.shape), np.int8)  # the offset step each row came by
+    wall = np.full((width, 1), np.inf, np.float32)
+    for row in range(1, height):
+        from_left = np.hstack([wall, cost[:, :-1]]) + SIDE_STEP
+        from_right = np.hstack([cost[:, 1:], wall]) + SIDE_STEP
+        best = np.minimum(cost, np.minimum(from_left, from_right))
+        moves[row] = np.where(best == cost, 0, np.where(best == from_left, -1, 1))
+        cost = best + np.where(inside, ink[row][at], np.inf)
+    last = cost.argmin(axis=1)
+    total = cost[np.arange(width), last]
+    rows = np.minimum((np.arange(piece.h) * shrink).astype(np.intp), height - 1)
+    paths = []
+    for column in _local_minima(np.where(np.isfinite(total), total, ink.size).astype(np.float32),
+                                margin, round(MINIMUM_RADIUS * height)):
+        offset, path = int(last[column]), np.empty(height, np.intp)
+        for row in range(height - 1, -1, -1):
+            path[row] = columns[column, offset]
+            offset += int(moves[row, column, offset])
+        # Back to the piece's own rows and columns (a small column's middle).
+        paths.append(np.clip(np.round((path[rows] + 0.5) * piece.w / width - 0.5),
+                             0, piece.w - 1).astype(np.intp))
+    return sorted(paths, key=lambda path: float(path.mean()))
 
 
-def _profile(piece: Piece) -> np.ndarray:
-    """Ink per column, lightly smoothed."""
-    return cv2.blur(piece.mask.sum(axis=0, dtype=np.float32)[None], (3, 1))[0]
-
-
-def _thin_columns(piece: Piece, profile: np.ndarray) -> list[int]:
-    """The CUT_CANDIDATES columns with the least ink that are local minima, left to right."""
-    radius = max(1, round(MINIMUM_RADIUS * piece.h))
-    lowest = -cv2.dilate(-profile[None], np.ones((1, 2 * radius + 1), np.uint8))[0]
-    margin = max(1, round(MIN_PART_WIDTH * piece.h))
-    minima = [c for c in range(margin, piece.w - margin) if profile[c] <= lowest[c]]
-    # A flat valley yields a run of equal minima: keep its middle column.
+def _local_minima(cost: np.ndarray, margin: int, radius: int) -> list[int]:
+    """The CUT_CANDIDATES lowest local minima of a cost per column within `radius` (a
+    flat valley counts once, by its middle column), `margin` columns in from the ends."""
+    radius = max(1, radius)
+    lowest = -cv2.dilate(-cost[None], np.ones((1, 2 * radius + 1), np.uint8))[0]
+    minima = [c for c in range(margin, len(cost) - margin) if cost[c] <= lowest[c]]
     runs: list[list[int]] = []
     for c in minima:
         if runs and c - runs[-1][-1] <= radius:
@@ -147,18 +193,31 @@ def _thin_columns(piece: Piece, profile: np.ndarray) -> list[int]:
         else:
             runs.append([c])
     centres = [run[len(run) // 2] for run in runs]
-    best = sorted(centres, key=lambda c: float(profile[c]))[:CUT_CANDIDATES]
-    return sorted(best)
+    return sorted(centres, key=lambda c: float(cost[c]))[:CUT_CANDIDATES]
 
 
-def _part(piece: Piece, left: int, right: int) -> Piece | None:
-    """Columns left..right of a piece, slivers of a neighbour removed, cropped to its ink."""
-    mask = _without_slivers(piece.mask[:, left:right])
+def _enclosed_paper(piece: Piece) -> np.ndarray:
+    """Where the piece's ink encloses paper (a loop's hole), as a bool (h, w) mask."""
+    paper = cv2.copyMakeBorder((~piece.mask).astype(np.uint8), 1, 1, 1, 1,
+                               cv2.BORDER_CONSTANT, value=1)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
+    outside = labels[0, 0]
+    loops = [i for i in range(1, count)
+             if i != outside and stats[i, cv2.CC_STAT_AREA] >= (MIN_LOOP * piece.h) ** 2]
+    return np.isin(labels[1:-1, 1:-1], loops)
+
+
+def _part(piece: Piece, left: np.ndarray, right: np.ndarray) -> Piece | None:
+    """The piece's ink between two cut paths (a column per row; the left one's column
+    included), slivers of a neighbour removed, cropped to its ink."""
+    columns = np.arange(piece.w)[None, :]
+    between = (columns >= left[:, None]) & (columns < right[:, None])
+    mask = _without_slivers(piece.mask & between)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0 or rows[-1] + 1 - rows[0] < MIN_PART_HEIGHT * piece.h:
         return None
     top, bottom, first, last = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-    return Piece(piece.x + left + first, piece.y + top, last - first, bottom - top,
+    return Piece(piece.x + first, piece.y + top, last - first, bottom - top,
                  mask[top:bottom, first:last])
 
 

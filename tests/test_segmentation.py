@@ -1,4 +1,5 @@
-"""Cutting touching digits: the width prior from MNIST, and loops that are never cut."""
+"""Cutting touching digits: the width prior from MNIST, loops that are never cut, and
+cuts that bend where leaning strokes overlap."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import cv2
 import numpy as np
 import pytest
 
-from model.options import WIDTH_GRID, WIDTH_TAIL, width_prior
-from model.pieces import Piece, cut_options
-from model.reader import read_digits
+from model.options import BEYOND_SLOPE, WIDTH_GRID, WIDTH_TAIL, width_prior
+from model.pieces import Piece, cut_options, cut_paths
+from model.reader import read_canvas, read_digits
+from training.synthetic_scans import render_digit, touching_pair
 
 
 def _ink_box_aspects(images: np.ndarray) -> np.ndarray:
@@ -27,6 +29,10 @@ def test_width_table_is_what_mnist_says(mnist) -> None:
         mine = aspects[mnist.y_train == digit]
         measured = [max(float(np.mean(mine >= g)), 1e-4) for g in WIDTH_GRID]
         np.testing.assert_allclose(WIDTH_TAIL[digit], measured, rtol=0.02, atol=1e-4)
+    # Past the table: how fast wider digits get rarer, all classes together.
+    at_2, at_2_5 = (int(np.sum(aspects >= a)) for a in (2.0, 2.5))
+    assert np.log(at_2 / at_2_5) / 0.5 == pytest.approx(BEYOND_SLOPE, rel=0.05)
+    assert not np.any(aspects >= 3.0)
 
 
 def test_width_prior_grows_with_width_and_depends_on_the_digit() -> None:
@@ -59,3 +65,66 @@ def test_a_flat_zero_is_read_as_one_zero(aspect: float, predictor) -> None:
     page = np.full((ring.h + 80, ring.w + 80), 240, np.uint8)
     page[40:-40, 40:-40][ring.mask] = 30
     assert read_digits(page, predictor).text == "0"
+
+
+def _leaning_pair(lean: float, gap: int, height: int = 100, pen: int = 9
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two strokes leaning `lean` (x per row), `gap` px apart, joined at mid-height by a
+    thin link: one mark. Returns the mark and each stroke's own pixels."""
+    width = int(2 * gap + lean * height + 40)
+    first, second, link = (np.zeros((height + 20, width), np.uint8) for _ in range(3))
+    top = int(lean * height)
+    cv2.line(first, (15 + top, 10), (15, 10 + height), 1, pen)
+    cv2.line(second, (15 + gap + top, 10), (15 + gap, 10 + height), 1, pen)
+    middle = 15 + top // 2
+    cv2.line(link, (middle, 10 + height // 2), (middle + gap, 10 + height // 2), 1, 3)
+    mark = (first | second | link).astype(bool)
+    rows, cols = np.flatnonzero(mark.any(axis=1)), np.flatnonzero(mark.any(axis=0))
+    window = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return mark[window], first.astype(bool)[window], second.astype(bool)[window]
+
+
+@pytest.mark.parametrize(("lean", "gap"), [(0.2, 18), (0.3, 26)])
+def test_a_cut_bends_between_leaning_strokes(lean: float, gap: int) -> None:
+    """Where two leaning digits overlap, no column parts them; the cut bends between them."""
+    mark, first, second = _leaning_pair(lean, gap)
+    height, width = mark.shape
+
+    def kept(left: np.ndarray, right: np.ndarray) -> float:
+        """The smaller share of its own stroke that each side keeps."""
+        return min((left & first).sum() / first.sum(), (right & second).sum() / second.sum())
+
+    columns = np.arange(width)[None, :]
+    assert max(kept(mark & (columns < c), mark & (columns >= c)) for c in range(1, width)) < 0.93
+    best = 0.0
+    for cut in cut_options(Piece(0, 0, width, height, mark), max_parts=3):
+        if len(cut.pieces) == 2:
+            sides = [np.zeros_like(mark) for _ in cut.pieces]
+            for side, piece in zip(sides, cut.pieces, strict=True):
+                side[piece.y:piece.y + piece.h, piece.x:piece.x + piece.w] = piece.mask
+            best = max(best, kept(*sides))
+    assert best >= 0.99
+    assert any(np.ptp(path) >= 0.1 * height for path in cut_paths(
+        Piece(0, 0, width, height, mark)))
+
+
+def test_digits_cut_out_of_one_mark_on_a_canvas_are_never_sure(mnist, predictor) -> None:
+    """The same touching pairs (one mark each) read as a scan and drawn on a canvas: on
+    the canvas, where a mark that must be cut is as often a scribble, its digits are not
+    sure; as scans, many are."""
+    scans_cut_sure = canvas_cut = 0
+    for k in range(20):
+        page = touching_pair(render_digit(mnist.x_test[2 * k], 80),
+                             render_digit(mnist.x_test[2 * k + 1], 80), overlap=1)
+        if cv2.connectedComponents((page < 128).astype(np.uint8))[0] != 2:
+            continue  # a digit broken in two: not one mark
+        scan = read_digits(page, predictor)
+        scans_cut_sure += len(scan.digits) > 1 and scan.sure
+        canvas = np.zeros((*page.shape, 4), np.uint8)
+        canvas[..., 3] = 255 - page  # dark ink on transparent paper, as the canvas draws
+        drawn = read_canvas(canvas, predictor)
+        assert drawn is not None
+        if len(drawn.digits) > 1:
+            canvas_cut += 1
+            assert not any(digit.sure for digit in drawn.digits)
+    assert canvas_cut >= 5 and scans_cut_sure >= 3
