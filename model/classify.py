@@ -68,7 +68,7 @@ def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
     proba = np.asarray(predictor.predict_proba(images), dtype=np.float32)
     # Where segmentation offers alternatives, they are weighed by their pieces' averaged
     # probabilities: two touching digits squeezed into one picture are a knife-edge
-    # reading that seldom holds when nudged (touching 47.5 -> 48.5 %, train split).
+    # reading that seldom holds when nudged (the `touching` pairs: 47.5 -> 48.5 %).
     averages = _Averages(predictor, images, proba)
     averages.add([index[id(piece)] for line in lines for slot in line
                   if len(slot.options) > 1 for option in slot.options for piece in option.pieces])

@@ -4,9 +4,8 @@ A mark as wide as several digits is cut along the paths from its top to its bott
 cross the least ink (`cut_paths`: upright through paper, bending round where digits
 overlap). Every way of cutting along a few of those paths into parts of plausible width
 is offered; the reader lets the classifier and the geometric priors of `model.options`
-choose among them. `linked` puts marks
-that chains of pairs link into one class (lines that go on from one another, pieces of
-one printed line).
+choose among them. `linked` puts marks that chains of pairs link into one class (lines
+that go on from one another, pieces of one printed line).
 """
 
 from __future__ import annotations
@@ -154,16 +153,17 @@ def cut_paths(piece: Piece) -> list[np.ndarray]:
     # (column, offset): the cut of each column may stray `reach` columns either way.
     columns = np.arange(width)[:, None] + np.arange(-reach, reach + 1)[None, :]
     inside = (columns >= margin) & (columns < width - margin)
-    at = np.clip(columns, 0, width - 1)
-    cost = np.where(inside, ink[0][at], np.inf)
-    moves = np.zeros((height, *columns.shape), np.int8)  # the offset step each row came by
+    # What each row's step costs, (row, column, offset): its ink, or a wall at the margins.
+    crossing = np.where(inside, ink[:, np.clip(columns, 0, width - 1)], np.inf)
+    cost = crossing[0]
+    moves = np.zeros(crossing.shape, np.int8)  # the offset step each row came by
     wall = np.full((width, 1), np.inf, np.float32)
     for row in range(1, height):
         from_left = np.hstack([wall, cost[:, :-1]]) + SIDE_STEP
         from_right = np.hstack([cost[:, 1:], wall]) + SIDE_STEP
         best = np.minimum(cost, np.minimum(from_left, from_right))
         moves[row] = np.where(best == cost, 0, np.where(best == from_left, -1, 1))
-        cost = best + np.where(inside, ink[row][at], np.inf)
+        cost = best + crossing[row]
     last = cost.argmin(axis=1)
     total = cost[np.arange(width), last]
     rows = np.minimum((np.arange(piece.h) * shrink).astype(np.intp), height - 1)
