@@ -66,13 +66,12 @@ def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
     images = np.stack([normalize_digit(stroke if bar else _digit_ink(ink, p))
                        for p, bar in zip(pieces, bars, strict=True)])
     proba = np.asarray(predictor.predict_proba(images), dtype=np.float32)
-    # Where segmentation offers alternatives, they are weighed by their pieces' averaged
-    # probabilities: two touching digits squeezed into one picture are a knife-edge
-    # reading that seldom holds when nudged (the `touching` pairs: 47.5 -> 48.5 %).
-    averages = _Averages(predictor, images, proba)
-    averages.add([index[id(piece)] for line in lines for slot in line
-                  if len(slot.options) > 1 for option in slot.options for piece in option.pieces])
-    picks = [(_best_option(slot, averages.proba, index), number)
+    # Segmentation's alternatives are weighed by their pieces' averaged probabilities,
+    # as the digits read are: two touching digits squeezed into one picture are a
+    # knife-edge reading that seldom holds when nudged (the `touching` pairs: 47.5 ->
+    # 48.5 %). Every piece is in some option, so each is averaged, in one batch.
+    averaged = _averaged(predictor, images, proba)
+    picks = [(_best_option(slot, averaged, index), number)
              for number, line in enumerate(lines) for slot in line]
     chosen = [(piece, number) for option, number in picks for piece in option.pieces]
     # On a canvas digits cut out of one mark are never sure: people draw digits apart,
@@ -82,8 +81,6 @@ def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
     if not chosen:
         raise NoDigitError()
     rows = [index[id(piece)] for piece, _ in chosen]
-    averages.add(rows)
-    averaged = averages.proba[rows]
     cut = set() if boxed or drawn else (
         at_the_sides(chosen, ink.mask.shape[1]) if shear is None
         else at_the_sides(chosen, shear.width, shear.columns))
@@ -93,25 +90,10 @@ def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
     digits = tuple(_digit(piece, mean, images[row], number, ink.scale, (width, height),
                           sure=not (bars[row] or id(piece) in cut or id(piece) in guessed)
                           and _sure(mean, proba[row], images[row], drawn))
-                   for (piece, number), row, mean in zip(chosen, rows, averaged, strict=True))
+                   for (piece, number), row, mean in zip(chosen, rows, averaged[rows],
+                                                         strict=True))
     reading = Reading(digits=digits, width=width, height=height)
     return shear.in_picture(reading, shape) if shear else reading
-
-
-class _Averages:
-    """Each piece's probabilities, averaged over its nudges (`_averaged`) once asked for."""
-
-    def __init__(self, predictor: ProbabilityModel, images: np.ndarray,
-                 proba: np.ndarray) -> None:
-        self.predictor, self.images, self.proba = predictor, images, proba.copy()
-        self.done = np.zeros(len(proba), bool)
-
-    def add(self, rows: list[int]) -> None:
-        """Average these pieces' probabilities, each once."""
-        new = np.unique([row for row in rows if not self.done[row]]).astype(np.intp)
-        if len(new):
-            self.proba[new] = _averaged(self.predictor, self.images[new], self.proba[new])
-            self.done[new] = True
 
 
 def _averaged(predictor: ProbabilityModel, images: np.ndarray,

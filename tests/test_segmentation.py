@@ -89,6 +89,7 @@ def test_a_cut_bends_between_leaning_strokes(lean: float, gap: int) -> None:
     """Where two leaning digits overlap, no column parts them; the cut bends between them."""
     mark, first, second = _leaning_pair(lean, gap)
     height, width = mark.shape
+    whole = Piece(0, 0, width, height, mark)
 
     def kept(left: np.ndarray, right: np.ndarray) -> float:
         """The smaller share of its own stroke that each side keeps."""
@@ -97,15 +98,14 @@ def test_a_cut_bends_between_leaning_strokes(lean: float, gap: int) -> None:
     columns = np.arange(width)[None, :]
     assert max(kept(mark & (columns < c), mark & (columns >= c)) for c in range(1, width)) < 0.93
     best = 0.0
-    for cut in cut_options(Piece(0, 0, width, height, mark), max_parts=3):
+    for cut in cut_options(whole, max_parts=3):
         if len(cut.pieces) == 2:
             sides = [np.zeros_like(mark) for _ in cut.pieces]
             for side, piece in zip(sides, cut.pieces, strict=True):
                 side[piece.y:piece.y + piece.h, piece.x:piece.x + piece.w] = piece.mask
             best = max(best, kept(*sides))
     assert best >= 0.99
-    assert any(np.ptp(path) >= 0.1 * height for path in cut_paths(
-        Piece(0, 0, width, height, mark)))
+    assert any(np.ptp(path) >= 0.1 * height for path in cut_paths(whole))
 
 
 def test_digits_cut_out_of_one_mark_on_a_canvas_are_never_sure(mnist, predictor) -> None:
