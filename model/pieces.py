@@ -165,11 +165,13 @@ def cut_paths(piece: Piece) -> list[np.ndarray]:
         moves[row] = np.where(best == cost, 0, np.where(best == from_left, -1, 1))
         cost = best + crossing[row]
     last = cost.argmin(axis=1)
-    total = cost[np.arange(width), last]
+    # A column whose every cut meets the margins' wall costs more than any cut could
+    # (one ink pixel and one step a row), so it is never a minimum among real cuts.
+    walled = height * (1.0 + SIDE_STEP) + 1.0
+    total = np.minimum(cost[np.arange(width), last], walled).astype(np.float32)
     rows = np.minimum((np.arange(piece.h) * shrink).astype(np.intp), height - 1)
     paths = []
-    for column in _local_minima(np.where(np.isfinite(total), total, ink.size).astype(np.float32),
-                                margin, round(MINIMUM_RADIUS * height)):
+    for column in _local_minima(total, margin, round(MINIMUM_RADIUS * height)):
         offset, path = int(last[column]), np.empty(height, np.intp)
         for row in range(height - 1, -1, -1):
             path[row] = columns[column, offset]
