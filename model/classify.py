@@ -5,8 +5,8 @@ The reader's last stage (`model.reader`): each piece is normalised MNIST-style
 certain is read again from its nudges and averaged; segmentation's alternatives are
 weighed by their pieces' averaged log-probabilities and their priors; and each digit is
 marked sure only when the network and its likeness to written digits (`model.likeness`)
-agree, and not when it may be a piece the crop cut (`model.crop.at_the_sides`) or, on a
-canvas, was cut out of one mark.
+agree, and not when it may be a piece the crop cut (`model.crop.at_the_sides`: a piece
+whose strokes run off the picture's edge goes) or, on a canvas, was cut out of one mark.
 """
 
 from __future__ import annotations
@@ -78,17 +78,20 @@ def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
     # and a mark that must be cut is as often a scribble (a row of loops read "6221").
     guessed = {id(piece) for option, _ in picks if drawn and option.cut_apart
                for piece in option.pieces}
+    # A narrow digit at a crop's side may be a piece of a neighbour the crop cut: it
+    # goes where its strokes run off the edge, and is never sure where they touch it.
+    cut, touched = (set(), set()) if boxed or drawn else (
+        at_the_sides(chosen, ink, ink.mask.shape[1]) if shear is None
+        else at_the_sides(chosen, ink, shear.width, shear.pixel_columns))
+    chosen = [(piece, number) for piece, number in chosen if id(piece) not in cut]
     if not chosen:
         raise NoDigitError()
     rows = [index[id(piece)] for piece, _ in chosen]
-    cut = set() if boxed or drawn else (
-        at_the_sides(chosen, ink.mask.shape[1]) if shear is None
-        else at_the_sides(chosen, shear.width, shear.columns))
     # Boxes are mapped to the picture's pixels; an upright picture is the wider one.
     height, width = ((math.ceil(n / ink.scale) for n in ink.mask.shape) if shear
                      else shape[:2])
     digits = tuple(_digit(piece, mean, images[row], number, ink.scale, (width, height),
-                          sure=not (bars[row] or id(piece) in cut or id(piece) in guessed)
+                          sure=not (bars[row] or id(piece) in touched or id(piece) in guessed)
                           and _sure(mean, proba[row], images[row], drawn))
                    for (piece, number), row, mean in zip(chosen, rows, averaged[rows],
                                                          strict=True))

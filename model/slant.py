@@ -102,14 +102,11 @@ class Shear:
         """Points (working pixels) of the upright picture in the leaning one, (N, 2)."""
         return np.stack([xs, ys, np.ones_like(xs)], axis=1) @ self._inverse.T
 
-    def columns(self, piece: Piece) -> tuple[int, int]:
-        """The first and one past the last column of the leaning picture that a piece of
-        the upright one covers."""
+    def pixel_columns(self, piece: Piece) -> np.ndarray:
+        """The column of the leaning picture that each of a piece's pixels (of the upright
+        one, in `np.nonzero` order) came from, float."""
         ys, xs = np.nonzero(piece.mask)
-        if not len(xs):
-            return piece.x, piece.x + piece.w
-        leaning = self._back(xs + piece.x + 0.0, ys + piece.y + 0.0)[:, 0]
-        return max(0, round(leaning.min())), min(self.width, round(leaning.max()) + 1)
+        return self._back(xs + piece.x + 0.0, ys + piece.y + 0.0)[:, 0]
 
     def in_picture(self, reading: Reading, shape: tuple[int, ...]) -> Reading:
         """The reading of the upright ink as one of the picture (`shape`): each digit's
