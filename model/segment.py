@@ -39,6 +39,7 @@ MAX_MARKS = 400  # more separate marks than this is text, texture or noise, not 
 # Frame lines: hugging one border (within this share of the side) along half its length.
 FRAME_BAND = 0.04
 FRAME_SPAN = 0.5
+FRAME_VS_TEXT = 1.3  # ... and, upright, this many times as tall as the tallest other mark
 # Shading: a mark whose border contact is this share of its box's perimeter (a digit
 # cropped tightly touches the border at a few places; a dark corner runs along it).
 BORDER_HUG = 0.3
@@ -137,14 +138,23 @@ def _marks(stats: np.ndarray, contact: np.ndarray, mean_ink: np.ndarray,
             & (extent >= SPECK_MARK_FRACTION * extent.max()))
     if keep.sum() > MAX_MARKS:
         raise NoDigitError("The image has too many separate marks to read as digits.")
-    marks, hugging = [], []
+    groups = []
     for i in np.flatnonzero(keep):
         x, y, w, h = (int(v) for v in stats[i, :4])
-        group = Group([int(i) + 1], x, y, x + w, y + h)
-        # A dark corner or a shadow lies along the border and fades; a digit at most
-        # touches the border, and its strokes are solid.
-        along_border = contact[i] >= BORDER_HUG * 2 * (w + h) and mean_ink[i] < SOLID_INK
-        (hugging if along_border or _is_frame_line(group, height, width) else marks).append(group)
+        groups.append(Group([int(i) + 1], x, y, x + w, y + h))
+    # A dark corner or a shadow lies along the border and fades; a digit at most
+    # touches the border, and its strokes are solid.
+    shading = [contact[g.labels[0] - 1] >= BORDER_HUG * 2 * (g.w + g.h)
+               and mean_ink[g.labels[0] - 1] < SOLID_INK for g in groups]
+    edges = [_is_frame_line(g, height, width) for g in groups]
+    # An upright frame line is taller than the writing beside it (FRAME_VS_TEXT): one
+    # no taller is a 1 that a crop cut tight round the number ("10744" read "0744").
+    writing = max((g.h for g, shade, edge in zip(groups, shading, edges, strict=True)
+                   if not (shade or edge)), default=0)
+    marks, hugging = [], []
+    for g, shade, edge in zip(groups, shading, edges, strict=True):
+        frame = edge and (g.w > g.h or g.h > FRAME_VS_TEXT * writing)
+        (hugging if shade or frame else marks).append(g)
     return marks or hugging
 
 

@@ -14,6 +14,7 @@ from model.ink import InkMap
 from model.pieces import Group, Piece
 from model.polarity import judge_polarity
 from model.reader import read_digits
+from model.segment import FRAME_BAND
 from training.page_crops import CROPPED_NUMBERS, CROPPED_QUICK, cropped_samples
 from training.realsets import paper_page
 from training.usps_numbers import numbers_report, write_number
@@ -163,3 +164,29 @@ def test_neighbours_cut_by_the_crop_go_the_numbers_own_ones_stay(predictor) -> N
     report = numbers_report(crops, predictor)
     assert report["reader"] >= CROPPED_READ, report["examples"]
     assert report["failures"].get("split", 0) <= CROPPED_SPLIT, report["examples"]
+
+
+def test_a_thin_1_starting_a_number_cropped_tight_is_no_frame_line(predictor) -> None:
+    # Numbers of six USPS test digits starting with a 1 no wider than a scanner's edge
+    # line would be (4 % of the picture), cropped tight round the ink on every side: the
+    # 1 spans the picture's height, but no more than the writing beside it (before
+    # FRAME_VS_TEXT: 4 of 21 read right).
+    from training.usps import load_usps
+
+    usps = load_usps("test")
+    others = np.flatnonzero(usps.labels != 1)
+    rng = np.random.default_rng(1)
+    right = tried = 0
+    for one in np.flatnonzero(usps.labels == 1)[:80]:
+        picks = [one, *rng.choice(others, 5)]
+        ink = write_number([usps.images[i] for i in picks], rng)
+        rows, columns = np.flatnonzero(ink.max(1) > 0.5), np.flatnonzero(ink.max(0) > 0.5)
+        ink = ink[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+        paper = np.flatnonzero(ink.max(0) <= 0.5)
+        if (paper[0] if len(paper) else ink.shape[1]) > FRAME_BAND * ink.shape[1]:
+            continue  # the 1 is wider than a frame line
+        tried += 1
+        text = "".join(str(int(usps.labels[i])) for i in picks)
+        right += read_digits(paper_page(rng, ink), predictor).text == text
+    assert tried >= 15
+    assert right >= tried - 5
