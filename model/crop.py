@@ -17,12 +17,13 @@ and right edges the piece must also stand alone, with no mark over or under it.
 
 A piece as tall as the writing at the left or right edge, a neighbour's last stroke,
 looks like a 1 the crop touched (`at_the_sides`). The ink tells them apart: a stroke
-the edge cut runs off the picture at full strength, while a digit the crop only
-touches meets the edge with the fading rim of its stroke, or at a point. So a narrow
-digit whose ink at the edge is at the stroke's core along RUN_OFF of its height or more,
-and along about as many rows as a little inside (RUN_ON), was cut, and goes; the others
-are read, but never marked sure. A one-bit picture has no
-fading rim, and its narrow digits at the edge are all read so.
+the edge cut runs off the picture as it was, at full strength, while a digit the crop
+only touches meets the edge with the rim of its stroke (fainter, or along fewer rows than
+the stroke inside it), or at a point. So a narrow digit whose ink on the edge is at the
+stroke's core along RUN_OFF of its height or more, and along about as many rows as a
+little inside (RUN_ON), was cut, and goes; the others are read, but never marked sure.
+A picture one bit deep has no rim to tell by, and its narrow digits at the edge are all
+read so.
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ def at_the_sides(chosen: list[tuple[Piece, int]], ink: InkMap, width: int,
             columns = pixel_columns(piece)
         else:
             columns = np.nonzero(piece.mask)[1] + float(piece.x)
+        if not columns.size:
+            continue
         depth = columns if columns.min() < 0.5 else width - 1 - columns  # from the edge
         if depth.min() >= 0.5:
             continue  # at neither edge
