@@ -100,25 +100,25 @@ def at_the_sides(chosen: list[tuple[Piece, int]], ink: InkMap, width: int,
     for piece, line in chosen:
         if per_line[line] < SIDE_LINE or piece.w > SIDE_NARROW * piece.h:
             continue
-        if pixel_columns:
-            columns = pixel_columns(piece)
-        else:
-            columns = np.nonzero(piece.mask)[1] + float(piece.x)
-        if not columns.size:
+        ys, xs = np.nonzero(piece.mask)
+        if not len(xs):
             continue
+        columns = pixel_columns(piece) if pixel_columns else xs + float(piece.x)
         depth = columns if columns.min() < 0.5 else width - 1 - columns  # from the edge
         if depth.min() >= 0.5:
             continue  # at neither edge
-        (cut if not ink.one_bit and _runs_off(piece, ink.ink, depth) else touched).add(id(piece))
+        runs_off = not ink.one_bit and _runs_off(piece, ys, xs, ink.ink, depth)
+        (cut if runs_off else touched).add(id(piece))
     return cut, touched
 
 
-def _runs_off(piece: Piece, strength: np.ndarray, depth: np.ndarray) -> bool:
+def _runs_off(piece: Piece, ys: np.ndarray, xs: np.ndarray, strength: np.ndarray,
+              depth: np.ndarray) -> bool:
     """Whether a piece runs off the picture's edge: at the stroke's core on the edge
     along RUN_OFF of its height, and along RUN_ON as many rows as INSET pixels inside.
 
-    `depth`: each of the piece's pixels' distance from the edge (`np.nonzero` order)."""
-    ys, xs = np.nonzero(piece.mask)
+    `ys`, `xs`: the piece's pixels (`np.nonzero` of its mask); `depth`: each one's
+    distance from the edge."""
     core = strength[ys + piece.y, xs + piece.x] >= CORE_INK
 
     def core_rows(at: np.ndarray) -> int:

@@ -146,24 +146,27 @@ def _marks(stats: np.ndarray, contact: np.ndarray, mean_ink: np.ndarray,
     # touches the border, and its strokes are solid.
     shading = [contact[g.labels[0] - 1] >= BORDER_HUG * 2 * (g.w + g.h)
                and mean_ink[g.labels[0] - 1] < SOLID_INK for g in groups]
-    edges = [_is_frame_line(g, height, width) for g in groups]
-    # An upright frame line is taller than the writing beside it (FRAME_VS_TEXT): one
-    # no taller is a 1 that a crop cut tight round the number ("10744" read "0744").
-    writing = max((g.h for g, shade, edge in zip(groups, shading, edges, strict=True)
-                   if not (shade or edge)), default=0)
+    sides = [_along_a_side(g, height, width) for g in groups]
+    writing = max((g.h for g, shade, side in zip(groups, shading, sides, strict=True)
+                   if not (shade or side)), default=0)
     marks, hugging = [], []
-    for g, shade, edge in zip(groups, shading, edges, strict=True):
-        frame = edge and (g.w > g.h or g.h > FRAME_VS_TEXT * writing)
+    for g, shade, side in zip(groups, shading, sides, strict=True):
+        # An upright frame line is taller than the writing beside it (FRAME_VS_TEXT): one
+        # no taller is a 1 that a crop cut tight round the number ("10744" read "0744").
+        frame = side == "level" or (side == "upright" and g.h > FRAME_VS_TEXT * writing)
         (hugging if shade or frame else marks).append(g)
     return marks or hugging
 
 
-def _is_frame_line(g: Group, height: int, width: int) -> bool:
-    """A scanner edge or the page's rim: thin, along one border, spanning much of it."""
+def _along_a_side(g: Group, height: int, width: int) -> str | None:
+    """Whether a mark may be a scanner edge or the page's rim (thin, along one border,
+    spanning much of it): "upright" or "level", or None."""
     band_x, band_y = FRAME_BAND * width, FRAME_BAND * height
-    vertical = g.w <= band_x and g.h >= FRAME_SPAN * height and (g.x0 == 0 or g.x1 == width)
-    horizontal = g.h <= band_y and g.w >= FRAME_SPAN * width and (g.y0 == 0 or g.y1 == height)
-    return vertical or horizontal
+    if g.w <= band_x and g.h >= FRAME_SPAN * height and (g.x0 == 0 or g.x1 == width):
+        return "upright"
+    if g.h <= band_y and g.w >= FRAME_SPAN * width and (g.y0 == 0 or g.y1 == height):
+        return "level"
+    return None
 
 
 def _belong_together(a: Group, b: Group) -> bool:
