@@ -82,7 +82,7 @@ def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
     # goes where its strokes run off the edge, and is never sure where they touch it.
     cut, touched = (set(), set()) if boxed or drawn else (
         at_the_sides(chosen, ink, ink.mask.shape[1]) if shear is None
-        else at_the_sides(chosen, ink, shear.width, shear.pixel_columns))
+        else at_the_sides(chosen, ink, shear.width, shear.leaning_columns))
     chosen = [(piece, number) for piece, number in chosen if id(piece) not in cut]
     if not chosen:
         raise NoDigitError()

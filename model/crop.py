@@ -86,14 +86,14 @@ def _alone(g: Group, groups: list[Group]) -> bool:
 
 
 def at_the_sides(chosen: list[tuple[Piece, int]], ink: InkMap, width: int,
-                 pixel_columns: Callable[[Piece], np.ndarray] | None = None,
+                 leaning_columns: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
                  ) -> tuple[set[int], set[int]]:
     """The narrow digits (pieces with their line numbers) at the left or right edge of a
     picture `width` pixels wide, in a line of SIDE_LINE digits or more, as the ids of
     those the edge cut (to drop) and of those it only touches (never sure).
 
-    `pixel_columns` gives the picture's column of each of a piece's pixels where its
-    pieces were moved (sheared upright, `model.slant`); `ink` is the pieces' ink.
+    `leaning_columns` maps points (x, y) of the pieces to the picture's columns where
+    they were moved (sheared upright, `model.slant`); `ink` is the pieces' ink.
     """
     per_line = Counter(line for _, line in chosen)
     cut, touched = set(), set()
@@ -103,7 +103,8 @@ def at_the_sides(chosen: list[tuple[Piece, int]], ink: InkMap, width: int,
         ys, xs = np.nonzero(piece.mask)
         if not len(xs):
             continue
-        columns = pixel_columns(piece) if pixel_columns else xs + float(piece.x)
+        columns = (leaning_columns(xs + piece.x, ys + piece.y) if leaning_columns
+                   else xs + float(piece.x))
         depth = columns if columns.min() < 0.5 else width - 1 - columns  # from the edge
         if depth.min() >= 0.5:
             continue  # at neither edge

@@ -42,7 +42,6 @@ import cv2
 import numpy as np
 
 from model.ink import InkMap
-from model.pieces import Piece
 from model.reading import Reading
 
 NATURAL_LEAN = 0.09  # the median lean (chain-code measure) of upright USPS train numbers
@@ -102,11 +101,10 @@ class Shear:
         """Points (working pixels) of the upright picture in the leaning one, (N, 2)."""
         return np.stack([xs, ys, np.ones_like(xs)], axis=1) @ self._inverse.T
 
-    def pixel_columns(self, piece: Piece) -> np.ndarray:
-        """The column of the leaning picture that each of a piece's pixels (of the upright
-        one, in `np.nonzero` order) came from, float."""
-        ys, xs = np.nonzero(piece.mask)
-        return self._back(xs + piece.x + 0.0, ys + piece.y + 0.0)[:, 0]
+    def leaning_columns(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """The columns of the leaning picture that points (working pixels) of the upright
+        one came from, float."""
+        return self._back(xs.astype(np.float64), ys.astype(np.float64))[:, 0]
 
     def in_picture(self, reading: Reading, shape: tuple[int, ...]) -> Reading:
         """The reading of the upright ink as one of the picture (`shape`): each digit's
