@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -68,6 +69,7 @@ MIN_PAGE_EXTENT = 0.25  # ... or smaller than this share of the page's biggest m
 
 
 Marks = tuple[np.ndarray, list[Group]]  # component labels, and the components that are marks
+Side = Literal["upright", "level"]  # the way a mark lies along a side of the picture
 
 
 def segment(ink: InkMap, *, single: bool = False, cropped: bool = False,
@@ -158,7 +160,7 @@ def _marks(stats: np.ndarray, contact: np.ndarray, mean_ink: np.ndarray,
     return marks or hugging
 
 
-def _along_a_side(g: Group, height: int, width: int) -> str | None:
+def _along_a_side(g: Group, height: int, width: int) -> Side | None:
     """Whether a mark may be a scanner edge or the page's rim (thin, along one border,
     spanning much of it): "upright" or "level", or None."""
     band_x, band_y = FRAME_BAND * width, FRAME_BAND * height

@@ -134,7 +134,7 @@ def test_digits_cut_out_of_one_mark_on_a_canvas_are_never_sure(mnist, predictor)
 
 def test_touching_digits_are_read_as_two(mnist, predictor) -> None:
     """The realworld set's 200 pairs of MNIST *test* digits slid together until they touch
-    (the cut's priors were tuned on pairs of MNIST train digits): 60.5 % read exactly;
+    (the loop penalty was tuned on pairs of MNIST train digits): 60.5 % read exactly;
     57.5 % when a cut through paper the mark encloses cost twice as much, so that two
     digits touching twice (a pocket of paper between them) were read as one."""
     pairs = list(touching_samples(mnist.x_test, mnist.y_test, 200))
