@@ -54,6 +54,23 @@ def lines_across(runs: tuple[np.ndarray, np.ndarray],
     return found
 
 
+def on_its_line(run: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """The pixels of `ink` on the straight line through a run, out to its ends: those no
+    further from the line fitted to the run than the run's own pixels are (plus one)."""
+    ys, xs = np.nonzero(run)
+    points = np.column_stack([xs, ys]).astype(np.float32)
+    vx, vy, x0, y0 = (float(v) for v in cv2.fitLine(points, cv2.DIST_L2, 0, 0.01, 0.01).ravel())
+
+    def distance(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.abs((x - x0) * vy - (y - y0) * vx)
+
+    iy, ix = np.nonzero(ink)
+    near = distance(ix, iy) <= distance(xs, ys).max() + 1.0
+    found = np.zeros(ink.shape, bool)
+    found[iy[near], ix[near]] = True
+    return found
+
+
 def touching(candidates: np.ndarray, found: np.ndarray) -> np.ndarray:
     """The connected parts of `candidates` that touch `found`."""
     _, labels = cv2.connectedComponents(candidates.astype(np.uint8), connectivity=8)

@@ -24,7 +24,7 @@ import numpy as np
 from model.combs import comb_cell, comb_ticks
 from model.frames import frame_mask
 from model.ink import stroke_width
-from model.lines import grow, lines_across, straight_runs, take_out, touching
+from model.lines import grow, lines_across, on_its_line, straight_runs, take_out, touching
 
 RULE_VS_EXTENT = 0.4  # a straight run across this share of the ink's extent may be a line
 MIN_RULE_PX = 24  # ... and is this many pixels long at least
@@ -50,8 +50,11 @@ SPECK_EXTENT = 0.3
 # touching it, all LONG_VS_TEXT times shorter) is printed when it is at most PAGE_VS_PEN
 # as wide as the writing's pen; its width is that of the ink within NEAR_LINE pixels of
 # it. (A 1 from edge to edge of its picture is as wide as the pen, but beside it are a
-# flag or specks, not digits.)
+# flag or specks, not digits.) Its straight run need only cross PAGE_RUN of the picture,
+# its mark the whole: Hough's segment can stop short of an end where the line drifts or
+# thins by a pixel (a photographed margin line: 94 % of the page, its top left as a 1).
 PAGE_SPAN = 0.97
+PAGE_RUN = 0.8
 MIN_PAGE_TEXT = 2
 PAGE_TEXT_PX = 8
 PAGE_VS_PEN = 2.0
@@ -146,9 +149,11 @@ def _page_lines(mask: np.ndarray, flat: np.ndarray, upright: np.ndarray) -> np.n
     """The pixels of lines from edge to edge, at most PAGE_VS_PEN as wide as the pen,
     beside writing far shorter than they are (see PAGE_SPAN); none when there are none."""
     found, marks = np.zeros_like(mask), None
-    for line, length in lines_across((flat, upright), PAGE_SPAN):
+    for line, length in lines_across((flat, upright), PAGE_RUN):
         marks = marks or _marks(mask)
         own = np.isin(marks[1], np.unique(marks[1][line]))
+        if _reach(own) < PAGE_SPAN:
+            continue
         text = mask & ~own
         heights = _text_heights(_marks(text))
         heights = heights[heights >= PAGE_TEXT_PX]
@@ -156,8 +161,14 @@ def _page_lines(mask: np.ndarray, flat: np.ndarray, upright: np.ndarray) -> np.n
             continue
         near = cv2.dilate(line.astype(np.uint8), np.ones((2 * NEAR_LINE + 1,) * 2, np.uint8))
         if stroke_width(own & near.astype(bool)) <= PAGE_VS_PEN * stroke_width(text):
-            found |= line
+            found |= on_its_line(line, own)
     return found
+
+
+def _reach(mark: np.ndarray) -> float:
+    """The share of the picture's height or width (the larger) that a mark spans."""
+    rows, cols = np.flatnonzero(mark.any(axis=1)), np.flatnonzero(mark.any(axis=0))
+    return max((rows[-1] - rows[0] + 1) / mark.shape[0], (cols[-1] - cols[0] + 1) / mark.shape[1])
 
 
 def _sticks_out(line: np.ndarray, rest: np.ndarray, text: int) -> bool:
