@@ -152,7 +152,7 @@ def _page_lines(mask: np.ndarray, flat: np.ndarray, upright: np.ndarray) -> np.n
     for line, length in lines_across((flat, upright), PAGE_RUN):
         marks = marks or _marks(mask)
         own = np.isin(marks[1], np.unique(marks[1][line]))
-        if _reach(own) < PAGE_SPAN:
+        if _reach(own, line) < PAGE_SPAN:
             continue
         text = mask & ~own
         heights = _text_heights(_marks(text))
@@ -165,10 +165,13 @@ def _page_lines(mask: np.ndarray, flat: np.ndarray, upright: np.ndarray) -> np.n
     return found
 
 
-def _reach(mark: np.ndarray) -> float:
-    """The share of the picture's height or width (the larger) that a mark spans."""
-    rows, cols = np.flatnonzero(mark.any(axis=1)), np.flatnonzero(mark.any(axis=0))
-    return max((rows[-1] - rows[0] + 1) / mark.shape[0], (cols[-1] - cols[0] + 1) / mark.shape[1])
+def _reach(mark: np.ndarray, run: np.ndarray) -> float:
+    """The share of the picture's height (an upright run) or width (a level one) that the
+    mark it lies on spans."""
+    ys, xs = np.nonzero(run)
+    upright = int(np.ptp(ys)) >= int(np.ptp(xs))
+    spread = np.flatnonzero(mark.any(axis=1 if upright else 0))
+    return (spread[-1] - spread[0] + 1) / mark.shape[0 if upright else 1]
 
 
 def _sticks_out(line: np.ndarray, rest: np.ndarray, text: int) -> bool:
