@@ -146,9 +146,9 @@ def _best_option(slot: Slot, proba: np.ndarray, costs: np.ndarray,
     def score(option: Option) -> float:
         total = option.prior
         for piece in option.pieces:
-            probabilities = proba[index[id(piece)]]
-            digit = int(probabilities.argmax())
-            total += math.log(max(float(probabilities[digit]), _TINY)) - costs[index[id(piece)]]
+            row = index[id(piece)]
+            digit = int(proba[row].argmax())
+            total += math.log(max(float(proba[row, digit]), _TINY)) - costs[row]
             total += width_prior(digit, piece.w / piece.h, slot.writer_width)
         return total
 

@@ -51,8 +51,8 @@ SPECK_EXTENT = 0.3
 # as wide as the writing's pen; its width is that of the ink within NEAR_LINE pixels of
 # it. (A 1 from edge to edge of its picture is as wide as the pen, but beside it are a
 # flag or specks, not digits.) Its straight run need only cross PAGE_RUN of the picture,
-# its mark the whole: Hough's segment can stop short of an end where the line drifts or
-# thins by a pixel (a photographed margin line: 94 % of the page, its top left as a 1).
+# its mark the whole: Hough's segment can stop short of an end of a line that drifts a
+# few pixels (a photographed margin line: 94 % of the page, its top left as a 1).
 PAGE_SPAN = 0.97
 PAGE_RUN = 0.8
 MIN_PAGE_TEXT = 2

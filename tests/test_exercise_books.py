@@ -121,9 +121,9 @@ def test_a_margin_line_is_no_digit(predictor) -> None:
 
 
 def test_a_margin_line_a_little_askew_is_no_digit(predictor) -> None:
-    """The 88th test page: its margin line drifts 3 px across the page and is thinner at
-    the top, where Hough's straight segment stopped 22 px short of the edge. It was then
-    no line from edge to edge: beside it the number passed for specks, and the page read
+    """The 88th test page: its margin line, 3-5 px wide, drifts 3 px across the page, and
+    Hough's straight segment along it stopped 22 px short of the top edge. It was then no
+    line from edge to edge: beside it the number passed for specks, and the page read
     "1", sure."""
     page = list(notebook_samples("test", 88))[87]
     assert read_as_file(page, predictor)[0] == page.text
