@@ -156,8 +156,8 @@ def _run_slot(labels: np.ndarray, run: list[Group], line: list[Group],
     options = []  # all marks apart first: the geometric guess
     for blocks in _pairings(len(run)):
         pieces = tuple(alone[k] if size == 1 else pairs[k] for k, size in blocks)
-        prior = sum(-JOIN_PENALTY if size == 2 else 0.0 for _, size in blocks)
-        prior += sum(apart[k + size - 1] for k, size in blocks[:-1])
+        prior = (-JOIN_PENALTY * sum(size - 1 for _, size in blocks)
+                 + sum(apart[k + size - 1] for k, size in blocks[:-1]))
         options.append(_option(pieces, height, prior, free=PART_FREE))
     return Slot(tuple(options), writer_width(line, tuple(run)))
 
