@@ -38,7 +38,7 @@ from model.pixels import (
     shrink,
 )
 from model.polarity import judge_polarity
-from model.ruling import pen_above_ruling
+from model.ruling import lone_marks, pen_above_ruling
 
 WORK_MAX_SIDE = 1280
 # Size of the small copy that stroke width and background are measured on.
@@ -121,6 +121,8 @@ def find_ink(gray: np.ndarray, *, ruled: bool = False,
     # as ink where they connect to clearly dark ink; faint specks on their own do not.
     weak = max(WEAK_LEVEL, INK_LEVEL * faintest / threshold)
     mask = _connected_to(ink >= INK_LEVEL, ink >= weak)
+    if pen is not None:  # a digit written lighter than the rest, standing alone
+        mask |= lone_marks(_connected_to(flat >= pen.lone, ink >= weak) & ~mask)
     return InkMap(ink=ink, mask=mask, scale=scale, light_on_dark=light_on_dark,
                   contrast=contrast, one_bit=one_bit, close_call=close_call)
 

@@ -8,7 +8,8 @@ thin straight lines across RULING_SPAN of it (level or upright; the straight sid
 a stroke lies deep in its ink) whose ink is at most FAINT_RULING of the pen's (a
 pencil is hardly darker than a grey grid), the threshold is raised between the two
 levels: the lines drop out whole, grid crossings and all, and the strokes that cross
-them stay unbroken.
+them stay unbroken. A digit written lighter than the rest, wholly under that threshold,
+is kept where it stands alone and is no line (`lone_marks`).
 Lines as dark as the pen are left to `model.rules`, which takes out a form's boxes and
 underlines (a 1 that fills its picture is as long and as dark as a line).
 """
@@ -54,15 +55,29 @@ PATCHES = 0.25
 # Ink fainter than this multiple of the lines' 90th percentile is never kept, even where
 # it joins the pen (hysteresis would take the whole line back).
 ABOVE_RULING = 1.1
+# A digit written lighter than the rest (less pressure, another pen) may lie
+# wholly under the threshold, which sits halfway between the lines and the pen's
+# darkest ink: it was dropped without a word ("361001" read "36100", sure). A mark from
+# LONE_LEVEL of the way up from the lines to the pen, joined to none of the pen's ink,
+# is kept when it is no line: under LONE_SPAN of the picture either way, LONE_MIN_PX
+# tall, and wider than LINE_ASPECT of its height (a margin line left in pieces by the
+# grid's removal is narrower, and pieces of it are darker than the grid). The 300
+# exercise-book pages of USPS *train* digits read the same from 0.2 to 0.4 of the way.
+LONE_LEVEL = 0.3
+LONE_SPAN = 0.4
+LONE_MIN_PX = 8
+LINE_ASPECT = 0.15
 
 
 @dataclass(frozen=True)
 class PenLevels:
     """Where the pen's ink starts on a ruled page, on the paper-at-zero scale of
-    `model.ink`: its threshold, and the faintest ink kept where it joins the pen."""
+    `model.ink`: its threshold, the faintest ink kept where it joins the pen, and the
+    level from which a mark standing alone is the pen's (`lone_marks`)."""
 
     threshold: float
     faintest: float
+    lone: float
 
 
 def pen_above_ruling(flat: np.ndarray, faint: float) -> PenLevels | None:
@@ -95,7 +110,20 @@ def pen_above_ruling(flat: np.ndarray, faint: float) -> PenLevels | None:
         return None  # printed as dark as the pen
     threshold = (ruling + pen) / 2
     # The lines' own top level, unless strokes along them are a tenth of their pixels.
-    return PenLevels(threshold, min(ABOVE_RULING * quantile(on_lines, 0.9), threshold))
+    return PenLevels(threshold, min(ABOVE_RULING * quantile(on_lines, 0.9), threshold),
+                     ruling + LONE_LEVEL * (pen - ruling))
+
+
+def lone_marks(candidates: np.ndarray) -> np.ndarray:
+    """The marks of `candidates` (bool: faint ink joined to none of the pen's) that are
+    no printed line (see LONE_LEVEL)."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(
+        candidates.astype(np.uint8), connectivity=8)
+    width, height = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    keep = ((width < LONE_SPAN * candidates.shape[1]) & (height < LONE_SPAN * candidates.shape[0])
+            & (height >= LONE_MIN_PX) & (width > LINE_ASPECT * height))
+    keep[0] = False
+    return keep[labels]
 
 
 def _rulings(mask: np.ndarray) -> tuple[np.ndarray | None, int]:

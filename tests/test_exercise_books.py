@@ -129,6 +129,16 @@ def test_a_margin_line_a_little_askew_is_no_digit(predictor) -> None:
     assert read_as_file(page, predictor)[0] == page.text
 
 
+def test_a_digit_written_lighter_than_the_rest_is_read(predictor) -> None:
+    """The 180th test page, "361001" on ruled lines: its last 1 is lighter than the
+    other digits and wholly under the threshold halfway between the lines and the pen.
+    It was dropped without a word ("36100", sure); standing alone and no line, it is
+    the pen's (`model.ruling.lone_marks`)."""
+    page = list(notebook_samples("test", 180))[179]
+    assert page.text == "361001"
+    assert read_as_file(page, predictor) == ("361001", False)
+
+
 def _beside_a_broken_line(ink: np.ndarray, rng: np.random.Generator,
                           piece: float = MARGIN_PIECE, gap: float = 0.0,
                           lean: float = 0.0, rows: int = 1) -> np.ndarray:
