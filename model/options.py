@@ -247,14 +247,20 @@ def _slot(labels: np.ndarray, group: Group, line: list[Group], height: float) ->
     options = [_option((whole,), height, context(1))]
     for cut in cut_options(whole, MAX_PIECES):
         k = len(cut.pieces)
-        tall = all(p.h >= TALL_SHARE * whole.h for p in cut.pieces)
-        stroke = tall and any(p.w <= NARROW_MARK * p.h for p in cut.pieces)
-        penalty = STROKE_CUT_PENALTY if stroke else TALL_CUT_PENALTY if tall else CUT_PENALTY
-        prior = (context(k) - penalty * (k - 1)
-                 - CROSSING_PENALTY * cut.crossed
-                 - LOOP_CUT_PENALTY * cut.loops)
+        prior = (context(k) - _cut_penalty(cut.pieces, whole.h) * (k - 1)
+                 - CROSSING_PENALTY * cut.crossed - LOOP_CUT_PENALTY * cut.loops)
         options.append(_option(cut.pieces, height, prior, cut_apart=True))
     return Slot(tuple(options), writer)
+
+
+def _cut_penalty(pieces: tuple[Piece, ...], height: int) -> float:
+    """What each cut costs: less when every piece stands the mark's full `height`
+    (touching digits), least when one of them is a stroke (a 1 against a digit)."""
+    if any(p.h < TALL_SHARE * height for p in pieces):
+        return CUT_PENALTY
+    if any(p.w <= NARROW_MARK * p.h for p in pieces):
+        return STROKE_CUT_PENALTY
+    return TALL_CUT_PENALTY
 
 
 def _option(pieces: tuple[Piece, ...], height: float, prior: float = 0.0,

@@ -55,14 +55,15 @@ PATCHES = 0.25
 # Ink fainter than this multiple of the lines' 90th percentile is never kept, even where
 # it joins the pen (hysteresis would take the whole line back).
 ABOVE_RULING = 1.1
-# A digit written lighter than the rest (less pressure, another pen) may lie
-# wholly under the threshold, which sits halfway between the lines and the pen's
-# darkest ink: it was dropped without a word ("361001" read "36100", sure). A mark from
-# LONE_LEVEL of the way up from the lines to the pen, joined to none of the pen's ink,
-# is kept when it is no line: under LONE_SPAN of the picture either way, LONE_MIN_PX
-# tall, and wider than LINE_ASPECT of its height (a margin line left in pieces by the
-# grid's removal is narrower, and pieces of it are darker than the grid). The 300
-# exercise-book pages of USPS *train* digits read the same from 0.2 to 0.4 of the way.
+# A digit written lighter than the rest (less pressure, another pen) may lie wholly
+# under the threshold, which sits halfway between the lines and the pen's darkest ink:
+# it was dropped without a word ("361001" read "36100", sure). A mark from LONE_LEVEL
+# of the way up from the lines to the pen, joined to none of the pen's ink, is kept
+# when it is no line: under LONE_SPAN of the picture either way, LONE_MIN_PX tall (at
+# the reader's working size), and wider than LINE_ASPECT of its height (a margin line
+# left in pieces by the grid's removal is narrower, and pieces of it are darker than
+# the grid). The 300 exercise-book pages of USPS *train* digits read the same from 0.2
+# to 0.4 of the way.
 LONE_LEVEL = 0.3
 LONE_SPAN = 0.4
 LONE_MIN_PX = 8
