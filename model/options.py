@@ -47,7 +47,7 @@ CONTEXT_WEIGHT = 1.0
 # leaning on a 5 is "15", not a broad 5. Tuned on 400 touching pairs of MNIST *train*
 # digits, read exactly: 0.7 (no exception): 286; 0.5: 293 (share 0.9) or 294 (0.95);
 # 0.4: 297 (0.9) or 298 (0.95); 0.3: 301, but 6 of 3,000 USPS train pen-tablet digits
-# and 4 of their plain pictures cut in two (0.4 and 0.95: 3 and 0).
+# and 4 of their plain pictures read wrong (0.4 and 0.95: 3 and 0).
 TALL_CUT_PENALTY = 0.4
 TALL_SHARE = 0.95
 # ... and STROKE_CUT_PENALTY when one of those pieces is a stroke (no wider than
@@ -55,7 +55,7 @@ TALL_SHARE = 0.95
 # tall halves (a 2 whose foot curls) has no such piece. The same 400 pairs: 0.4: 298;
 # 0.2: 301; 0.1: 303; 0: 304. At 0.2 the USPS train sets above and 1,600 USPS train
 # numbers (`training.detached`, usps-numbers, -slanted, -cropped, -notebook) read as
-# at 0.4; at 0.1 one pen-tablet digit more is cut in two.
+# at 0.4; at 0.1 one pen-tablet digit more is read wrong.
 STROKE_CUT_PENALTY = 0.2
 # A writer who leaves paper between digits seldom lets two of them touch: in a line of
 # 3+ marks, a cut costs up to SPACED_CUT_PENALTY more as the median gap between the
