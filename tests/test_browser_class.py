@@ -25,13 +25,16 @@ CONFUSION_COUNTS = """() => {
 def _student_sends(tab, app_url: str, code: str, digit: int) -> None:
     from playwright.sync_api import expect
 
-    from tests.browser import DIGIT_STROKES, draw, metric_value, open_app
+    from tests.browser import DIGIT_STROKES, draw, metric_value, open_app, wait_until_idle
 
     open_app(tab, app_url, "class")
     tab.get_by_label("Class code").fill(code.lower())
     tab.locator(".st-key-class_join button").click()
     expect(tab.get_by_role("heading", name=f"Class {code}")).to_be_visible(
         timeout=READ_TIMEOUT_MS)
+    # The heading shows before the Join rerun has ended; in one CI run a drawing made then
+    # never reached the app. A student draws on the settled page.
+    wait_until_idle(tab)
     draw(tab, DIGIT_STROKES[digit])
     expect(metric_value(tab, "The model reads")).to_have_text(str(digit),
                                                               timeout=READ_TIMEOUT_MS)
