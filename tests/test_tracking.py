@@ -157,6 +157,57 @@ def test_sigterm_ends_the_run_killed_and_logs_no_model(tmp_path: Path, mnist_dir
     assert not client_for(tmp_path).list_artifacts(run_id)
 
 
+def _sigterm_inside_the_next_metrics_insert():
+    """A SQLAlchemy listener: the store's next multi-row insert of metrics sends SIGTERM
+    from inside sqlite3's executemany, where Python then runs the signal's handler.
+
+    That moment is the one that hurt: an exception raised there left the SQLite database
+    locked, and ending the run waited 40 s, failed and left it RUNNING."""
+    fired = False
+
+    def listener(conn, cursor, statement: str, parameters, context, executemany: bool):
+        nonlocal fired
+        if fired or not executemany or not statement.startswith("INSERT INTO metrics"):
+            return statement, parameters
+
+        def rows():
+            for i, row in enumerate(parameters):
+                if i == 1:  # one row is in: the insert is under way
+                    os.kill(os.getpid(), signal.SIGTERM)
+                yield row
+
+        fired = True
+        return statement, rows()
+
+    return listener
+
+
+def test_sigterm_inside_a_store_write_ends_the_run_killed(tmp_path: Path, mnist_dir: Path,
+                                                          monkeypatch) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from training import tracking
+    from training.train import train
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'm.db'}")
+    cfg = dataclasses.replace(PRESETS["classroom"], limit=600, epochs=3, export_onnx=False)
+    listener = _sigterm_inside_the_next_metrics_insert()
+    event.listen(Engine, "before_cursor_execute", listener, retval=True)
+    try:
+        with pytest.raises(tracking.Cancelled), tracking.cancel_on_sigterm():
+            train(cfg, tmp_path / "x", mnist_dir, experiment="cancel")
+    finally:
+        event.remove(Engine, "before_cursor_execute", listener)
+    (run,) = runs_of(tmp_path, "cancel")
+    assert run.info.status == "KILLED" and run.data.tags["status"] == "cancelled"
+    client = client_for(tmp_path)
+    # The first epoch's metrics were written whole; the second epoch never began.
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "loss")] == [1]
+    assert set(run.data.metrics) == EPOCH_METRICS
+    assert not client.list_artifacts(run.info.run_id)
+
+
 def test_an_error_ends_the_run_failed(tmp_path: Path, mnist_dir: Path, monkeypatch) -> None:
     import keras
 

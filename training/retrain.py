@@ -167,9 +167,9 @@ def _card(base_label: str, base: Path, network: Any, cfg: RetrainConfig, counts:
 
 
 def _callbacks() -> list:
-    from training.tracking import epoch_logger
+    from training.tracking import cancel_check, epoch_logger
 
-    found = [epoch_logger()]
+    found = [cancel_check(), epoch_logger()]
     if os.environ.get("DIGIT_STUDIO_JOB_DIR"):  # run by the app's background jobs
         try:
             from training.jobs.worker import progress_callback
@@ -200,7 +200,7 @@ def retrain(cfg: RetrainConfig, feedback: str | Path | None = None, output: Path
     """
     import mlflow
 
-    from training.tracking import log_results, tracked_run
+    from training.tracking import log_results, raise_if_cancelled, tracked_run
     from training.train import save_model
 
     started = time.perf_counter()
@@ -230,6 +230,7 @@ def retrain(cfg: RetrainConfig, feedback: str | Path | None = None, output: Path
                      time.perf_counter() - started, output)
         card = save_model(network, output, card, export_onnx=True)
         after = scores(output, holdout, cfg)
+        raise_if_cancelled()  # stopped while testing or saving: nothing is logged
         log_results(card, output)
         mlflow.log_metrics({f"{when}_{k}": v for when, figures in (("before", before),
                                                                     ("after", after))
@@ -243,6 +244,7 @@ def retrain(cfg: RetrainConfig, feedback: str | Path | None = None, output: Path
               "data": counts, "before": before, "after": after,
               "seconds": round(time.perf_counter() - started, 1)}
     if register:
+        raise_if_cancelled()
         reason = f"retrained on {len(train_part)} feedback examples"
         result.update(_register(run_id, cfg, reason))
     return result
@@ -287,14 +289,17 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --epochs and --feedback-weight must be at least 1, --mnist at least 0.",
               file=sys.stderr)
         return 2
-    from training.tracking import cancel_on_sigterm
+    from training.tracking import Cancelled, cancel_on_sigterm
 
-    cancel_on_sigterm()
     try:
-        result = retrain(cfg, args.feedback, args.output, register=not args.no_register)
+        with cancel_on_sigterm():
+            result = retrain(cfg, args.feedback, args.output, register=not args.no_register)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Cancelled:
+        print("Cancelled: the run is marked KILLED and nothing was registered.", file=sys.stderr)
+        return 130
     print(json.dumps(result) if args.json else "", end="\n" if args.json else "")
     if not args.json:
         _print(result)

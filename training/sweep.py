@@ -90,9 +90,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from training.sweep_run import run_sweep
 
-    tracking.cancel_on_sigterm()
     try:
-        summary = run_sweep(args, name, spec, grid)
+        with tracking.cancel_on_sigterm():
+            summary = run_sweep(args, name, spec, grid)
     except (MnistError, SweepError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

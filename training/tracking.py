@@ -12,7 +12,7 @@ import contextlib
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -145,15 +145,56 @@ def params_of(cfg: TrainConfig) -> dict[str, str]:
 
 
 class Cancelled(KeyboardInterrupt):
-    """Raised in the main thread on SIGTERM, so a cancelled run ends KILLED, not half-done."""
+    """Raised on SIGTERM, so a cancelled run ends KILLED, not half-done."""
 
 
-def cancel_on_sigterm() -> None:
-    """Turn SIGTERM (a job's Cancel, `kill`) into `Cancelled` in the main thread."""
+_cancel_signal: int | None = None  # set by the handler `cancel_on_sigterm` installs
+
+
+@contextlib.contextmanager
+def cancel_on_sigterm(on_signal: Callable[[], None] | None = None) -> Iterator[None]:
+    """Within: on SIGTERM (a job's Cancel, `kill`), stop with `Cancelled` at the next safe
+    point, before a training batch (`cancel_check`) or between the stages of a run
+    (`raise_if_cancelled`). `on_signal` runs at once, in the handler.
+
+    The handler only takes note. Raised inside a write to the SQLite store (sqlite3's
+    executemany runs Python between rows), an exception left the database locked: ending
+    the run waited 40 s and failed, and the run stayed RUNNING.
+    """
+    global _cancel_signal
+
     def handler(signum: int, frame: object) -> None:
-        raise Cancelled(f"stopped by signal {signum}")
+        global _cancel_signal
+        _cancel_signal = signum
+        if on_signal is not None:
+            on_signal()
 
-    signal.signal(signal.SIGTERM, handler)
+    _cancel_signal = None
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _cancel_signal = None
+
+
+def raise_if_cancelled() -> None:
+    """Raise `Cancelled` if this process was sent SIGTERM (see `cancel_on_sigterm`)."""
+    if _cancel_signal is not None:
+        raise Cancelled(f"stopped by signal {_cancel_signal}")
+
+
+def cancel_check() -> keras.callbacks.Callback:
+    """A Keras callback raising `Cancelled` before the batch after SIGTERM came."""
+    import keras
+
+    class CancelCheck(keras.callbacks.Callback):
+        # A batch's begin, not its end: one batch-end hook and Keras stops running all of
+        # them in its background thread; begin hooks run in the main thread anyway.
+        def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+            raise_if_cancelled()
+
+    return CancelCheck()
 
 
 @contextlib.contextmanager

@@ -123,6 +123,7 @@ def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
     started = time.perf_counter()
     # Data first: a wrong folder is reported before TensorFlow takes seconds to start.
     splits = build_splits(cfg, data_dir)  # MNIST, plus USPS and styles per the recipe
+    tracking.raise_if_cancelled()
     output = Path(output)
     if experiment is None:
         return _train(cfg, output, splits, callbacks or [], started, None)
@@ -134,6 +135,7 @@ def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
         mlflow.log_params(tracking.params_of(cfg))
         card = _train(cfg, output, splits, [tracking.epoch_logger(), *(callbacks or [])],
                       started, {"run_id": run.info.run_id, "experiment": experiment})
+        tracking.raise_if_cancelled()  # stopped while testing or saving: nothing is logged
         tracking.log_results(card, output)
         return card
 
@@ -164,7 +166,7 @@ def _train(cfg: TrainConfig, output: Path, splits: Splits, callbacks: list[Any],
     history = network.fit(
         dataset, epochs=cfg.epochs, steps_per_epoch=steps, shuffle=False,  # shuffled above
         validation_data=(splits.x_val, splits.y_val) if len(splits.x_val) else None,
-        callbacks=[stop, *callbacks],
+        callbacks=[stop, tracking.cancel_check(), *callbacks],
         verbose=1 if sys.stdout.isatty() else 2,  # one line per epoch in logs and CI
     )
     train_seconds = time.perf_counter() - started
@@ -212,10 +214,10 @@ def main(argv: list[str] | None = None) -> int:
         raise
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     output = args.output or SETTINGS.runs_dir / f"{stamp}-{args.preset}"
-    tracking.cancel_on_sigterm()
     try:
-        card = train(cfg, output, args.data_dir, experiment=args.experiment,
-                     run_name=args.run_name, tags={"preset": args.preset})
+        with tracking.cancel_on_sigterm():
+            card = train(cfg, output, args.data_dir, experiment=args.experiment,
+                         run_name=args.run_name, tags={"preset": args.preset})
     except (MnistError, UspsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-import signal
 import subprocess
 import traceback
 from pathlib import Path
@@ -56,33 +56,31 @@ def _run_training(job: Job) -> dict[str, Any]:
 
 def _run_command(job: Job) -> int:
     env = {**os.environ, "DIGIT_STUDIO_JOB_DIR": str(job.folder)}
-    child = subprocess.Popen(job.argv, cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL)
-    while True:
-        try:
-            return child.wait()
-        except KeyboardInterrupt:  # SIGTERM reached the whole group: wait for the child
-            continue
+    # A Cancel's SIGTERM reaches the whole group: the child stops, this waits for it.
+    return subprocess.Popen(job.argv, cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL).wait()
 
 
-def _cancel_on_sigterm(job_id: str) -> None:
-    """On SIGTERM, say "cancelled" at once (the page waits for that), then raise Cancelled
-    so the training unwinds and its MLflow run ends KILLED."""
-    from training.tracking import Cancelled
-
-    def handler(signum: int, frame: object) -> None:
-        # Not blocking: this thread may hold the job's lock right now (then the final
-        # update below says it, a moment later).
-        with contextlib.suppress(OSError, JobError):
-            update(job_id, blocking=False, status="cancelled", message="Cancelled.")
-        raise Cancelled(f"stopped by signal {signum}")
-
-    signal.signal(signal.SIGTERM, handler)
+def _say_cancelled(job_id: str) -> None:
+    """Mark the job cancelled at once, from SIGTERM's handler (the page waits for that)."""
+    # Not blocking: this thread may hold the job's lock right now (then the final update
+    # in `_run` says it, a moment later).
+    with contextlib.suppress(OSError, JobError):
+        update(job_id, blocking=False, status="cancelled", message="Cancelled.")
 
 
 def run(folder: Path) -> int:
-    """Run the job in `folder` in this process and write how it ended."""
-    _cancel_on_sigterm(folder.name)
-    job = load(folder.name)
+    """Run the job in `folder` in this process and write how it ended.
+
+    A Cancel's SIGTERM says "cancelled" at once; a training then stops before its next
+    batch and its MLflow run ends KILLED.
+    """
+    from training.tracking import cancel_on_sigterm
+
+    with cancel_on_sigterm(functools.partial(_say_cancelled, folder.name)):
+        return _run(load(folder.name))
+
+
+def _run(job: Job) -> int:
     try:
         if job.status != "starting":  # cancelled before it got going
             raise KeyboardInterrupt
