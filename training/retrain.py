@@ -244,7 +244,6 @@ def retrain(cfg: RetrainConfig, feedback: str | Path | None = None, output: Path
               "data": counts, "before": before, "after": after,
               "seconds": round(time.perf_counter() - started, 1)}
     if register:
-        raise_if_cancelled()
         reason = f"retrained on {len(train_part)} feedback examples"
         result.update(_register(run_id, cfg, reason))
     return result
@@ -289,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --epochs and --feedback-weight must be at least 1, --mnist at least 0.",
               file=sys.stderr)
         return 2
-    from training.tracking import Cancelled, cancel_on_sigterm
+    from training.tracking import CANCELLED_MESSAGE, Cancelled, cancel_on_sigterm
 
     try:
         with cancel_on_sigterm():
@@ -298,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Cancelled:
-        print("Cancelled: the run is marked KILLED and nothing was registered.", file=sys.stderr)
+        print(CANCELLED_MESSAGE, file=sys.stderr)
         return 130
     print(json.dumps(result) if args.json else "", end="\n" if args.json else "")
     if not args.json:

@@ -148,6 +148,9 @@ class Cancelled(KeyboardInterrupt):
     """Raised on SIGTERM, so a cancelled run ends KILLED, not half-done."""
 
 
+CANCELLED_MESSAGE = "Cancelled: the run is marked KILLED and nothing was registered."
+
+
 _cancel_signal: int | None = None  # set by the handler `cancel_on_sigterm` installs
 
 

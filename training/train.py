@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except tracking.Cancelled:
-        print("Cancelled: the run is marked KILLED and nothing was registered.", file=sys.stderr)
+        print(tracking.CANCELLED_MESSAGE, file=sys.stderr)
         return 130
     test = card["test"]
     print(f"Saved {output}: test accuracy {test['accuracy']:.4%} ({test['errors']} errors "
