@@ -40,6 +40,11 @@ UI_TIMEOUT_MS = 20_000
 FRAME_MENU_ENTRY = "Draw"  # a page title in app.py's menu (the legacy one says "draw")
 LANDING_PATHS = ("", "draw")
 MOUSE_STEPS = 8  # intermediate mouse events per stroke segment, like a real drag
+# fabric.js sets its drawing cursor on the canvas at a mouse move once the pen is on.
+PEN_CURSOR = "crosshair"
+PEN_CURSOR_JS = "(canvas) => canvas.style.cursor"
+PEN_PROBE_PX = 6
+PEN_POLL_S = 0.02
 
 # Digits as strokes: polylines in canvas fractions (0-1 across, 0-1 down).
 Stroke = list[tuple[float, float]]
@@ -195,6 +200,34 @@ def metric_value(page: Page, label: str) -> Locator:
     return metric.locator('[data-testid="stMetricValue"]')
 
 
+def hover_point(box: dict) -> tuple[float, float]:
+    """A point inside the canvas's bottom-left corner, away from any digit's strokes."""
+    return box["x"] + PEN_PROBE_PX, box["y"] + box["height"] - PEN_PROBE_PX
+
+
+def wait_for_pen(page: Page, canvas: Locator) -> None:
+    """Wait until the canvas draws when dragged on.
+
+    streamlit-drawable-canvas 0.13 shows its canvas first and turns its pen on only once it
+    has loaded its `initial_drawing` (a promise): a drag begun in between draws nothing.
+    A class student's first stroke, begun under 30 ms after the canvas appeared on a
+    machine kept busy, was lost that way 3 times in 35 (and twice in CI). A person is never
+    that quick; a test is. With the pen on, a mouse move over the canvas sets fabric.js's
+    drawing cursor, which this waits for.
+    """
+    deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
+    moves = 0
+    while canvas.evaluate(PEN_CURSOR_JS) != PEN_CURSOR:
+        if time.monotonic() > deadline:
+            raise AssertionError("the canvas never turned its pen on")
+        box = canvas.bounding_box()  # asked each time: the page's layout may still move it
+        assert box is not None, "the drawing canvas is not on the page"
+        x, y = hover_point(box)
+        page.mouse.move(x + moves % 2, y)  # a pixel to and fro: a move fabric.js sees
+        moves += 1
+        time.sleep(PEN_POLL_S)
+
+
 def draw(page: Page, strokes: list[Stroke]) -> None:
     """Drag the mouse along each stroke on the draw page's canvas."""
     from playwright.sync_api import expect
@@ -202,6 +235,7 @@ def draw(page: Page, strokes: list[Stroke]) -> None:
     canvas = page.locator("canvas.upper-canvas")
     # After a switch of mode the old canvas lingers until the rerun ends; use the new one.
     expect(canvas).to_have_count(1)
+    wait_for_pen(page, canvas)
     box = canvas.bounding_box()
     assert box is not None, "the drawing canvas is not on the page"
     for stroke in strokes:

@@ -18,10 +18,20 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, MOUSE_STEPS, VIEWPORT, Stroke
+from tests.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MOUSE_STEPS,
+    PEN_CURSOR,
+    PEN_CURSOR_JS,
+    PEN_POLL_S,
+    VIEWPORT,
+    Stroke,
+    hover_point,
+)
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page
+    from playwright.async_api import Locator, Page
 
 T = TypeVar("T")
 CROWD_TIMEOUT_MS = 120_000  # one element or state, with 30 tabs sharing 2 cores
@@ -62,12 +72,26 @@ async def install_probe(page: Page, label: str) -> None:
     await page.evaluate(_PROBE, label)
 
 
+async def wait_for_pen(page: Page, canvas: Locator) -> None:
+    """`tests.browser.wait_for_pen`, for an async page: hover until the canvas's pen is on."""
+    moves = 0
+    async with asyncio.timeout(CROWD_TIMEOUT_MS / 1000):
+        while await canvas.evaluate(PEN_CURSOR_JS) != PEN_CURSOR:
+            box = await canvas.bounding_box()
+            assert box is not None, "the drawing canvas is not on the page"
+            x, y = hover_point(box)
+            await page.mouse.move(x + moves % 2, y)
+            moves += 1
+            await asyncio.sleep(PEN_POLL_S)
+
+
 async def draw_timed(page: Page, strokes: list[Stroke],
                      timeout_ms: float = CROWD_TIMEOUT_MS) -> tuple[float, str]:
     """Draw `strokes` on the page's canvas; (ms from the last mouse-up to the metric's new
     value on screen, that value). Needs `install_probe` first."""
     canvas = page.locator("canvas.upper-canvas")
     await canvas.wait_for()
+    await wait_for_pen(page, canvas)
     box = await canvas.bounding_box()
     assert box is not None, "the drawing canvas is not on the page"
     for stroke in strokes:
