@@ -157,8 +157,8 @@ def test_sigterm_ends_the_run_killed_and_logs_no_model(tmp_path: Path, mnist_dir
     assert not client_for(tmp_path).list_artifacts(run_id)
 
 
-def _sigterm_inside_the_next_metrics_insert():
-    """A SQLAlchemy listener: the store's next multi-row insert of metrics sends SIGTERM
+def _signal_inside_the_next_metrics_insert(signum: int):
+    """A SQLAlchemy listener: the store's next multi-row insert of metrics sends `signum`
     from inside sqlite3's executemany, where Python then runs the signal's handler.
 
     That moment is the one that hurt: an exception raised there left the SQLite database
@@ -173,7 +173,7 @@ def _sigterm_inside_the_next_metrics_insert():
         def rows():
             for i, row in enumerate(parameters):
                 if i == 1:  # one row is in: the insert is under way
-                    os.kill(os.getpid(), signal.SIGTERM)
+                    os.kill(os.getpid(), signum)
                 yield row
 
         fired = True
@@ -182,8 +182,10 @@ def _sigterm_inside_the_next_metrics_insert():
     return listener
 
 
-def test_sigterm_inside_a_store_write_ends_the_run_killed(tmp_path: Path, mnist_dir: Path,
-                                                          monkeypatch) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_signal_inside_a_store_write_ends_the_run_killed(signum: int, tmp_path: Path,
+                                                           mnist_dir: Path, monkeypatch,
+                                                           capfd) -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
@@ -192,10 +194,10 @@ def test_sigterm_inside_a_store_write_ends_the_run_killed(tmp_path: Path, mnist_
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'm.db'}")
     cfg = dataclasses.replace(PRESETS["classroom"], limit=600, epochs=3, export_onnx=False)
-    listener = _sigterm_inside_the_next_metrics_insert()
+    listener = _signal_inside_the_next_metrics_insert(signum)
     event.listen(Engine, "before_cursor_execute", listener, retval=True)
     try:
-        with pytest.raises(tracking.Cancelled), tracking.cancel_on_sigterm():
+        with pytest.raises(tracking.Cancelled), tracking.cancel_on_signals():
             train(cfg, tmp_path / "x", mnist_dir, experiment="cancel")
     finally:
         event.remove(Engine, "before_cursor_execute", listener)
@@ -206,6 +208,23 @@ def test_sigterm_inside_a_store_write_ends_the_run_killed(tmp_path: Path, mnist_
     assert [m.step for m in client.get_metric_history(run.info.run_id, "loss")] == [1]
     assert set(run.data.metrics) == EPOCH_METRICS
     assert not client.list_artifacts(run.info.run_id)
+    said = capfd.readouterr().err
+    assert ("press Ctrl-C again" in said) == (signum == signal.SIGINT)
+
+
+def test_a_second_ctrl_c_stops_at_once() -> None:
+    from training import tracking
+
+    before = signal.getsignal(signal.SIGINT)
+    with tracking.cancel_on_signals():
+        os.kill(os.getpid(), signal.SIGINT)  # the first: noted, nothing raised
+        with pytest.raises(tracking.Cancelled):
+            tracking.raise_if_cancelled()
+        with pytest.raises(KeyboardInterrupt) as raised:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # interrupted at once
+        assert not isinstance(raised.value, tracking.Cancelled)
+    assert signal.getsignal(signal.SIGINT) is before  # restored
 
 
 def test_an_error_ends_the_run_failed(tmp_path: Path, mnist_dir: Path, monkeypatch) -> None:

@@ -288,10 +288,10 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --epochs and --feedback-weight must be at least 1, --mnist at least 0.",
               file=sys.stderr)
         return 2
-    from training.tracking import CANCELLED_MESSAGE, Cancelled, cancel_on_sigterm
+    from training.tracking import CANCELLED_MESSAGE, Cancelled, cancel_on_signals
 
     try:
-        with cancel_on_sigterm():
+        with cancel_on_signals():
             result = retrain(cfg, args.feedback, args.output, register=not args.no_register)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     from training.sweep_run import run_sweep
 
     try:
-        with tracking.cancel_on_sigterm():
+        with tracking.cancel_on_signals():
             summary = run_sweep(args, name, spec, grid)
     except (MnistError, SweepError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -9,6 +9,7 @@ must answer at once.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
 import time
@@ -145,20 +146,22 @@ def params_of(cfg: TrainConfig) -> dict[str, str]:
 
 
 class Cancelled(KeyboardInterrupt):
-    """Raised on SIGTERM, so a cancelled run ends KILLED, not half-done."""
+    """Raised on SIGTERM or a first Ctrl-C, so a cancelled run ends KILLED, not half-done."""
 
 
 CANCELLED_MESSAGE = "Cancelled: the run is marked KILLED and nothing was registered."
+STDERR_FD = 2
+STOPPING_MESSAGE = b"\nStopping before the next batch; press Ctrl-C again to stop at once.\n"
 
-
-_cancel_signal: int | None = None  # set by the handler `cancel_on_sigterm` installs
+_cancel_signal: int | None = None  # set by the handler `cancel_on_signals` installs
 
 
 @contextlib.contextmanager
-def cancel_on_sigterm(on_signal: Callable[[], None] | None = None) -> Iterator[None]:
-    """Within: on SIGTERM (a job's Cancel, `kill`), stop with `Cancelled` at the next safe
-    point, before a training batch (`cancel_check`) or between the stages of a run
-    (`raise_if_cancelled`). `on_signal` runs at once, in the handler.
+def cancel_on_signals(on_signal: Callable[[], None] | None = None) -> Iterator[None]:
+    """Within: on SIGTERM (a job's Cancel, `kill`) or Ctrl-C, stop with `Cancelled` at the
+    next safe point, before a training batch (`cancel_check`) or between the stages of a
+    run (`raise_if_cancelled`). `on_signal` runs at once, in the handler. A second Ctrl-C
+    stops at once, as Ctrl-C does elsewhere.
 
     The handler only takes note. Raised inside a write to the SQLite store (sqlite3's
     executemany runs Python between rows), an exception left the database locked: ending
@@ -168,27 +171,33 @@ def cancel_on_sigterm(on_signal: Callable[[], None] | None = None) -> Iterator[N
 
     def handler(signum: int, frame: object) -> None:
         global _cancel_signal
+        if signum == signal.SIGINT and _cancel_signal == signal.SIGINT:
+            raise KeyboardInterrupt
+        if signum == signal.SIGINT:
+            os.write(STDERR_FD, STOPPING_MESSAGE)  # print() is not reentrant
         _cancel_signal = signum
         if on_signal is not None:
             on_signal()
 
     _cancel_signal = None
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {signum: signal.signal(signum, handler)
+                for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, earlier in previous.items():
+            signal.signal(signum, earlier)
         _cancel_signal = None
 
 
 def raise_if_cancelled() -> None:
-    """Raise `Cancelled` if this process was sent SIGTERM (see `cancel_on_sigterm`)."""
+    """Raise `Cancelled` if this process was told to stop (see `cancel_on_signals`)."""
     if _cancel_signal is not None:
         raise Cancelled(f"stopped by signal {_cancel_signal}")
 
 
 def cancel_check() -> keras.callbacks.Callback:
-    """A Keras callback raising `Cancelled` before the batch after SIGTERM came."""
+    """A Keras callback raising `Cancelled` before the batch after SIGTERM or Ctrl-C came."""
     import keras
 
     class CancelCheck(keras.callbacks.Callback):

@@ -117,7 +117,7 @@ def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
 
     The run is logged to MLflow experiment `experiment` (None: not tracked), as a child
     of `parent_run_id` when given. An error ends it FAILED, KeyboardInterrupt (or SIGTERM
-    through `tracking.cancel_on_sigterm`) KILLED. Its id is in the card's `mlflow` entry
+    through `tracking.cancel_on_signals`) KILLED. Its id is in the card's `mlflow` entry
     and, while it trains, in `mlflow.active_run()` for callbacks.
     """
     started = time.perf_counter()
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     output = args.output or SETTINGS.runs_dir / f"{stamp}-{args.preset}"
     try:
-        with tracking.cancel_on_sigterm():
+        with tracking.cancel_on_signals():
             card = train(cfg, output, args.data_dir, experiment=args.experiment,
                          run_name=args.run_name, tags={"preset": args.preset})
     except (MnistError, UspsError) as exc:
