@@ -227,6 +227,20 @@ def test_a_second_ctrl_c_stops_at_once() -> None:
     assert signal.getsignal(signal.SIGINT) is before  # restored
 
 
+def test_a_signal_while_the_data_loads_stops_at_once(capfd) -> None:
+    from training import tracking
+
+    started = time.monotonic()
+    # As `train` loads its data: no run is open yet.
+    with (tracking.cancel_on_signals(), pytest.raises(tracking.Cancelled) as raised,
+          tracking.stop_at_once()):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)  # interrupted at once
+    assert time.monotonic() - started < 1
+    assert str(raised.value) == tracking.CANCELLED_EARLY  # "no run was begun"
+    assert "press Ctrl-C again" not in capfd.readouterr().err  # no batch to wait for
+
+
 def test_an_error_ends_the_run_failed(tmp_path: Path, mnist_dir: Path, monkeypatch) -> None:
     import keras
 

@@ -35,6 +35,7 @@ import functools
 import hashlib
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -209,8 +210,18 @@ def _in_parallel(work: Callable[[Any], Any], tasks: list) -> list:
     if workers <= 1:
         return [work(t) for t in tasks]
     # Spawned, not forked: the caller may already hold TensorFlow's threads.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_leave_ctrl_c_to_the_caller)
+    try:
         return list(pool.map(work, tasks))
+    finally:  # stopped (Ctrl-C): the tasks not begun are dropped, not run first
+        pool.shutdown(cancel_futures=True)
+
+
+def _leave_ctrl_c_to_the_caller() -> None:
+    """A worker ignores Ctrl-C, which a terminal sends its whole process group: the
+    caller stops (`training.tracking.stop_at_once`) and drops what is left."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 CANARY = 10  # images recomputed to check a cached conversion against today's reader

@@ -122,8 +122,8 @@ def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
     """
     started = time.perf_counter()
     # Data first: a wrong folder is reported before TensorFlow takes seconds to start.
-    splits = build_splits(cfg, data_dir)  # MNIST, plus USPS and styles per the recipe
-    tracking.raise_if_cancelled()
+    with tracking.stop_at_once():  # no run is open yet
+        splits = build_splits(cfg, data_dir)  # MNIST, plus USPS and styles per the recipe
     output = Path(output)
     if experiment is None:
         return _train(cfg, output, splits, callbacks or [], started, None)
@@ -221,8 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     except (MnistError, UspsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except tracking.Cancelled:
-        print(tracking.CANCELLED_MESSAGE, file=sys.stderr)
+    except tracking.Cancelled as cancelled:
+        print(cancelled, file=sys.stderr)
         return 130
     test = card["test"]
     print(f"Saved {output}: test accuracy {test['accuracy']:.4%} ({test['errors']} errors "
