@@ -122,7 +122,7 @@ def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
     """
     started = time.perf_counter()
     # Data first: a wrong folder is reported before TensorFlow takes seconds to start.
-    with tracking.stop_at_once():  # no run is open yet
+    with tracking.stop_at_once():  # this run is not open yet
         splits = build_splits(cfg, data_dir)  # MNIST, plus USPS and styles per the recipe
     output = Path(output)
     if experiment is None:
