@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --epochs and --feedback-weight must be at least 1, --mnist at least 0.",
               file=sys.stderr)
         return 2
-    from training.tracking import CANCELLED_MESSAGE, Cancelled, cancel_on_signals
+    from training.tracking import Cancelled, cancel_on_signals
 
     try:
         with cancel_on_signals():
@@ -296,8 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Cancelled:
-        print(CANCELLED_MESSAGE, file=sys.stderr)
+    except Cancelled as cancelled:
+        print(cancelled, file=sys.stderr)  # says where it stopped, as `training.train` does
         return 130
     print(json.dumps(result) if args.json else "", end="\n" if args.json else "")
     if not args.json:
