@@ -12,6 +12,7 @@ from model.pieces import Piece, cut_options, cut_paths
 from model.reader import read_canvas, read_digits
 from training.realsets import touching_samples
 from training.realworld import score_reader
+from training.styles import render, sample_strokes
 from training.synthetic_scans import render_digit, touching_pair
 
 
@@ -135,7 +136,8 @@ def test_digits_cut_out_of_one_mark_on_a_canvas_are_never_sure(mnist, predictor)
 def test_touching_digits_are_read_as_two(mnist, predictor) -> None:
     """The realworld set's 200 pairs of MNIST *test* digits slid together until they touch
     (CUT_ASPECT, TALL_CUT_PENALTY, STROKE_CUT_PENALTY, the loop penalty and OVERSTROKED
-    were tuned on pairs of MNIST train digits): 70.0 % read exactly. 64.5 % when a cut
+    were tuned on pairs of MNIST train digits): 69.5 % read exactly (70.0 % before a
+    cut piece hanging above the mark's foot was charged: "27" read "2"). 64.5 % when a cut
     into pieces as tall as the mark cost as much as any other ("15" read whole, as a 5);
     63.0 % when, besides, only marks 1.1 times as wide as tall were offered cut ("16"
     read whole, as a 6); 60.5 % when, besides, a piece with more stroke than one digit
@@ -154,3 +156,21 @@ def test_a_1_standing_against_a_digit_is_cut_off(mnist, predictor) -> None:
     pairs = list(touching_samples(mnist.x_test, mnist.y_test, 85))
     assert pairs[84].text == "14"
     assert read_digits(pairs[84].image, predictor).text == "14"
+
+
+def test_an_open_four_is_not_cut_into_a_1_and_a_4(predictor) -> None:
+    """A wide open-topped 4 may be cut after its down-stroke, which reads as a confident
+    1 but ends half-way up the mark, while a digit written beside another stands on the
+    same line (HANG_SLOPE). 600 fresh open 4s from the style synthesiser, drawn on a
+    tablet, with the mouse and with a pen (a seed the training mix does not draw with),
+    read as drawings and files are read: 11 read as two digits ("14", "64") without the
+    charge, 2 with it."""
+    rng = np.random.default_rng(44)
+    texts = []
+    for device in ("tablet", "mouse", "pen"):
+        for _ in range(200):
+            picture = render(sample_strokes(4, rng, "4-open", device), rng)
+            reader = read_canvas if picture.ndim == 3 else read_digits
+            texts.append(reader(picture, predictor).text)
+    assert sum(len(text) > 1 for text in texts) <= 4
+    assert sum(text == "4" for text in texts) >= 595
