@@ -76,7 +76,8 @@ LOOP_CUT_PENALTY = 1.0
 # plain, boxed and 8-point trajectories; 1,500 numbers), 400 touching pairs of MNIST
 # train digits and 2,160 fresh style drawings, read exactly: at 0.2 and 4, 8 or 12
 # nothing is lost but one boxed digit at 12; at 8, +1 retraced and +1 lifted trajectory,
-# +1 touching pair, +2 drawings. At 0.12 and 12, one notebook number lost.
+# +1 touching pair, +2 drawings. At 0.12 and 12, one boxed digit and one notebook
+# number lost.
 HANG_FREE = 0.2
 HANG_SLOPE = 8.0
 # How wide digits of each class are: the share of MNIST's 60,000 training digits whose
