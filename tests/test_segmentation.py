@@ -163,8 +163,9 @@ def test_an_open_four_is_not_cut_into_a_1_and_a_4(predictor) -> None:
     1 but ends half-way up the mark, while a digit written beside another stands on the
     same line (HANG_SLOPE). 600 fresh open 4s from the style synthesiser, drawn on a
     tablet, with the mouse and with a pen (a seed the training mix does not draw with),
-    read as drawings and files are read: 11 read as two digits ("14", "64") without the
-    charge, 2 with it."""
+    read from their pixels (a canvas without its strokes, as `read_canvas` reads one; a
+    scan, as `model.predict` reads a file): 11 read as two digits ("14", "64") without
+    the charge, 2 with it."""
     rng = np.random.default_rng(44)
     texts = []
     for device in ("tablet", "mouse", "pen"):
