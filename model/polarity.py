@@ -25,6 +25,7 @@ BOTH_ON_BORDER = 0.1
 MORE_PIECES = 2
 PIECE_MIN_AREA = 0.002
 SLIVER_AREA = 0.25  # ... and it is no sliver-thin level along the edges, this share at most
+PAPER_SPAN = 0.6  # paper left at the edges of a stroke filling its box: each piece spans less
 # ... unless one piece of a level runs along this share of the border: paper round
 # writing that reaches the edges in places only (a number cropped out of a page).
 PAPER_ROUND = 0.75
@@ -48,6 +49,12 @@ def judge_polarity(gray: np.ndarray) -> Polarity:
     band = max(1, round(BORDER_FRACTION * min(small.shape)))
     border = _rim(dark, band).mean()
     light_ink = _light_ink_by_border(dark, band, border)
+    # One bit deep with the light only in small pieces at the edges: a dark stroke
+    # stretched to fill its box (a straight 1 in a thick pen), the light what is left of
+    # the paper. Light writing stretched to its box has a stroke that spans it, and a
+    # light digit on dark paper has strokes off the edges.
+    if light_ink and _paper_at_edges(~dark) and is_one_bit(sample_of(small)):
+        return Polarity(False, False)
     # One bit deep with a dark level of slivers along a little of the border only: a
     # light digit stretched to fill its box, the slivers what is left of the paper. On
     # so little of the border, a small dark digit near a corner would be slivers too, but
@@ -83,6 +90,16 @@ def judge_polarity(gray: np.ndarray) -> Polarity:
 def _slivers(mask: np.ndarray, band: int) -> bool:
     """Under SLIVER_AREA of the picture, and only slivers along its edges (`_in_slivers`)."""
     return bool(mask.mean() < SLIVER_AREA) and _in_slivers(mask, band)
+
+
+def _paper_at_edges(mask: np.ndarray) -> bool:
+    """Under SLIVER_AREA of the picture, in pieces each on its edge and under
+    PAPER_SPAN of its width and of its height (a stroke spans more, one way at least)."""
+    if mask.mean() >= SLIVER_AREA or not _all_on_edge(mask):
+        return False
+    stats = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)[2][1:]
+    return bool(np.all(stats[:, cv2.CC_STAT_WIDTH] < PAPER_SPAN * mask.shape[1])
+                and np.all(stats[:, cv2.CC_STAT_HEIGHT] < PAPER_SPAN * mask.shape[0]))
 
 
 def _rim(values: np.ndarray, band: int) -> np.ndarray:
