@@ -29,8 +29,6 @@ import numpy as np
 
 from model.imaging import NoDigitError
 from model.pixels import (
-    TWO_LEVEL_SHARE,
-    extremes_share,
     is_one_bit,
     otsu,
     quantile,
@@ -103,7 +101,8 @@ def find_ink(gray: np.ndarray, *, ruled: bool = False,
     noise = _grain(strength)
     # Judged before the grain blur, which would smear the exact levels they look for.
     sample = sample_of(strength)
-    paper, one_bit = _unshaded_paper(sample), is_one_bit(sample)
+    one_bit = is_one_bit(sample)
+    paper = _unshaded_paper(sample, one_bit)
     sigma = min(GRAIN_SIGMA_MAX, max(work.shape) * GRAIN_SIGMA_PER_PX)
     if sigma >= 0.5:
         strength = cv2.GaussianBlur(strength, (0, 0), sigma)
@@ -195,18 +194,19 @@ def _ridge(dist: np.ndarray) -> np.ndarray:
     return (dist > 0) & (dist >= peak - RIDGE_TOLERANCE)
 
 
-def _unshaded_paper(sample: np.ndarray) -> float | None:
+def _unshaded_paper(sample: np.ndarray, one_bit: bool) -> float | None:
     """The paper's level when the picture (`sample`: its pixels, `sample_of`) has no
     shading to take out, else None.
 
-    Paper of one exact level (a drawing, a clean render), or a picture mostly at its two
-    extreme levels (a one-bit scan, a render with wide strokes): there the ink may cover
-    more of the picture than an opening can take away (a digit stretched to its box).
+    Paper of one exact level (a drawing, a clean render), or a picture one bit deep
+    (`one_bit`: a one-bit scan, a render with wide strokes, either saved as JPEG, whose
+    ringing stays near the two levels): there the ink may cover more of the picture
+    than an opening can take away (a digit stretched to its box).
     """
     low, middle = quantile(sample, 0.1), quantile(sample, 0.6)
     if low == middle:
         return low
-    if extremes_share(sample) >= TWO_LEVEL_SHARE:
+    if one_bit:
         return float(sample.min())
     return None
 

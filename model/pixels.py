@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 SAMPLE_SIZE = 65536  # pixels that statistics of the whole picture are taken from
-TWO_LEVEL_SHARE = 0.6  # of the pixels at exactly the lightest or darkest level: no shading
+TWO_LEVEL_SHARE = 0.6  # of the pixels near the lightest or darkest level: one bit deep
 # A one-bit picture upscaled smoothly rings within this of its two levels (8 grey levels);
 # boxed USPS digits keep >= 62 % of their pixels there, synthetic photos <= 32 %.
 ONE_BIT_TOLERANCE = 0.03
