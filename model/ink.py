@@ -99,7 +99,7 @@ def find_ink(gray: np.ndarray, *, ruled: bool = False,
     strength = work if light_on_dark else 1.0 - work
     # Noise is measured before the grain blur: blurring hides it without removing it.
     noise = _grain(strength)
-    # Judged before the grain blur, which would smear the exact levels they look for.
+    # Judged before the grain blur, which would smear the two levels they look for.
     sample = sample_of(strength)
     one_bit = is_one_bit(sample)
     paper = _unshaded_paper(sample, one_bit)

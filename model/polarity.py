@@ -95,11 +95,14 @@ def _slivers(mask: np.ndarray, band: int) -> bool:
 def _paper_at_edges(mask: np.ndarray) -> bool:
     """Under SLIVER_AREA of the picture, in pieces each on its edge and under
     PAPER_SPAN of its width and of its height (a stroke spans more, one way at least)."""
-    if mask.mean() >= SLIVER_AREA or not _all_on_edge(mask):
+    if mask.mean() >= SLIVER_AREA:
         return False
-    stats = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)[2][1:]
-    return bool(np.all(stats[:, cv2.CC_STAT_WIDTH] < PAPER_SPAN * mask.shape[1])
-                and np.all(stats[:, cv2.CC_STAT_HEIGHT] < PAPER_SPAN * mask.shape[0]))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
+                                                              connectivity=8)
+    on_edge = np.isin(np.arange(1, count), _edge_labels(labels))
+    small = ((stats[1:, cv2.CC_STAT_WIDTH] < PAPER_SPAN * mask.shape[1])
+             & (stats[1:, cv2.CC_STAT_HEIGHT] < PAPER_SPAN * mask.shape[0]))
+    return bool(on_edge.all() and small.all())
 
 
 def _rim(values: np.ndarray, band: int) -> np.ndarray:

@@ -64,9 +64,9 @@ def test_a_solid_block_of_ink_is_dark_ink() -> None:
 def test_a_thick_one_with_paper_left_at_its_edges_is_dark_ink(usps_test, predictor) -> None:
     # A straight 1 in a thick pen stretched to its box leaves the paper in small pieces
     # at its edges, too deep for slivers: those were taken for the ink, and the block
-    # for the paper. 4 of USPS test's 264 boxed 1s were judged light ink (read right only
-    # by being read both ways round); of USPS train's 1,005, 35, and 10 read "21", "11"
-    # or "911 1".
+    # for the paper. 4 of USPS test's 264 boxed 1s were judged light ink (read "1" all
+    # the same: three read both ways round, one whose piece of paper read as a 1); of
+    # USPS train's 1,005, 35, and 10 read "21", "11" or "911 1".
     ones = [boxed_picture(d) for d in usps_test.images[usps_test.labels == 1]]
     assert sum(judge_polarity(p / 255.0).light_on_dark for p in ones) == 0
     block = np.full((96, 96), 20, np.uint8)
