@@ -49,6 +49,9 @@ BACKGROUND_MAX_FRACTION = 0.5
 SURFACE_ROUNDS = 2
 SURFACE_GRID = 24
 SURFACE_RIDGE = 1e-6  # keeps the fit defined on a picture one cell wide
+# A picture this small (px, longer side) is one digit's box, not a page: no room for
+# uneven lighting, and a digit stretched to fill it would be taken away as shading.
+SHADELESS_SIDE = 32
 # Paper grain and JPEG ringing are blurred away on big pictures (sigma grows with size).
 GRAIN_SIGMA_PER_PX = 1 / 1000
 GRAIN_SIGMA_MAX = 1.5
@@ -102,7 +105,7 @@ def find_ink(gray: np.ndarray, *, ruled: bool = False,
     # Judged before the grain blur, which would smear the two levels they look for.
     sample = sample_of(strength)
     one_bit = is_one_bit(sample)
-    paper = _unshaded_paper(sample, one_bit)
+    paper = _unshaded_paper(sample, one_bit or max(work.shape) <= SHADELESS_SIDE)
     sigma = min(GRAIN_SIGMA_MAX, max(work.shape) * GRAIN_SIGMA_PER_PX)
     if sigma >= 0.5:
         strength = cv2.GaussianBlur(strength, (0, 0), sigma)
@@ -194,19 +197,20 @@ def _ridge(dist: np.ndarray) -> np.ndarray:
     return (dist > 0) & (dist >= peak - RIDGE_TOLERANCE)
 
 
-def _unshaded_paper(sample: np.ndarray, one_bit: bool) -> float | None:
+def _unshaded_paper(sample: np.ndarray, unshaded: bool) -> float | None:
     """The paper's level when the picture (`sample`: its pixels, `sample_of`) has no
     shading to take out, else None.
 
-    Paper of one exact level (a drawing, a clean render), or a picture one bit deep
-    (`one_bit`: a one-bit scan, a render with wide strokes, either saved as JPEG, whose
-    ringing stays near the two levels): there the ink may cover more of the picture
-    than an opening can take away (a digit stretched to its box).
+    Paper of one exact level (a drawing, a clean render), or a picture said `unshaded`:
+    one bit deep (a one-bit scan, a render with wide strokes, either saved as JPEG,
+    whose ringing stays near the two levels) or one digit's box (SHADELESS_SIDE). There
+    the ink may cover more of the picture than an opening can take away (a digit
+    stretched to its box).
     """
     low, middle = quantile(sample, 0.1), quantile(sample, 0.6)
     if low == middle:
         return low
-    if one_bit:
+    if unshaded:
         return float(sample.min())
     return None
 
