@@ -201,11 +201,11 @@ def _unshaded_paper(sample: np.ndarray, unshaded: bool) -> float | None:
     """The paper's level when the picture (`sample`: its pixels, `sample_of`) has no
     shading to take out, else None.
 
-    Paper of one exact level (a drawing, a clean render), or a picture said `unshaded`:
-    one bit deep (a one-bit scan, a render with wide strokes, either saved as JPEG,
-    whose ringing stays near the two levels) or one digit's box (SHADELESS_SIDE). There
-    the ink may cover more of the picture than an opening can take away (a digit
-    stretched to its box).
+    Paper of one exact level (a drawing, a clean render), or a picture the caller knows
+    has none (`unshaded`): one bit deep (a one-bit scan, a render with wide strokes,
+    either saved as JPEG, whose ringing stays near the two levels) or one digit's box
+    (SHADELESS_SIDE). There the ink may cover more of the picture than an opening can
+    take away (a digit stretched to its box).
     """
     low, middle = quantile(sample, 0.1), quantile(sample, 0.6)
     if low == middle:
