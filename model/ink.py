@@ -29,6 +29,7 @@ import numpy as np
 
 from model.imaging import NoDigitError
 from model.pixels import (
+    DIGIT_BOX_SIDE,
     is_one_bit,
     otsu,
     quantile,
@@ -49,9 +50,6 @@ BACKGROUND_MAX_FRACTION = 0.5
 SURFACE_ROUNDS = 2
 SURFACE_GRID = 24
 SURFACE_RIDGE = 1e-6  # keeps the fit defined on a picture one cell wide
-# A picture this small (px, longer side) is one digit's box, not a page: no room for
-# uneven lighting, and a digit stretched to fill it would be taken away as shading.
-SHADELESS_SIDE = 32
 # Paper grain and JPEG ringing are blurred away on big pictures (sigma grows with size).
 GRAIN_SIGMA_PER_PX = 1 / 1000
 GRAIN_SIGMA_MAX = 1.5
@@ -105,7 +103,7 @@ def find_ink(gray: np.ndarray, *, ruled: bool = False,
     # Judged before the grain blur, which would smear the two levels they look for.
     sample = sample_of(strength)
     one_bit = is_one_bit(sample)
-    paper = _unshaded_paper(sample, one_bit or max(work.shape) <= SHADELESS_SIDE)
+    paper = _unshaded_paper(sample, one_bit or max(work.shape) <= DIGIT_BOX_SIDE)
     sigma = min(GRAIN_SIGMA_MAX, max(work.shape) * GRAIN_SIGMA_PER_PX)
     if sigma >= 0.5:
         strength = cv2.GaussianBlur(strength, (0, 0), sigma)
@@ -204,7 +202,7 @@ def _unshaded_paper(sample: np.ndarray, unshaded: bool) -> float | None:
     Paper of one exact level (a drawing, a clean render), or a picture the caller knows
     has none (`unshaded`): one bit deep (a one-bit scan, a render with wide strokes,
     either saved as JPEG, whose ringing stays near the two levels) or one digit's box
-    (SHADELESS_SIDE). There the ink may cover more of the picture than an opening can
+    (`DIGIT_BOX_SIDE`). There the ink may cover more of the picture than an opening can
     take away (a digit stretched to its box).
     """
     low, middle = quantile(sample, 0.1), quantile(sample, 0.6)

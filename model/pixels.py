@@ -11,6 +11,12 @@ TWO_LEVEL_SHARE = 0.6  # of the pixels near the lightest or darkest level: one b
 # A one-bit picture upscaled smoothly rings within this of its two levels (8 grey levels);
 # boxed USPS digits keep >= 62 % of their pixels there, synthetic photos <= 32 %.
 ONE_BIT_TOLERANCE = 0.03
+# A picture this small (px, longer side) is one digit's box, not a page: it has no room
+# for uneven lighting, and a digit stretched to fill it may reach every edge.
+DIGIT_BOX_SIDE = 32
+# Otsu's two classes hold this share of the variance of an even spread of greys: a
+# picture whose classes hold less is shades (shadow, faint strokes), not ink and paper.
+EVEN_SPREAD_SEPARATION = 0.75
 
 
 def shrink(image: np.ndarray, side: int) -> tuple[np.ndarray, float]:
@@ -51,6 +57,18 @@ def extremes_share(sample: np.ndarray, tolerance: float = 0.0) -> float:
     """The share of `sample` within `tolerance` of its lowest or highest value."""
     lowest, highest = sample.min(), sample.max()
     return float(np.mean((sample <= lowest + tolerance) | (sample >= highest - tolerance)))
+
+
+def two_level_separation(values: np.ndarray) -> float:
+    """The share of the variance of `values` (in [0, 1]) that Otsu's two classes explain:
+    1 for two levels, 0.75 for an even spread of greys, less for one level and noise."""
+    flat = np.ravel(values)
+    dark = flat <= otsu(flat)
+    share = float(dark.mean())
+    if share in (0.0, 1.0):
+        return 0.0
+    gap = float(flat[~dark].mean() - flat[dark].mean())
+    return share * (1 - share) * gap * gap / max(float(flat.var()), 1e-12)
 
 
 def is_one_bit(sample: np.ndarray) -> bool:

@@ -8,7 +8,15 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from model.pixels import is_one_bit, otsu, sample_of, shrink
+from model.pixels import (
+    DIGIT_BOX_SIDE,
+    EVEN_SPREAD_SEPARATION,
+    is_one_bit,
+    otsu,
+    sample_of,
+    shrink,
+    two_level_separation,
+)
 
 POLARITY_SIDE = 256  # polarity is judged on a copy at most this wide
 BORDER_FRACTION = 0.04
@@ -63,11 +71,11 @@ def judge_polarity(gray: np.ndarray) -> Polarity:
     if (border < BOTH_ON_BORDER and _slivers(dark, band)
             and is_one_bit(sample_of(small)) and _all_on_edge(dark)):
         return Polarity(True, False)
-    # One bit deep with both levels along the border (a digit cut to its box): the
-    # border says little. Writing is a stroke or two, and the paper between strokes
-    # that reach the edges falls into several regions: the ink has fewer pieces. Nor is
-    # ink only slivers along the edges (what is left of the paper round a stretched 1).
-    if BOTH_ON_BORDER <= border <= 1 - BOTH_ON_BORDER and is_one_bit(sample_of(small)):
+    # Two levels with both along the border (a digit cut to its box): the border says
+    # little. Writing is a stroke or two, and the paper between strokes that reach the
+    # edges falls into several regions: the ink has fewer pieces. Nor is ink only
+    # slivers along the edges (what is left of the paper round a stretched 1).
+    if BOTH_ON_BORDER <= border <= 1 - BOTH_ON_BORDER and _ink_and_paper(small):
         # Writing that reaches the edges in places only (a number cut out of a page with
         # pieces of its neighbours): its paper is most of the picture and one piece along
         # most of the border, and its ink lies mostly inside or is several marks. A digit
@@ -85,6 +93,17 @@ def judge_polarity(gray: np.ndarray) -> Polarity:
             return Polarity(not light_ink, close)
         return Polarity(light_ink, close)
     return Polarity(light_ink, False)
+
+
+def _ink_and_paper(small: np.ndarray) -> bool:
+    """The picture is two levels, ink and paper: one bit deep, or one digit's box in
+    grey (a digit stretched to fill it, smoothly) whose two Otsu classes stand further
+    apart than an even spread of greys' (a small photo's shadow and faint strokes do not).
+    """
+    if is_one_bit(sample_of(small)):
+        return True
+    return (max(small.shape) <= DIGIT_BOX_SIDE
+            and two_level_separation(small) >= EVEN_SPREAD_SEPARATION)
 
 
 def _slivers(mask: np.ndarray, band: int) -> bool:
