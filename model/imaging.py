@@ -183,7 +183,8 @@ def _pil_to_gray(image: Image.Image) -> np.ndarray:
             gray = image.convert("RGB").convert("L")
         except ValueError:
             raise ReadError(f"The image's colour mode ({mode}) cannot be read.") from None
-    return np.asarray(gray, dtype=np.float32) / 255.0
+    levels = np.asarray(gray, dtype=np.float32)
+    return levels if _unscaled_bits(levels) else levels / 255.0
 
 
 def _scale_levels(values: np.ndarray, *, sixteen_bit: bool = False) -> np.ndarray:
@@ -191,13 +192,22 @@ def _scale_levels(values: np.ndarray, *, sixteen_bit: bool = False) -> np.ndarra
     if not np.isfinite(values).all():
         raise ReadError("The image holds invalid (NaN or infinite) pixel values.")
     top = float(values.max(initial=0.0))
-    if sixteen_bit or top > 255.0:
+    if _unscaled_bits(values):
+        full = 1.0
+    elif sixteen_bit or top > 255.0:
         full = max(65535.0, top)
     elif top > 1.0 or values.dtype.kind in "iu":
         full = 255.0
     else:
         full = 1.0
     return np.clip(values.astype(np.float32) / full, 0.0, 1.0)
+
+
+def _unscaled_bits(levels: np.ndarray) -> bool:
+    """Levels 0 and 1 and no other: an array of bits written as pixel levels unscaled (a
+    common slip), black to the eye and to the reader. Read as black and white."""
+    return (float(levels.max(initial=0.0)) == 1.0 and float(levels.min(initial=0.0)) == 0.0
+            and bool(np.isin(levels, (0.0, 1.0)).all()))
 
 
 def array_to_gray(array: np.ndarray) -> np.ndarray:

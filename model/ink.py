@@ -6,8 +6,9 @@ Works on scans, phone photos and canvas drawings alike:
    picture's border (paper surrounds the writing), so dark-on-light and light-on-dark
    both work; when the border says little, or paper shows in the corners or only along
    the edges (a digit cut to its box), the ink is dark, as on paper, unless the picture
-   is one bit deep and the dark level is in more pieces than the light one, or only
-   slivers along the edges (a boxed digit saved in light ink);
+   is two levels (one bit deep, or a digit's box in two clear greys) and the dark level
+   is in more pieces than the light one, or only slivers along the edges (a boxed digit
+   saved in light ink);
 3. uneven lighting: the background is a morphological opening with a window a few
    stroke widths wide (it removes the strokes and keeps the shading), subtracted;
 4. threshold: Otsu on the flattened picture, never inside the paper noise;

@@ -61,7 +61,8 @@ def extremes_share(sample: np.ndarray, tolerance: float = 0.0) -> float:
 
 def two_level_separation(values: np.ndarray) -> float:
     """The share of the variance of `values` (in [0, 1]) that Otsu's two classes explain:
-    1 for two levels, 0.75 for an even spread of greys, less for one level and noise."""
+    1 for two levels, 0.75 for an even spread of greys, 2/pi (0.64) for one level with
+    normal noise."""
     flat = np.ravel(values)
     dark = flat <= otsu(flat)
     share = float(dark.mean())
