@@ -188,15 +188,17 @@ def _pil_to_gray(image: Image.Image) -> np.ndarray:
 
 
 def _scale_levels(values: np.ndarray, *, sixteen_bit: bool = False) -> np.ndarray:
-    """Map integer or float levels to [0, 1] by the range their type implies."""
+    """Map integer or float levels to [0, 1] by the range their type implies, or the
+    range they were written in: bits at 0 and 1, 8-bit levels in a 16-bit file (written
+    unscaled, a common slip: at most 255 of 65,535 is black to the eye)."""
     if not np.isfinite(values).all():
         raise ReadError("The image holds invalid (NaN or infinite) pixel values.")
     top = float(values.max(initial=0.0))
     if _unscaled_bits(values):
         full = 1.0
-    elif sixteen_bit or top > 255.0:
+    elif top > 255.0:
         full = max(65535.0, top)
-    elif top > 1.0 or values.dtype.kind in "iu":
+    elif top > 1.0 or sixteen_bit or values.dtype.kind in "iu":
         full = 255.0
     else:
         full = 1.0

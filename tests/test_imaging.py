@@ -103,6 +103,19 @@ def test_bits_written_as_levels_0_and_1_read_as_black_and_white(tmp_path, page,
     assert decode_image(_png(image // 100)).max() <= 2 / 255 + 1e-6
 
 
+def test_eight_bit_levels_in_a_sixteen_bit_file(tmp_path, page, predictor) -> None:
+    # Written unscaled, levels up to 255 of 65,535: black to the eye, and read as one
+    # solid stroke, "1" (USPS test digits as scans so: 264 of 2,007 right; now 1,966,
+    # as in 8 bits). They are the 8-bit levels they were.
+    image, labels = page
+    path = tmp_path / "unscaled.png"
+    Image.fromarray(image.astype(np.uint16)).save(path)
+    assert Image.open(path).mode.startswith("I")
+    assert np.allclose(decode_image(path), image / 255.0, atol=1e-6)
+    assert read_digits(path, predictor).text == labels
+    assert np.allclose(decode_image(image.astype(np.uint16)), image / 255.0, atol=1e-6)
+
+
 def test_transparency_is_composited_onto_white(page, predictor) -> None:
     image, labels = page
     ink = 1.0 - image.astype(np.float32) / image.max()
