@@ -30,6 +30,7 @@ from model.cells import boxed_cells, one_digit_per_cell
 from model.classify import classify
 from model.imaging import ImageSource, NoDigitError, ReadError, decode_image
 from model.ink import InkMap, find_ink, solid_ink
+from model.panels import without_the_page
 from model.reading import DigitReading, ProbabilityModel, Reading
 from model.rules import remove_rules
 from model.segment import find_marks, segment, writing_alone
@@ -95,6 +96,8 @@ def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
     A scan whose polarity is a close call (a one-bit digit cut to its box, saved dark on
     light or light on dark) is read the other way round too, which wins only when its
     least sure digit is far surer (OTHER_POLARITY_LOG_ODDS)."""
+    if form_lines:  # a digit shown as an image inside a figure or screenshot
+        gray = without_the_page(gray)
     try:
         ink, solid = find_ink(gray, ruled=form_lines), False
     except NoDigitError:

@@ -1,0 +1,104 @@
+"""A dark panel on a light page: a picture shown inside a picture.
+
+A digit plotted as an image (matplotlib's `imshow` with a grey colour map: white
+strokes on a black square) and saved with its figure, or a screenshot of one, lies
+on a light page, often with axes, ticks and their numbers round it. The page's border
+says dark ink on paper, and the black square was taken for the ink. The page round
+such a panel is painted over with the panel's own dark: the picture then reads as the
+panel alone, light ink on dark paper, the axes and their numbers gone, and the digits'
+boxes stay where they are in the picture.
+
+A panel is a few dark pieces (the strokes inside may cut it into several where they
+reach its edges) whose box covers PANEL_MIN_AREA of the picture or more and its middle,
+is dark at its four corners and mostly along its sides, holds some light (what is shown
+in it), and has light page round it on every side. A printed box round a digit is a
+thin frame, a bold digit is dark only in places along its box, and a dark header above
+a page's writing is off its middle: none is a panel.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from model.pixels import otsu, shrink
+
+PANEL_SIDE = 256  # panels are looked for on a copy at most this wide
+PANEL_MIN_AREA = 0.2  # of the picture
+PANEL_PIECE = 0.01  # dark pieces of at least this share of the picture make the panel
+# Of the panel's box less a FRAME of each side (a printed box's heavy frame), dark: at
+# least (a panel, not a frame round a digit), at most (something shown in it).
+PANEL_DARK = (0.4, 0.95)
+FRAME = 0.1
+PANEL_SIDES = 0.5  # of the panel box's sides, dark on average at least ...
+CORNER = 3  # ... and each corner (this many px square, on the copy) mostly dark
+# Rows and columns of the box less dark than PANEL_SIDES are peeled off its outside
+# (tick marks round a plot's frame), up to this share of its side.
+PEEL = 0.05
+PAGE_LIGHT = 0.97  # of the page round the panel, light at least (a few labels at most)
+
+def without_the_page(gray: np.ndarray) -> np.ndarray:
+    """The picture with the light page round a dark panel painted the panel's dark, or
+    the picture as it is when it holds no panel (1 = white)."""
+    small, factor = shrink(gray, PANEL_SIDE)
+    dark = small <= otsu(small)
+    box = _panel_box(dark)
+    if box is None:
+        return gray
+    top, bottom, left, right = (round(v / factor) for v in box)
+    inside = gray[top:bottom, left:right]
+    level = float(np.median(inside[inside <= otsu(small)]))
+    painted = np.full_like(gray, level)
+    painted[top:bottom, left:right] = inside
+    return painted
+
+
+def _panel_box(dark: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Top, bottom, left, right (exclusive) of the dark panel in `dark`, or None."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(dark.astype(np.uint8),
+                                                      connectivity=8)
+    big = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= PANEL_PIECE * dark.size]
+    if not len(big):
+        return None
+    left = int(big[:, cv2.CC_STAT_LEFT].min())
+    top = int(big[:, cv2.CC_STAT_TOP].min())
+    right = int((big[:, cv2.CC_STAT_LEFT] + big[:, cv2.CC_STAT_WIDTH]).max())
+    bottom = int((big[:, cv2.CC_STAT_TOP] + big[:, cv2.CC_STAT_HEIGHT]).max())
+    height, width = dark.shape
+    if top == 0 or left == 0 or bottom == height or right == width:
+        return None  # no page on every side
+    top, bottom, left, right = _peeled(dark, top, bottom, left, right)
+    if ((bottom - top) * (right - left) < PANEL_MIN_AREA * dark.size
+            or not (top <= height / 2 < bottom and left <= width / 2 < right)):
+        return None  # too small, or off the picture's middle (a header, a logo)
+    panel = dark[top:bottom, left:right]
+    sides = np.concatenate([panel[0], panel[-1], panel[:, 0], panel[:, -1]])
+    corners = (panel[:CORNER, :CORNER], panel[:CORNER, -CORNER:],
+               panel[-CORNER:, :CORNER], panel[-CORNER:, -CORNER:])
+    rows, cols = round(FRAME * panel.shape[0]), round(FRAME * panel.shape[1])
+    inside = panel[rows:panel.shape[0] - rows, cols:panel.shape[1] - cols]
+    if not (PANEL_DARK[0] <= inside.mean() <= PANEL_DARK[1] and sides.mean() >= PANEL_SIDES
+            and all(corner.mean() > 0.5 for corner in corners)):
+        return None
+    page = np.ones_like(dark)
+    page[top:bottom, left:right] = False
+    if 1 - dark[page].mean() < PAGE_LIGHT:
+        return None
+    return top, bottom, left, right
+
+
+def _peeled(dark: np.ndarray, top: int, bottom: int, left: int,
+            right: int) -> tuple[int, int, int, int]:
+    """The box less its outer rows and columns that are mostly light, PEEL of it at most."""
+    rows, cols = round(PEEL * (bottom - top)), round(PEEL * (right - left))
+    for _ in range(rows):
+        if dark[top, left:right].mean() < PANEL_SIDES:
+            top += 1
+        if dark[bottom - 1, left:right].mean() < PANEL_SIDES:
+            bottom -= 1
+    for _ in range(cols):
+        if dark[top:bottom, left].mean() < PANEL_SIDES:
+            left += 1
+        if dark[top:bottom, right - 1].mean() < PANEL_SIDES:
+            right -= 1
+    return top, bottom, left, right
