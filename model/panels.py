@@ -40,12 +40,16 @@ PAGE_LIGHT = 0.97  # of the page round the panel, light at least (a few labels a
 def without_the_page(gray: np.ndarray) -> np.ndarray:
     """The picture with the light page round a dark panel painted the panel's dark, or
     the picture as it is when it holds no panel (1 = white)."""
-    small, factor = shrink(gray, PANEL_SIDE)
+    # Every step-th pixel first: averaging a phone photo down whole costs 30 ms.
+    step = max(1, max(gray.shape) // (2 * PANEL_SIDE))
+    small, factor = shrink(gray[::step, ::step], PANEL_SIDE)
     dark = small <= otsu(small)
     box = _panel_box(dark)
     if box is None:
         return gray
-    top, bottom, left, right = (round(v / factor) for v in box)
+    # One pixel of the copy in from each side: its edge blurs the page into the panel.
+    top, bottom, left, right = (round((v + inward) * step / factor)
+                                for v, inward in zip(box, (1, -1, 1, -1), strict=True))
     inside = gray[top:bottom, left:right]
     level = float(np.median(inside[inside <= otsu(small)]))
     painted = np.full_like(gray, level)

@@ -3,7 +3,8 @@
 The draw page, the upload page, the CLI, a web service and batch scoring all call
 :func:`read_digits` (or :func:`read_canvas` for a drawing canvas), so they agree:
 
-    decode (model.imaging) -> find ink (model.ink) -> drop form lines (model.rules)
+    decode (model.imaging) -> a dark panel on a light page alone (model.panels)
+    -> find ink (model.ink) -> drop form lines (model.rules)
     -> set a scan's row of digits level and upright where it climbs or leans far
        (model.slant)
     -> segment (model.segment, or model.strokes on a canvas with its strokes)
