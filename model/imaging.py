@@ -184,7 +184,8 @@ def _pil_to_gray(image: Image.Image) -> np.ndarray:
         except ValueError:
             raise ReadError(f"The image's colour mode ({mode}) cannot be read.") from None
     levels = np.asarray(gray, dtype=np.float32)
-    return levels if _unscaled_bits(levels) else levels / 255.0
+    # Extremes 0 and 1 of 8 bits: bits written unscaled (`_unscaled_bits`).
+    return levels if gray.getextrema() == (0, 1) else levels / 255.0
 
 
 def _scale_levels(values: np.ndarray, *, sixteen_bit: bool = False) -> np.ndarray:
@@ -194,7 +195,7 @@ def _scale_levels(values: np.ndarray, *, sixteen_bit: bool = False) -> np.ndarra
     if not np.isfinite(values).all():
         raise ReadError("The image holds invalid (NaN or infinite) pixel values.")
     top = float(values.max(initial=0.0))
-    if _unscaled_bits(values):
+    if top == 1.0 and _unscaled_bits(values):
         full = 1.0
     elif top > 255.0:
         full = max(65535.0, top)
@@ -208,8 +209,7 @@ def _scale_levels(values: np.ndarray, *, sixteen_bit: bool = False) -> np.ndarra
 def _unscaled_bits(levels: np.ndarray) -> bool:
     """Levels 0 and 1 and no other: an array of bits written as pixel levels unscaled (a
     common slip), black to the eye and to the reader. Read as black and white."""
-    return (float(levels.max(initial=0.0)) == 1.0 and float(levels.min(initial=0.0)) == 0.0
-            and bool(np.isin(levels, (0.0, 1.0)).all()))
+    return bool(np.isin(levels, (0.0, 1.0)).all()) and float(levels.min(initial=1.0)) == 0.0
 
 
 def array_to_gray(array: np.ndarray) -> np.ndarray:

@@ -10,9 +10,10 @@ boxes stay where they are in the picture.
 
 A panel is a few dark pieces (the strokes inside may cut it into several where they
 reach its edges) whose box covers PANEL_MIN_AREA of the picture or more and its middle,
-is dark at its four corners and mostly along its sides, holds some light (what is shown
-in it), and has light page round it on every side. A printed box round a digit is a
-thin frame, a bold digit is dark only in places along its box, and a dark header above
+is dark at its four corners and mostly along its sides, is mostly dark but not all
+inside a frame of FRAME of each side (something is shown in it), and has light page round
+it on every side. A printed box round a digit, even a heavy one, is mostly light inside
+its frame, a bold digit is dark only in places along its box, and a dark header above
 a page's writing is off its middle: none is a panel.
 """
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from model.pixels import otsu, shrink
+from model.pixels import otsu, quantile, sample_of, shrink
 
 PANEL_SIDE = 256  # panels are looked for on a copy at most this wide
 PANEL_MIN_AREA = 0.2  # of the picture
@@ -37,6 +38,7 @@ CORNER = 3  # ... and each corner (this many px square, on the copy) mostly dark
 PEEL = 0.05
 PAGE_LIGHT = 0.97  # of the page round the panel, light at least (a few labels at most)
 
+
 def without_the_page(gray: np.ndarray) -> np.ndarray:
     """The picture with the light page round a dark panel painted the panel's dark, or
     the picture as it is when it holds no panel (1 = white)."""
@@ -51,7 +53,9 @@ def without_the_page(gray: np.ndarray) -> np.ndarray:
     top, bottom, left, right = (round((v + inward) * step / factor)
                                 for v, inward in zip(box, (1, -1, 1, -1), strict=True))
     inside = gray[top:bottom, left:right]
-    level = float(np.median(inside[inside <= otsu(small)]))
+    pixels = sample_of(inside)
+    dark_pixels = pixels[pixels <= otsu(small)]
+    level = quantile(dark_pixels, 0.5) if dark_pixels.size else float(pixels.min())
     painted = np.full_like(gray, level)
     painted[top:bottom, left:right] = inside
     return painted

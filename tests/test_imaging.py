@@ -91,7 +91,7 @@ def test_bits_written_as_levels_0_and_1_read_as_black_and_white(tmp_path, page,
                                                                  predictor) -> None:
     # An array of bits saved as an image without scaling (levels 0 and 1 of 255) is black
     # to the eye; the reader took it for one solid stroke and read every such file "1"
-    # (USPS test digits boxed so: 264 of 2,007 right, the 1s; now 1,942).
+    # (USPS test digits boxed so: 264 of 2,007 right, the 1s; now 1,955).
     image, labels = page
     for bits, name in ((image > 127, "ink-0.png"), (image <= 127, "ink-1.png")):
         for depth in (np.uint8, np.uint16):
