@@ -45,7 +45,8 @@ def without_the_page(gray: np.ndarray) -> np.ndarray:
     # Every step-th pixel first: averaging a phone photo down whole costs 30 ms.
     step = max(1, max(gray.shape) // (2 * PANEL_SIDE))
     small, factor = shrink(gray[::step, ::step], PANEL_SIDE)
-    dark = small <= otsu(small)
+    threshold = otsu(small)
+    dark = small <= threshold
     box = _panel_box(dark)
     if box is None:
         return gray
@@ -54,7 +55,7 @@ def without_the_page(gray: np.ndarray) -> np.ndarray:
                                 for v, inward in zip(box, (1, -1, 1, -1), strict=True))
     inside = gray[top:bottom, left:right]
     pixels = sample_of(inside)
-    dark_pixels = pixels[pixels <= otsu(small)]
+    dark_pixels = pixels[pixels <= threshold]
     level = quantile(dark_pixels, 0.5) if dark_pixels.size else float(pixels.min())
     painted = np.full_like(gray, level)
     painted[top:bottom, left:right] = inside
@@ -88,9 +89,8 @@ def _panel_box(dark: np.ndarray) -> tuple[int, int, int, int] | None:
     if not (PANEL_DARK[0] <= inside.mean() <= PANEL_DARK[1] and sides.mean() >= PANEL_SIDES
             and all(corner.mean() > 0.5 for corner in corners)):
         return None
-    page = np.ones_like(dark)
-    page[top:bottom, left:right] = False
-    if 1 - dark[page].mean() < PAGE_LIGHT:
+    page_dark = (dark.sum() - panel.sum()) / (dark.size - panel.size)
+    if 1 - page_dark < PAGE_LIGHT:
         return None
     return top, bottom, left, right
 
