@@ -111,9 +111,9 @@ def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
         return reading
     try:
         turned = find_ink(gray, ruled=True, light_on_dark=not ink.light_on_dark)
-    except NoDigitError:
+        other = _read_ink(gray.shape, turned, predictor, single, form_lines, solid=False)
+    except NoDigitError:  # the other way round, nothing is a digit
         return reading
-    other = _read_ink(gray.shape, turned, predictor, single, form_lines, solid=False)
     surer = _log_odds(other) - _log_odds(reading) >= OTHER_POLARITY_LOG_ODDS
     return other if surer else reading
 
@@ -132,15 +132,16 @@ def _read_ink(shape: tuple[int, ...], ink: InkMap, predictor: ProbabilityModel,
     cells = boxed_cells(ink) if form_lines else []
     if form_lines and not cells:
         ink = dataclasses.replace(ink, mask=remove_rules(ink.mask))
-    in_cells = len(cells) > 1 and not single
+    # A lone box is one digit whole too: a stroke the threshold broke, stretched along a
+    # side of its box, is no shading along a border (USPS test digits in a thin pen,
+    # broken so: 307 -> 341 of 511 right). Single-digit mode reads a row of boxes as one.
+    in_cells = bool(cells) and not (single and len(cells) > 1)
     shear = None
-    # Else one box is all the picture's marks, as single-digit mode takes them, which
-    # drops faint smudges along the edges (10 more of 2,007 usps96 digits right).
     if in_cells:
         lines = one_digit_per_cell(cells)
     else:
         marks = None
-        if form_lines and not (single or cells) and is_a_row(ink.mask):
+        if form_lines and not single and is_a_row(ink.mask):
             # A scan's row of digits that climbs or leans far is set level and upright
             # (`model.slant`), first less what is no writing for where it lies, found
             # while the edges and upright lines are still so. The lean is measured on the
@@ -150,8 +151,7 @@ def _read_ink(shape: tuple[int, ...], ink: InkMap, predictor: ProbabilityModel,
             writing = writing_alone(ink, marks)
             if shear := leaning(writing):
                 ink, marks = shear.upright(writing), None
-        lines = segment(ink, single=single or bool(cells), cropped=form_lines and not shear,
-                        marks=marks)
+        lines = segment(ink, single=single, cropped=form_lines and not shear, marks=marks)
     return classify(shape, ink, lines, predictor, boxed=in_cells or solid,
                     drawn=not form_lines, shear=shear)
 
