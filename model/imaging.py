@@ -19,9 +19,12 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # Real image formats only: a PDF, an SVG or an icon file is refused. HEIF is what
-# iPhones save photos as (.heic); Pillow reads it through the pillow-heif plugin.
-ALLOWED_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "HEIF", "AVIF")
-FORMAT_NAMES = "PNG, JPEG, BMP, GIF, TIFF, WebP, HEIC or AVIF"
+# iPhones save photos as (.heic); Pillow reads it through the pillow-heif plugin. PPM is
+# Pillow's name for Netpbm's PBM, PGM and PPM (.pnm), what Linux scanning (SANE's
+# `scanimage`) writes unless told otherwise, and what many published digit sets and
+# image tools keep one-bit and grey scans in.
+ALLOWED_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "HEIF", "AVIF", "PPM")
+FORMAT_NAMES = "PNG, JPEG, BMP, GIF, TIFF, WebP, HEIC, AVIF or PBM/PGM/PPM"
 NOT_SUPPORTED = f"The file is not a supported image ({FORMAT_NAMES})."
 DAMAGED = "The image file is damaged or incomplete."
 # HEIF and AVIF files are ISO media files ("ftyp" at byte 4, then a brand), as MP4

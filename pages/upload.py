@@ -28,7 +28,7 @@ from pages.common.state import (
 )
 
 FILE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp", "heic", "heif", "avif",
-              "pdf"]
+              "pbm", "pgm", "ppm", "pnm", "pdf"]
 CROPS_PER_ROW = 8
 CSV_NAME = "digit-readings.csv"
 # Up to this many files each get an open panel; a bigger batch folds each file away
@@ -122,8 +122,8 @@ st.title("Read numbers from photos")
 items, single = _inputs()
 if not items:
     st.info("Upload photos or scans of handwritten digits (PNG, JPEG, BMP, GIF, TIFF, WebP, "
-            "HEIC or AVIF phone photos, PDF or multi-page TIFF: every page is read), or pick "
-            "a sample.",
+            "HEIC or AVIF phone photos, PBM/PGM/PPM scans, PDF or multi-page TIFF: every page "
+            "is read), or pick a sample.",
             icon=":material/upload_file:")
     st.stop()
 

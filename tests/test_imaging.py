@@ -116,6 +116,41 @@ def test_eight_bit_levels_in_a_sixteen_bit_file(tmp_path, page, predictor) -> No
     assert np.allclose(decode_image(image.astype(np.uint16)), image / 255.0, atol=1e-6)
 
 
+def test_netpbm_scans_read_as_png_does(page, predictor) -> None:
+    # PBM, PGM and PPM: what Linux scanning (SANE's scanimage) writes unless told
+    # otherwise, and how many digit sets keep one-bit and grey scans. They were refused
+    # as "not a supported image". PBM's 1 is black; PGM levels run to the file's own
+    # maximum (15, 255, 65,535), written in text or in bytes.
+    image, labels = page
+    height, width = image.shape
+    bits = image < 128
+    levels = image.astype(np.uint32)
+
+    def header(magic: str, top: int | None = None) -> bytes:
+        return f"{magic}\n# a comment\n{width} {height}\n".encode() + (
+            f"{top}\n".encode() if top else b"")
+
+    files = {
+        "P1 text": header("P1") + "\n".join(" ".join("1" if b else "0" for b in row)
+                                            for row in bits).encode(),
+        "P4 bytes": header("P4") + np.packbits(bits, axis=1).tobytes(),
+        "P2 text, 15": header("P2", 15) + "\n".join(
+            " ".join(str(v) for v in row) for row in levels * 15 // 255).encode(),
+        "P5 bytes, 255": header("P5", 255) + image.tobytes(),
+        "P5 bytes, 65535": header("P5", 65535) + (levels * 257).astype(">u2").tobytes(),
+        "P6 colour": header("P6", 255) + np.dstack([image] * 3).tobytes(),
+    }
+    for name, data in files.items():
+        gray = decode_image(data)
+        tolerance = 0.5 if name.startswith(("P1", "P4")) else 1 / 15
+        assert np.abs(gray - image / 255.0).max() <= tolerance, name
+        assert read_digits(data, predictor).text == labels, name
+    with pytest.raises(ReadError, match="damaged or incomplete"):
+        decode_image(files["P5 bytes, 255"][: len(files["P5 bytes, 255"]) // 2])
+    with pytest.raises(ReadError, match="too large"):
+        decode_image(b"P5\n8000 6000\n255\n" + bytes(64))
+
+
 def test_transparency_is_composited_onto_white(page, predictor) -> None:
     image, labels = page
     ink = 1.0 - image.astype(np.float32) / image.max()
