@@ -39,12 +39,18 @@ PAPER_SPAN = 0.6  # paper left at the edges of a stroke filling its box: each pi
 PAPER_ROUND = 0.75
 INK_INSIDE = 0.5  # ... and this share of the other level lies in pieces off the edges,
 SEVERAL_MARKS = 6  # ... or it is this many pieces: a number cut tight, several marks
+# Ink judged so by its pieces that covers more than this share of the picture leaves the
+# polarity a close call too (`Polarity`): a thin stroke the threshold broke is in more
+# pieces than the paper round it, and that paper, most of the picture, looks like ink.
+MOST_OF_THE_PICTURE = 0.5
 
 
 class Polarity(NamedTuple):
     """Which level is the ink, and whether the picture left that a close call: one bit
     deep, both levels along its border and neither in clearly fewer pieces (a digit cut
-    to its box, saved either way round, whose shape alone does not say which is ink)."""
+    to its box, saved either way round, whose shape alone does not say which is ink),
+    or the level judged ink by its pieces covering most of the picture (a bold digit
+    stretched to its box, or the paper round a thin stroke the threshold broke)."""
 
     light_on_dark: bool  # the ink is lighter than the paper (chalk, MNIST, a white brush)
     close_call: bool
@@ -88,10 +94,10 @@ def judge_polarity(gray: np.ndarray) -> Polarity:
         ink, paper = (~dark, dark) if light_ink else (dark, ~dark)
         more_pieces = _pieces(ink) - _pieces(paper)
         slivers = _slivers(ink, band)
-        close = abs(more_pieces) < MORE_PIECES
-        if more_pieces >= MORE_PIECES or slivers:
-            return Polarity(not light_ink, close)
-        return Polarity(light_ink, close)
+        flip = more_pieces >= MORE_PIECES or slivers
+        close = (abs(more_pieces) < MORE_PIECES
+                 or bool((paper if flip else ink).mean() > MOST_OF_THE_PICTURE))
+        return Polarity(light_ink != flip, close)
     return Polarity(light_ink, False)
 
 

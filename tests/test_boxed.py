@@ -291,15 +291,17 @@ def test_a_close_polarity_call_is_read_both_ways(usps_test, predictor) -> None:
     # same both ways round, before they were read both ways (model.reader); 121 and 125
     # after, 123 right dark on light. (126 since a thick 1's paper left at its edges is
     # told from ink: that 1, judged light ink before, is dark ink and no close call.)
+    # Since ink over most of the picture is a close call too, 591 (bold digits stretched
+    # to their box): 566 read right light on dark, 588 the same both ways, 569 dark.
     pairs = [(dark, str(int(label))) for digit, label in zip(usps_test.images,
                                                             usps_test.labels, strict=True)
              if judge_polarity(dark := (255 * (1 - boxed(digit))).astype(np.uint8)).close_call]
     readings = [(_text(dark, predictor), _text(255 - dark, predictor), label)
                 for dark, label in pairs]
-    assert len(pairs) == 126
-    assert sum(light == label for _, light, label in readings) >= 0.93 * len(pairs)
-    assert sum(dark == light for dark, light, _ in readings) >= 0.97 * len(pairs)
-    assert sum(dark == label for dark, _, label in readings) >= 0.95 * len(pairs)
+    assert len(pairs) == 591
+    assert sum(light == label for _, light, label in readings) >= 0.95 * len(pairs)
+    assert sum(dark == light for dark, light, _ in readings) >= 0.99 * len(pairs)
+    assert sum(dark == label for dark, _, label in readings) >= 0.955 * len(pairs)
 
 
 def _pieces(square: np.ndarray) -> int:
@@ -324,19 +326,33 @@ def test_a_digit_cut_to_its_box_is_read_as_one_digit(usps_test, predictor) -> No
     assert right >= 0.91, right
 
 
-def test_a_lone_box_the_threshold_broke_is_read_whole(usps_test, predictor) -> None:
-    # Written with a thin pen (the USPS grey cubed: its strokes' cores only), many of
-    # these digits come out of the one-bit threshold in pieces, and a piece stretched
-    # along a side of its box looked like shading along a picture's border: "0" as
-    # "()" was read from one arc, "1". A lone box is one digit whole, as each box of a
-    # row is (model.reader). Of the 511 USPS test digits so broken, 307 read right
-    # before, 341 after; of all 2,007, 1,769 and 1,803.
-    chosen = [(square, str(int(label))) for digit, label in zip(usps_test.images,
-                                                               usps_test.labels, strict=True)
-              if _pieces(square := boxed(digit ** 3)) >= 2]
-    right = sum(_text(as_file(square), predictor) == label for square, label in chosen)
-    assert len(chosen) == 511
-    assert right >= 335, right
+@pytest.fixture(scope="module")
+def broken_boxes(usps_test) -> list[tuple[np.ndarray, str]]:
+    """USPS test digits written with a thin pen (their grey cubed: the strokes' cores
+    only) that the one-bit threshold broke into pieces, boxed, and their labels."""
+    return [(square, str(int(label))) for digit, label in zip(usps_test.images,
+                                                             usps_test.labels, strict=True)
+            if _pieces(square := boxed(digit ** 3)) >= 2]
+
+
+def test_a_lone_box_the_threshold_broke_is_read_whole(broken_boxes, predictor) -> None:
+    # A piece stretched along a side of its box looked like shading along a picture's
+    # border: "0" as "()" was read from one arc, "1". A lone box is one digit whole, as
+    # each box of a row is (model.reader). Of the 511, 307 read right before, 341 after
+    # (382 since the paper round them is no longer judged ink: the next test).
+    right = sum(_text(as_file(square), predictor) == label for square, label in broken_boxes)
+    assert len(broken_boxes) == 511
+    assert right >= 375, right
+
+
+def test_a_thin_stroke_the_threshold_broke_is_the_ink(broken_boxes, predictor) -> None:
+    # Broken, the stroke is in more pieces than the paper round it, so the paper was
+    # judged the ink, and not as a close call. Ink judged so over most of the picture
+    # is now a close call, read both ways round (model.polarity): as 16x16 files, dark
+    # on light 331 -> 382 of the 511 right, light on dark 330 -> 379.
+    dark = [((255 * (1 - square)).astype(np.uint8), label) for square, label in broken_boxes]
+    assert sum(_text(picture, predictor) == label for picture, label in dark) >= 375
+    assert sum(_text(255 - picture, predictor) == label for picture, label in dark) >= 372
 
 
 def test_a_close_call_with_no_digit_the_other_way_round_keeps_its_reading(predictor) -> None:
