@@ -28,6 +28,9 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             pieces of the lines above and below and of the writing beside them that
             the crop's edges cut (`training.page_crops`), read and scored as
             usps-numbers are;
+- usps-old-paper: numbers of 3-6 USPS *test* digits on old paper (yellowed, mottled,
+            stained, the ink faded unevenly, the back's writing showing through:
+            `training.old_paper`), scanned as JPEG, read and scored as usps-numbers are;
 - usps96:   the same digits as plain 96x96 pictures, edge to edge (how the issue first
             measured them), read as `model.predict` reads a file (any number of digits);
 - usps-boxed: the same digits as some published sets keep theirs (European writers'
@@ -56,7 +59,7 @@ and "sure" is the share read exactly *and* flagged sure.
 
 The sets themselves are built in `training.realsets` (MNIST, fonts, strokes, optdigits,
 scribbles), `training.usps_pictures`, `training.usps_tablet`, `training.usps_numbers`,
-`training.exercise_books` and `training.page_crops`.
+`training.exercise_books`, `training.page_crops` and `training.old_paper`.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ import numpy as np
 from model import Predictor, load_predictor
 from model.reader import ReadError, read_canvas, read_digits
 from training.exercise_books import NOTEBOOK_NUMBERS, NOTEBOOK_QUICK, notebook_samples
+from training.old_paper import OLD_PAPER_NUMBERS, OLD_PAPER_QUICK, old_paper_samples
 from training.page_crops import CROPPED_NUMBERS, CROPPED_QUICK, cropped_samples
 from training.realsets import (
     Sample,
@@ -226,6 +230,8 @@ NUMBER_SETS: dict[str, Callable[[str, bool], list[Sample]]] = {
         split, NOTEBOOK_QUICK if quick else NOTEBOOK_NUMBERS)),
     "usps-cropped": lambda split, quick: list(cropped_samples(
         split, CROPPED_QUICK if quick else CROPPED_NUMBERS)),
+    "usps-old-paper": lambda split, quick: list(old_paper_samples(
+        split, OLD_PAPER_QUICK if quick else OLD_PAPER_NUMBERS)),
 }
 USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", *NUMBER_SETS})
 
