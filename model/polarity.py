@@ -27,6 +27,12 @@ LIGHT_INK_BORDER = 0.65
 CORNER_BANDS = 3
 LIGHT_CORNERS = 2
 LIGHT_INSIDE = 0.1
+# ... and, in a picture larger than one digit's box, the picture is still dark
+# FRAME_DEPTH border bands in: a dark border round light paper (under FRAMED_PAPER of
+# that ring dark) is a frame (a printed box or a table's rules round a number, close to
+# the crop's edges), not dark paper. A digit stretched to its box reaches that ring.
+FRAME_DEPTH = 2
+FRAMED_PAPER = 0.1
 # A one-bit picture with both levels on at least BOTH_ON_BORDER of its border: the ink
 # is the level in fewer pieces (MORE_PIECES fewer at least; pieces over PIECE_MIN_AREA).
 BOTH_ON_BORDER = 0.1
@@ -180,6 +186,11 @@ def _in_slivers(mask: np.ndarray, band: int) -> bool:
 def _light_ink_by_border(dark: np.ndarray, band: int, border: float) -> bool:
     if border < LIGHT_INK_BORDER:
         return False  # paper shows along the border: dark ink, as on paper
+    depth = FRAME_DEPTH * band
+    inner = dark[depth:dark.shape[0] - depth, depth:dark.shape[1] - depth]
+    if (max(dark.shape) > DIGIT_BOX_SIDE and min(inner.shape) > 2 * band
+            and _rim(inner, band).mean() < FRAMED_PAPER):
+        return False  # a dark frame round light paper
     # A dark border may still be dark writing that fills its picture to the edges (a
     # digit cut to its box, as some published sets keep them): then the paper shows in
     # the corners, which writing seldom reaches, or only in slivers along the edges.

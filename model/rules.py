@@ -59,6 +59,13 @@ MIN_PAGE_TEXT = 2
 PAGE_TEXT_PX = 8
 PAGE_VS_PEN = 2.0
 NEAR_LINE = 8
+# A number cut out of a table (a register's column, a form's cell) comes with the rules
+# on either side of it, as tall as the cell: from edge to edge of the picture, beside
+# the writing, but not LONG_VS_TEXT times its height. Such a line is printed too when
+# it lies beyond all the writing and is SIDE_VS_WRITING times as long as the writing
+# spans along it (the whole number's, so a 1 in a crop cut tight round the number,
+# as long as the number is tall, stays a digit).
+SIDE_VS_WRITING = 1.25
 
 Marks = tuple[int, np.ndarray, np.ndarray]  # connected marks: count (with paper), labels, stats
 
@@ -101,12 +108,25 @@ def _line_rules(mask: np.ndarray) -> np.ndarray:
     ink = mask.astype(np.uint8)
     flat, upright = straight_runs(ink, length)
     runs = flat | upright
-    if not runs.any():
+    marks = None
+    # Marks from the top edge to the bottom (ink in nearly every row first, cheaply) are
+    # looked at alone for upright lines: in a wide picture runs of `length` are longer
+    # than it is tall, and beside the digits Hough can spend a line's pixels on segments
+    # through them (a number cut out of a table between its column's rules).
+    if mask.any(axis=1).mean() >= PAGE_SPAN:
+        marks = _marks(mask)
+        sides = _spanning(marks, True, mask.shape)
+        if sides.any():
+            upright = upright | straight_runs(sides.astype(np.uint8), max(
+                MIN_RULE_PX, round(PAGE_RUN * mask.shape[0])))[1]
+    if not (runs | upright).any():
         return none
     page = _page_lines(mask, flat, upright)
     if page.any():  # beside such a line the digits pass for specks: looked at without it
         return page | _line_rules(take_out(mask, page))
-    marks = _marks(mask)
+    if not runs.any():
+        return none
+    marks = marks or _marks(mask)
     if _one_digit(marks):
         return none
     text = _text_height(mask, flat, marks)
@@ -154,10 +174,13 @@ def _page_lines(mask: np.ndarray, flat: np.ndarray, upright: np.ndarray) -> np.n
         own = np.isin(marks[1], np.unique(marks[1][line]))
         if _reach(own, line) < PAGE_SPAN:
             continue
-        text = mask & ~own
-        heights = _text_heights(_marks(text))
+        # Other lines from edge to edge the same way (a cell's other rule) are no text.
+        text = mask & ~own & ~_spanning(marks, _is_upright(line), mask.shape)
+        text_marks = _marks(text)
+        heights = _text_heights(text_marks)
         heights = heights[heights >= PAGE_TEXT_PX]
-        if heights.size < MIN_PAGE_TEXT or length < LONG_VS_TEXT * heights.max():
+        if heights.size < MIN_PAGE_TEXT or (length < LONG_VS_TEXT * heights.max()
+                                            and not _beside(line, text_marks, length)):
             continue
         near = cv2.dilate(line.astype(np.uint8), np.ones((2 * NEAR_LINE + 1,) * 2, np.uint8))
         if stroke_width(own & near.astype(bool)) <= PAGE_VS_PEN * stroke_width(text):
@@ -165,11 +188,44 @@ def _page_lines(mask: np.ndarray, flat: np.ndarray, upright: np.ndarray) -> np.n
     return found
 
 
+def _is_upright(run: np.ndarray) -> bool:
+    ys, xs = np.nonzero(run)
+    return int(np.ptp(ys)) >= int(np.ptp(xs))
+
+
+def _spanning(marks: Marks, upright: bool, shape: tuple[int, ...]) -> np.ndarray:
+    """The pixels of `marks` that reach PAGE_SPAN of the picture upright (or level)."""
+    _, labels, stats = marks
+    along, side = (cv2.CC_STAT_HEIGHT, shape[0]) if upright else (cv2.CC_STAT_WIDTH, shape[1])
+    across = stats[:, along] >= PAGE_SPAN * side
+    across[0] = False
+    return across[labels]
+
+
+def _beside(line: np.ndarray, marks: Marks, length: int) -> bool:
+    """Whether a line lies beyond all the writing (`marks` large enough to be text) on
+    one side, and is SIDE_VS_WRITING times as long as the writing spans along it."""
+    count, _, stats = marks
+    if count <= 1:
+        return False
+    ys, xs = np.nonzero(line)
+    upright = _is_upright(line)
+    x, y, w, h, areas = (stats[1:, k] for k in range(5))
+    text = areas >= MIN_TEXT_AREA * areas.max()
+    start, size = (x, w) if upright else (y, h)  # across the line
+    along, extent = (y, h) if upright else (x, w)
+    low, high = (xs.min(), xs.max()) if upright else (ys.min(), ys.max())
+    centres = start[text] + size[text] / 2
+    if not ((centres > high).all() or (centres < low).all()):
+        return False
+    span = (along[text] + extent[text]).max() - along[text].min()
+    return bool(length >= SIDE_VS_WRITING * span)
+
+
 def _reach(mark: np.ndarray, run: np.ndarray) -> float:
     """The share of the picture's height (an upright run) or width (a level one) that the
     mark it lies on spans."""
-    ys, xs = np.nonzero(run)
-    upright = int(np.ptp(ys)) >= int(np.ptp(xs))
+    upright = _is_upright(run)
     spread = np.flatnonzero(mark.any(axis=1 if upright else 0))
     return (spread[-1] - spread[0] + 1) / mark.shape[0 if upright else 1]
 

@@ -31,6 +31,9 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
 - usps-old-paper: numbers of 3-6 USPS *test* digits on old paper (yellowed, mottled,
             stained, the ink faded unevenly, the back's writing showing through:
             `training.old_paper`), scanned as JPEG, read and scored as usps-numbers are;
+- usps-table: numbers of 3-6 USPS *test* digits cut out of a table with the rules
+            round their cell (the column's, the rows' or both: `training.table_cells`),
+            read and scored as usps-numbers are;
 - usps96:   the same digits as plain 96x96 pictures, edge to edge (how the issue first
             measured them), read as `model.predict` reads a file (any number of digits);
 - usps-boxed: the same digits as some published sets keep theirs (European writers'
@@ -59,7 +62,8 @@ and "sure" is the share read exactly *and* flagged sure.
 
 The sets themselves are built in `training.realsets` (MNIST, fonts, strokes, optdigits,
 scribbles), `training.usps_pictures`, `training.usps_tablet`, `training.usps_numbers`,
-`training.exercise_books`, `training.page_crops` and `training.old_paper`.
+`training.exercise_books`, `training.page_crops`, `training.old_paper` and
+`training.table_cells`.
 """
 
 from __future__ import annotations
@@ -88,6 +92,7 @@ from training.realsets import (
     stroke_samples,
     touching_samples,
 )
+from training.table_cells import TABLE_NUMBERS, TABLE_QUICK, table_samples
 from training.usps_numbers import (
     SLANTED,
     USPS_NUMBERS,
@@ -232,6 +237,8 @@ NUMBER_SETS: dict[str, Callable[[str, bool], list[Sample]]] = {
         split, CROPPED_QUICK if quick else CROPPED_NUMBERS)),
     "usps-old-paper": lambda split, quick: list(old_paper_samples(
         split, OLD_PAPER_QUICK if quick else OLD_PAPER_NUMBERS)),
+    "usps-table": lambda split, quick: list(table_samples(
+        split, TABLE_QUICK if quick else TABLE_NUMBERS)),
 }
 USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", *NUMBER_SETS})
 
