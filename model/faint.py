@@ -32,11 +32,11 @@ def within_reach(ink: InkMap, mask: np.ndarray) -> np.ndarray:
     if not clear.any() or clear.all():
         return mask
     x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))  # all the work lies within
-    inside, near = mask[y:y + h, x:x + w], clear[y:y + h, x:x + w]
-    reach = max(MIN_REACH_PX, FAINT_REACH * stroke_width(near))
-    distance = cv2.distanceTransform((~near).astype(np.uint8), cv2.DIST_L2, 3)
-    count, labels = cv2.connectedComponents(inside.astype(np.uint8), connectivity=8)
-    anchored = np.bincount(labels[near], minlength=count) > 0
+    marks, dark = mask[y:y + h, x:x + w], clear[y:y + h, x:x + w]
+    reach = max(MIN_REACH_PX, FAINT_REACH * stroke_width(dark))
+    distance = cv2.distanceTransform((~dark).astype(np.uint8), cv2.DIST_L2, 3)
+    count, labels = cv2.connectedComponents(marks.astype(np.uint8), connectivity=8)
+    anchored = np.bincount(labels[dark], minlength=count) > 0
     anchored[0] = False
     kept = mask.copy()
     kept[y:y + h, x:x + w] &= (distance <= reach) | ~anchored[labels]

@@ -12,7 +12,9 @@ neither qualifies; nor does any stroke of a picture that is one mark no wider th
 digit. Upright lines count where they meet a line already found (the sides of a box,
 the walls of a comb; a comb's ticks are found in model.combs). A thin line from edge
 to edge of the picture with a row of far shorter marks beside it (an exercise book's
-margin line) is printed too: beside it the digits would pass for specks. Where a digit
+margin line) is printed too: beside it the digits would pass for specks; so is one
+beyond all the writing and well longer than the writing spans (a table's rule beside a
+number cut out of its column). Where a digit
 crosses a line, the ink the line covered is put back so the digit stays whole.
 """
 
@@ -189,6 +191,7 @@ def _page_lines(mask: np.ndarray, flat: np.ndarray, upright: np.ndarray) -> np.n
 
 
 def _is_upright(run: np.ndarray) -> bool:
+    """Whether a straight run stands upright (else it lies level)."""
     ys, xs = np.nonzero(run)
     return int(np.ptp(ys)) >= int(np.ptp(xs))
 
