@@ -18,7 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from model.ink import INK_LEVEL, InkMap, stroke_width
+from model.ink import INK_LEVEL, InkMap, connected_to, stroke_width
 
 FAINT_REACH = 0.5  # stroke widths: the soft edge of a stroke, a short faint stretch of it
 MIN_REACH_PX = 2.0  # ... and at least this many pixels, the edge of a thin pen's stroke
@@ -35,9 +35,6 @@ def within_reach(ink: InkMap, mask: np.ndarray) -> np.ndarray:
     marks, dark = mask[y:y + h, x:x + w], clear[y:y + h, x:x + w]
     reach = max(MIN_REACH_PX, FAINT_REACH * stroke_width(dark))
     distance = cv2.distanceTransform((~dark).astype(np.uint8), cv2.DIST_L2, 3)
-    count, labels = cv2.connectedComponents(marks.astype(np.uint8), connectivity=8)
-    anchored = np.bincount(labels[dark], minlength=count) > 0
-    anchored[0] = False
     kept = mask.copy()
-    kept[y:y + h, x:x + w] &= (distance <= reach) | ~anchored[labels]
+    kept[y:y + h, x:x + w] &= (distance <= reach) | ~connected_to(dark, marks)
     return kept

@@ -131,9 +131,9 @@ def find_ink(gray: np.ndarray, *, ruled: bool = False,
     # Hysteresis: the faint parts of a stroke (light pen pressure, a thin loop) count
     # as ink where they connect to clearly dark ink; faint specks on their own do not.
     weak = max(WEAK_LEVEL, INK_LEVEL * faintest / threshold)
-    mask = _connected_to(ink >= INK_LEVEL, ink >= weak)
+    mask = connected_to(ink >= INK_LEVEL, ink >= weak)
     if pen is not None:  # a digit written lighter than the rest, standing alone
-        mask |= lone_marks(_connected_to(flat >= pen.lone, ink >= weak) & ~mask)
+        mask |= lone_marks(connected_to(flat >= pen.lone, ink >= weak) & ~mask)
     return InkMap(ink=ink, mask=mask, scale=scale, light_on_dark=light_on_dark,
                   contrast=contrast, one_bit=one_bit, close_call=close_call)
 
@@ -166,7 +166,7 @@ def _strength(flat: np.ndarray, threshold: float, core: float) -> np.ndarray:
     return np.clip(np.where(flat < threshold, below, above), 0.0, 1.0).astype(np.float32)
 
 
-def _connected_to(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
+def connected_to(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
     """The parts of `weak` (a superset of `strong`) that touch `strong`."""
     count, labels = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)
     keep = np.bincount(labels[strong], minlength=count) > 0

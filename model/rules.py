@@ -177,12 +177,14 @@ def _page_lines(mask: np.ndarray, flat: np.ndarray, upright: np.ndarray) -> np.n
         if _reach(own, line) < PAGE_SPAN:
             continue
         # Other lines from edge to edge the same way (a cell's other rule) are no text.
-        text = mask & ~own & ~_spanning(marks, _is_upright(line), mask.shape)
+        upright = _is_upright(line)
+        text = mask & ~own & ~_spanning(marks, upright, mask.shape)
         text_marks = _marks(text)
         heights = _text_heights(text_marks)
         heights = heights[heights >= PAGE_TEXT_PX]
-        if heights.size < MIN_PAGE_TEXT or (length < LONG_VS_TEXT * heights.max()
-                                            and not _beside(line, text_marks, length)):
+        if heights.size < MIN_PAGE_TEXT or (
+                length < LONG_VS_TEXT * heights.max()
+                and not _beside(line, upright, text_marks, length)):
             continue
         near = cv2.dilate(line.astype(np.uint8), np.ones((2 * NEAR_LINE + 1,) * 2, np.uint8))
         if stroke_width(own & near.astype(bool)) <= PAGE_VS_PEN * stroke_width(text):
@@ -205,14 +207,14 @@ def _spanning(marks: Marks, upright: bool, shape: tuple[int, ...]) -> np.ndarray
     return across[labels]
 
 
-def _beside(line: np.ndarray, marks: Marks, length: int) -> bool:
-    """Whether a line lies beyond all the writing (`marks` large enough to be text) on
-    one side, and is SIDE_VS_WRITING times as long as the writing spans along it."""
+def _beside(line: np.ndarray, upright: bool, marks: Marks, length: int) -> bool:
+    """Whether a line (`upright` or level) lies beyond all the writing (`marks` large
+    enough to be text) on one side, and is SIDE_VS_WRITING times as long as the writing
+    spans along it."""
     count, _, stats = marks
     if count <= 1:
         return False
     ys, xs = np.nonzero(line)
-    upright = _is_upright(line)
     x, y, w, h, areas = (stats[1:, k] for k in range(5))
     text = areas >= MIN_TEXT_AREA * areas.max()
     start, size = (x, w) if upright else (y, h)  # across the line

@@ -14,7 +14,7 @@ import pytest
 
 from model.reader import read_digits
 from tests.geometry import turned
-from training.realsets import paper_page
+from training.realsets import Sample, paper_page
 from training.usps_numbers import (
     USPS_NUMBERS_QUICK,
     failure_kind,
@@ -143,8 +143,8 @@ def test_numbers_scanned_small_keep_their_digits_apart(predictor) -> None:
     for sample in usps_number_samples("test", USPS_NUMBERS_QUICK):
         height, width = sample.image.shape[:2]
         size = (round(width * SMALL_SCALE), round(height * SMALL_SCALE))
-        small.append(type(sample)(cv2.resize(sample.image, size, interpolation=cv2.INTER_AREA),
-                                  sample.text))
+        small.append(Sample(cv2.resize(sample.image, size, interpolation=cv2.INTER_AREA),
+                            sample.text))
     report = numbers_report(small, predictor)
     assert report["reader"] >= MIN_SMALL_EXACT, report
     assert report["count_right"] >= MIN_SMALL_COUNT_RIGHT, report
