@@ -4,13 +4,15 @@ A mark as wide as several digits is cut along the paths from its top to its bott
 cross the least ink (`cut_paths`: upright through paper, bending round where digits
 overlap). Every way of cutting along a few of those paths into parts of plausible width
 is offered; the reader lets the classifier and the geometric priors of `model.options`
-choose among them. `linked` puts marks that chains of pairs link into one class (lines
-that go on from one another, pieces of one printed line).
+choose among them. A hairline that a cut leaves hanging from a part (the pen running on
+from one digit to the next) goes with the cut. `linked` puts marks that chains of pairs
+link into one class (lines that go on from one another, pieces of one printed line).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,11 +21,16 @@ import numpy as np
 
 from model.ink import stroke_width
 
-CUT_CANDIDATES = 6  # the cheapest cut paths considered
+# The cheapest cut paths considered: CUT_CANDIDATES, or CANDIDATES_PER_HEIGHT for each
+# height of the mark's width where more (a whole number joined into one mark by its
+# pen's strokes between digits needs a cut between every two).
+CUT_CANDIDATES = 6
+CANDIDATES_PER_HEIGHT = 2
 # A cut part is at least this share of the mark's height wide (a narrow 1 is ~0.2)
-# and at most this share.
+# and at most this share: a wide writer's 2 with a stroke joining it to the next digit
+# is 1.3 heights wide.
 MIN_PART_WIDTH = 0.15
-MAX_PART_WIDTH = 1.3
+MAX_PART_WIDTH = 1.6
 MIN_PART_HEIGHT = 0.5  # ... and at least this share of its height tall (not a tail)
 MINIMUM_RADIUS = 0.05  # a path's cost is a local minimum within this share of the height
 # A cut's step sideways costs this share of an ink pixel crossed, and a cut strays at
@@ -36,6 +43,10 @@ SIDE_STEP = 0.3
 CUT_BEND = 0.2
 CUT_HEIGHT = 64
 SLIVER = 0.15  # after a cut, marks smaller than this share of the part's largest go
+# A hairline: ink thinner than this share of the mark's stroke width (the pen running on
+# from one digit to the next). What of it a cut leaves hanging from a part goes with the
+# cut, as a neighbour's sliver does: the part is the digit, not the digit and a tail.
+HAIRLINE = 0.7
 MIN_LOOP = 0.1  # enclosed paper counts as a loop from this share of the height squared
 
 
@@ -112,10 +123,13 @@ def cut_options(piece: Piece, max_parts: int) -> list[Cut]:
              **dict(enumerate(paths))}
     middle = {index: float(edge.mean()) for index, edge in edges.items()}
     parts: dict[tuple[int, int], Piece | None] = {}
+    hairlines = _hairlines(piece.mask, width)
 
     def part(left: int, right: int) -> Piece | None:
         if (left, right) not in parts:
-            parts[left, right] = _part(piece, edges[left], edges[right])
+            cuts = [edges[left] if left >= 0 else None,
+                    edges[right] - 1 if right < len(paths) else None]
+            parts[left, right] = _part(piece, edges[left], edges[right], hairlines, cuts)
         return parts[left, right]
 
     lo, hi = MIN_PART_WIDTH * piece.h, MAX_PART_WIDTH * piece.h
@@ -133,8 +147,8 @@ def cut_options(piece: Piece, max_parts: int) -> list[Cut]:
 
 
 def cut_paths(piece: Piece) -> list[np.ndarray]:
-    """The CUT_CANDIDATES cheapest cuts from the piece's top row to its bottom row, each
-    a column per row, left to right.
+    """The cheapest cuts (`CUT_CANDIDATES`) from the piece's top row to its bottom row,
+    each a column per row, left to right.
 
     A cut pays for the ink it crosses and SIDE_STEP for each step sideways (one column
     per row at most), and keeps within CUT_BEND of the piece's height of a column of
@@ -171,7 +185,8 @@ def cut_paths(piece: Piece) -> list[np.ndarray]:
     total = np.minimum(cost[np.arange(width), last], walled).astype(np.float32)
     rows = np.minimum((np.arange(piece.h) * shrink).astype(np.intp), height - 1)
     paths = []
-    for column in _local_minima(total, margin, round(MINIMUM_RADIUS * height)):
+    count = max(CUT_CANDIDATES, math.ceil(CANDIDATES_PER_HEIGHT * piece.w / piece.h))
+    for column in _local_minima(total, margin, round(MINIMUM_RADIUS * height), count):
         offset, path = int(last[column]), np.empty(height, np.intp)
         for row in range(height - 1, -1, -1):
             path[row] = columns[column, offset]
@@ -182,9 +197,9 @@ def cut_paths(piece: Piece) -> list[np.ndarray]:
     return sorted(paths, key=lambda path: float(path.mean()))
 
 
-def _local_minima(cost: np.ndarray, margin: int, radius: int) -> list[int]:
-    """The CUT_CANDIDATES lowest local minima of a cost per column within `radius` (a
-    flat valley counts once, by its middle column), `margin` columns in from the ends."""
+def _local_minima(cost: np.ndarray, margin: int, radius: int, count: int) -> list[int]:
+    """The `count` lowest local minima of a cost per column within `radius` (a flat
+    valley counts once, by its middle column), `margin` columns in from the ends."""
     radius = max(1, radius)
     lowest = -cv2.dilate(-cost[None], np.ones((1, 2 * radius + 1), np.uint8))[0]
     minima = [c for c in range(margin, len(cost) - margin) if cost[c] <= lowest[c]]
@@ -195,7 +210,7 @@ def _local_minima(cost: np.ndarray, margin: int, radius: int) -> list[int]:
         else:
             runs.append([c])
     centres = [run[len(run) // 2] for run in runs]
-    return sorted(centres, key=lambda c: float(cost[c]))[:CUT_CANDIDATES]
+    return sorted(centres, key=lambda c: float(cost[c]))[:count]
 
 
 def _enclosed_paper(piece: Piece) -> np.ndarray:
@@ -209,12 +224,29 @@ def _enclosed_paper(piece: Piece) -> np.ndarray:
     return np.isin(labels[1:-1, 1:-1], loops)
 
 
-def _part(piece: Piece, left: np.ndarray, right: np.ndarray) -> Piece | None:
-    """The piece's ink between two cut paths (a column per row; the left one's column
-    included), slivers of a neighbour removed, cropped to its ink."""
+def _hairlines(mask: np.ndarray, width: float) -> np.ndarray:
+    """Labels (0: none) of the runs of ink thinner than HAIRLINE of the stroke `width`:
+    what an opening by a disc that wide takes away."""
+    side = round(HAIRLINE * width)
+    if side < 2:  # a pen this thin has no thinner line to tell apart
+        return np.zeros(mask.shape, np.int32)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    ink = mask.astype(np.uint8)
+    thin = ink & ~cv2.morphologyEx(ink, cv2.MORPH_OPEN, disc).astype(bool)
+    return cv2.connectedComponents(thin.astype(np.uint8), connectivity=8)[1]
+
+
+def _part(piece: Piece, left: np.ndarray, right: np.ndarray, hairlines: np.ndarray,
+          cuts: list[np.ndarray | None]) -> Piece | None:
+    """The piece's ink between two paths (a column per row; the left one's column
+    included), less the hairlines hanging from its `cuts` (the paths' columns where they
+    cut; None: the piece's own side) and slivers of a neighbour, cropped to its ink."""
     columns = np.arange(piece.w)[None, :]
     between = (columns >= left[:, None]) & (columns < right[:, None])
-    mask = _without_slivers(piece.mask & between)
+    rows = np.arange(piece.h)
+    cut = {int(label) for path in cuts if path is not None
+           for label in hairlines[rows, np.clip(path, 0, piece.w - 1)]} - {0}
+    mask = _without_slivers(piece.mask & between & ~np.isin(hairlines, list(cut)))
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0 or rows[-1] + 1 - rows[0] < MIN_PART_HEIGHT * piece.h:
         return None

@@ -34,6 +34,9 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
 - usps-table: numbers of 3-6 USPS *test* digits cut out of a table with the rules
             round their cell (the column's, the rows' or both: `training.table_cells`),
             read and scored as usps-numbers are;
+- usps-joined: numbers of 3-6 USPS *test* digits written without lifting the pen, half
+            the gaps joined by a hairline from a digit's stroke end to the next one's
+            (`training.joined_numbers`), read and scored as usps-numbers are;
 - usps96:   the same digits as plain 96x96 pictures, edge to edge (how the issue first
             measured them), read as `model.predict` reads a file (any number of digits);
 - usps-boxed: the same digits as some published sets keep theirs (European writers'
@@ -81,6 +84,7 @@ import numpy as np
 from model import Predictor, load_predictor
 from model.reader import ReadError, read_canvas, read_digits
 from training.exercise_books import NOTEBOOK_NUMBERS, NOTEBOOK_QUICK, notebook_samples
+from training.joined_numbers import JOINED_NUMBERS, JOINED_QUICK, joined_samples
 from training.old_paper import OLD_PAPER_NUMBERS, OLD_PAPER_QUICK, old_paper_samples
 from training.page_crops import CROPPED_NUMBERS, CROPPED_QUICK, cropped_samples
 from training.realsets import (
@@ -239,6 +243,8 @@ NUMBER_SETS: dict[str, Callable[[str, bool], list[Sample]]] = {
         split, OLD_PAPER_QUICK if quick else OLD_PAPER_NUMBERS)),
     "usps-table": lambda split, quick: list(table_samples(
         split, TABLE_QUICK if quick else TABLE_NUMBERS)),
+    "usps-joined": lambda split, quick: list(joined_samples(
+        split, JOINED_QUICK if quick else JOINED_NUMBERS)),
 }
 USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", *NUMBER_SETS})
 

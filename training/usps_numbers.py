@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -96,10 +96,16 @@ def number_picks(split: str, count: int,
                "".join(str(int(usps.labels[i])) for i in picked), rng)
 
 
+Placed = tuple[np.ndarray, int, int]  # a digit's ink on the page and its top-left (y, x)
+
+
 def write_number(digits: list[np.ndarray], rng: np.random.Generator,
-                 slant: float = NUMBER_SLANT) -> np.ndarray:
+                 slant: float = NUMBER_SLANT,
+                 join: Callable[[np.ndarray, list[Placed], np.random.Generator], None]
+                 | None = None) -> np.ndarray:
     """USPS digits (16x16 grey) side by side as one writer's ink, leaning by up to
-    `slant` either way, in [0, 1]."""
+    `slant` either way, in [0, 1]. `join` may draw on the upright page, given where each
+    digit went (`training.joined_numbers`: the pen's strokes between digits)."""
     height = rng.uniform(*NUMBER_HEIGHT)
     width = rng.uniform(*NUMBER_WIDTH)
     gap = rng.uniform(*NUMBER_GAP)
@@ -128,9 +134,13 @@ def write_number(digits: list[np.ndarray], rng: np.random.Generator,
     slant = rng.uniform(-slant, slant)
     shift = round(abs(slant) * rows)
     page = np.zeros((rows, cols + shift), np.float32)
+    placed = []
     for ink, top, left in zip(inks, tops, lefts, strict=True):
         y, x = round(top - top0), round(left) + (shift if slant > 0 else 0)
         stamp(page, ink, y, x)
+        placed.append((ink, y, x))
+    if join is not None:
+        join(page, placed, rng)
     # Slant: x moves by slant per row above the baseline (the bottom row stays).
     shear = np.float32([[1, slant, -slant * (rows - 1)], [0, 1, 0]])
     return cv2.warpAffine(page, shear, (page.shape[1], rows), flags=cv2.INTER_LINEAR)
