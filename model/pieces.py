@@ -147,8 +147,8 @@ def cut_options(piece: Piece, max_parts: int) -> list[Cut]:
 
 
 def cut_paths(piece: Piece) -> list[np.ndarray]:
-    """The cheapest cuts (`CUT_CANDIDATES`) from the piece's top row to its bottom row,
-    each a column per row, left to right.
+    """The cheapest cuts from the piece's top row to its bottom row (CUT_CANDIDATES, or
+    CANDIDATES_PER_HEIGHT per height of its width), each a column per row, left to right.
 
     A cut pays for the ink it crosses and SIDE_STEP for each step sideways (one column
     per row at most), and keeps within CUT_BEND of the piece's height of a column of
@@ -231,9 +231,8 @@ def _hairlines(mask: np.ndarray, width: float) -> np.ndarray:
     if side < 2:  # a pen this thin has no thinner line to tell apart
         return np.zeros(mask.shape, np.int32)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
-    ink = mask.astype(np.uint8)
-    thin = ink & ~cv2.morphologyEx(ink, cv2.MORPH_OPEN, disc).astype(bool)
-    return cv2.connectedComponents(thin.astype(np.uint8), connectivity=8)[1]
+    opened = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, disc).astype(bool)
+    return cv2.connectedComponents((mask & ~opened).astype(np.uint8), connectivity=8)[1]
 
 
 def _part(piece: Piece, left: np.ndarray, right: np.ndarray, hairlines: np.ndarray,
@@ -243,9 +242,9 @@ def _part(piece: Piece, left: np.ndarray, right: np.ndarray, hairlines: np.ndarr
     cut; None: the piece's own side) and slivers of a neighbour, cropped to its ink."""
     columns = np.arange(piece.w)[None, :]
     between = (columns >= left[:, None]) & (columns < right[:, None])
-    rows = np.arange(piece.h)
+    every_row = np.arange(piece.h)
     cut = {int(label) for path in cuts if path is not None
-           for label in hairlines[rows, np.clip(path, 0, piece.w - 1)]} - {0}
+           for label in hairlines[every_row, np.clip(path, 0, piece.w - 1)]} - {0}
     mask = _without_slivers(piece.mask & between & ~np.isin(hairlines, list(cut)))
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0 or rows[-1] + 1 - rows[0] < MIN_PART_HEIGHT * piece.h:
