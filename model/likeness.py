@@ -80,9 +80,14 @@ def outline_length(image: np.ndarray) -> float:
 
 def stroke_ends(image: np.ndarray) -> int:
     """How many ends the skeleton of the image's ink has (pixels with one neighbour)."""
-    bones = skeleton(np.asarray(image) >= INK_LEVEL).astype(np.float32)
+    return len(stroke_end_points(np.asarray(image) >= INK_LEVEL))
+
+
+def stroke_end_points(mask: np.ndarray) -> np.ndarray:
+    """(row, column) of each end of a bool mask's skeleton: a pixel with one neighbour."""
+    bones = skeleton(mask).astype(np.float32)
     neighbours = cv2.filter2D(bones, -1, _EIGHT, borderType=cv2.BORDER_CONSTANT) - bones
-    return int(np.count_nonzero((bones > 0) & (neighbours == 1)))
+    return np.argwhere((bones > 0) & (neighbours == 1))
 
 
 def skeleton(mask: np.ndarray) -> np.ndarray:

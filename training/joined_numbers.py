@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from model.ink import stroke_width
+from model.likeness import stroke_end_points
 from training.realsets import Sample, paper_page
 from training.usps_numbers import Placed, number_picks, write_number
 from training.usps_pictures import USPS_BLUR, USPS_MARGIN
@@ -33,8 +34,7 @@ JOINED_QUICK = 60
 JOIN_SHARE = 0.5  # of the gaps between digits
 HAIRLINE = (0.3, 0.6)  # the joining stroke's width, a share of the digit's stroke width
 INK_LEVEL = 0.5
-LOW_VS_SIDE = 0.3  # leaving a digit: its lowest stroke end on the right, this much lower
-_STEPS = np.ones((3, 3), np.uint8)
+LOW_VS_SIDE = 0.3  # a stroke end's height against its side: the pen leaves low, enters high
 
 
 def joined_samples(split: str = "test", count: int = JOINED_NUMBERS,
@@ -49,12 +49,12 @@ def joined_samples(split: str = "test", count: int = JOINED_NUMBERS,
 def join_digits(page: np.ndarray, placed: list[Placed], rng: np.random.Generator,
                 share: float = JOIN_SHARE) -> None:
     """Draw a hairline between neighbouring digits, each gap with probability `share`."""
-    for (left, y0, x0), (right, y1, x1) in itertools.pairwise(placed):
+    for (before, y0, x0), (after, y1, x1) in itertools.pairwise(placed):
         if rng.random() >= share:
             continue
-        width = stroke_width(left >= INK_LEVEL) * rng.uniform(*HAIRLINE)
-        start = _leaving(left) + np.array([y0, x0])
-        end = _entering(right) + np.array([y1, x1])
+        width = stroke_width(before >= INK_LEVEL) * rng.uniform(*HAIRLINE)
+        start = _pen_end(before, right=True) + np.array([y0, x0])
+        end = _pen_end(after, right=False) + np.array([y1, x1])
         line = np.zeros_like(page)
         # cv2 draws whole pixels; 4x finer points and shifts give a hairline its place.
         cv2.line(line, tuple(int(v * 4) for v in start[::-1]),
@@ -63,30 +63,14 @@ def join_digits(page: np.ndarray, placed: list[Placed], rng: np.random.Generator
         np.maximum(page, line, out=page)
 
 
-def _stroke_ends(ink: np.ndarray) -> np.ndarray:
-    """(y, x) of the ends of the digit's skeleton: pixels with one neighbour."""
-    from skimage.morphology import skeletonize
-
-    bones = skeletonize(ink >= INK_LEVEL).astype(np.uint8)
-    neighbours = cv2.filter2D(bones, -1, _STEPS, borderType=cv2.BORDER_CONSTANT) - 1
-    return np.argwhere((bones > 0) & (neighbours == 1))
-
-
-def _leaving(ink: np.ndarray) -> np.ndarray:
-    """Where the pen leaves a digit for the one on its right."""
-    ends = _stroke_ends(ink)
-    ends = ends[ends[:, 1] >= ink.shape[1] / 2]
+def _pen_end(ink: np.ndarray, right: bool) -> np.ndarray:
+    """(y, x) where the pen leaves a digit for the one on its right (`right`), or enters
+    it from the one on its left."""
+    ends = stroke_end_points(ink >= INK_LEVEL)
+    ends = ends[(ends[:, 1] >= ink.shape[1] / 2) == right]
     if len(ends):
-        return ends[np.argmax(ends[:, 1] + LOW_VS_SIDE * ends[:, 0])]
+        order = ends[:, 1] + LOW_VS_SIDE * ends[:, 0]
+        return ends[np.argmax(order) if right else np.argmin(order)]
     ys, xs = np.nonzero(ink >= INK_LEVEL)
-    return np.array([ys[np.argmax(xs)], xs.max()])
-
-
-def _entering(ink: np.ndarray) -> np.ndarray:
-    """Where the pen enters a digit from the one on its left."""
-    ends = _stroke_ends(ink)
-    ends = ends[ends[:, 1] < ink.shape[1] / 2]
-    if len(ends):
-        return ends[np.argmin(ends[:, 1] + LOW_VS_SIDE * ends[:, 0])]
-    ys, xs = np.nonzero(ink >= INK_LEVEL)
-    return np.array([ys[np.argmin(xs)], xs.min()])
+    furthest = np.argmax(xs) if right else np.argmin(xs)
+    return np.array([ys[furthest], xs[furthest]])
