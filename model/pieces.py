@@ -245,7 +245,10 @@ def _part(piece: Piece, left: np.ndarray, right: np.ndarray, hairlines: np.ndarr
     every_row = np.arange(piece.h)
     cut = {int(label) for path in cuts if path is not None
            for label in hairlines[every_row, np.clip(path, 0, piece.w - 1)]} - {0}
-    mask = _without_slivers(piece.mask & between & ~np.isin(hairlines, list(cut)))
+    mask = piece.mask & between
+    if cut:  # most cuts cross no hairline: no pass over the labels for them
+        mask &= ~np.isin(hairlines, list(cut))
+    mask = _without_slivers(mask)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0 or rows[-1] + 1 - rows[0] < MIN_PART_HEIGHT * piece.h:
         return None
