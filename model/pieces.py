@@ -92,12 +92,14 @@ class Group:
 @dataclass(frozen=True)
 class Cut:
     """One way to cut a piece: its parts, the strokes its cuts cross beyond one per
-    cut (touching digits meet in one stroke, a loop cut in half has two) and how many
-    of its cuts go through a closed loop."""
+    cut (touching digits meet in one stroke, a loop cut in half has two), how many
+    of its cuts go through a closed loop and how many through more than a hairline
+    (digits that touch, not the pen running on from one to the next)."""
 
     pieces: tuple[Piece, ...]
     crossed: float
     loops: int
+    touching: int
 
 
 def piece_of(labels: np.ndarray, g: Group) -> Piece:
@@ -124,6 +126,8 @@ def cut_options(piece: Piece, max_parts: int) -> list[Cut]:
     middle = {index: float(edge.mean()) for index, edge in edges.items()}
     parts: dict[tuple[int, int], Piece | None] = {}
     hairlines = _hairlines(piece.mask, width)
+    thick = piece.mask & (hairlines == 0)
+    touches = [bool(thick[rows, path].any()) for path in paths]
 
     def part(left: int, right: int) -> Piece | None:
         if (left, right) not in parts:
@@ -142,7 +146,8 @@ def cut_options(piece: Piece, max_parts: int) -> list[Cut]:
             cut = [part(a, b) for a, b in itertools.pairwise(bounds)]
             if all(p is not None for p in cut):
                 options.append(Cut(tuple(p for p in cut if p is not None),
-                                   sum(extra[c] for c in chosen), sum(in_loop[c] for c in chosen)))
+                                   sum(extra[c] for c in chosen), sum(in_loop[c] for c in chosen),
+                                   sum(touches[c] for c in chosen)))
     return options
 
 

@@ -65,7 +65,10 @@ LINE_OVERLAP = 0.5
 LINE_START = 0.5
 # Marks shorter than this share of the tallest mark of their line are dashes or dots.
 MIN_LINE_HEIGHT = 0.3
-MIN_PAGE_EXTENT = 0.25  # ... or smaller than this share of the page's biggest mark
+# ... or smaller than this share of the page's tallest mark. Its height, not its width:
+# digits the pen joined into one mark make it as wide as several, and the digits beside
+# them are no smaller for it ("138040" with "1380" one mark read "1380", sure).
+MIN_PAGE_EXTENT = 0.25
 
 
 Marks = tuple[np.ndarray, list[Group]]  # component labels, and the components that are marks
@@ -275,12 +278,11 @@ def _lines(groups: list[Group]) -> list[list[Group]]:
         elif best >= 0 and overlaps[best] > 0:
             lines[best].append(g)
     lines = _continued(lines)
-    biggest = max(max(g.w, g.h) for g in groups)
     result = []
     for line in sorted(lines, key=lambda line: np.median([(g.y0 + g.y1) / 2 for g in line])):
         top = max(g.h for g in line)
         kept = [g for g in line if g.h >= MIN_LINE_HEIGHT * top
-                and max(g.w, g.h) >= MIN_PAGE_EXTENT * biggest]
+                and max(g.w, g.h) >= MIN_PAGE_EXTENT * tallest]
         if kept:
             result.append(sorted(kept, key=lambda g: g.x0 + g.x1))
     return result
