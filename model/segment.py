@@ -28,7 +28,7 @@ import numpy as np
 from model.crop import without_cut_off
 from model.imaging import NoDigitError
 from model.ink import InkMap
-from model.margins import without_uprights
+from model.margins import RULE_ASPECT, without_uprights
 from model.options import Option, Slot, line_slots
 from model.pieces import Group, linked, piece_of
 
@@ -37,7 +37,10 @@ SPECK_PAGE_FRACTION = 0.012
 SPECK_MARK_FRACTION = 0.12
 SPECK_MIN_AREA = 4
 MAX_MARKS = 400  # more separate marks than this is text, texture or noise, not digits
-# Frame lines: hugging one border (within this share of the side) along half its length.
+# Frame lines: hugging one border (within this share of the side) along half its length,
+# or, upright, as narrow as a printed line (`RULE_ASPECT`) from the picture's top row
+# to its bottom row wherever it stands: the rule of a table's column, the crop a few
+# pixels beyond it ("699" cut out of a table read "1699").
 FRAME_BAND = 0.04
 FRAME_SPAN = 0.5
 FRAME_VS_TEXT = 1.3  # ... and, upright, this many times as tall as the tallest other mark
@@ -164,10 +167,13 @@ def _marks(stats: np.ndarray, contact: np.ndarray, mean_ink: np.ndarray,
 
 
 def _along_a_side(g: Group, height: int, width: int) -> Side | None:
-    """Whether a mark may be a scanner edge or the page's rim (thin, along one border,
-    spanning much of it): "upright" or "level", or None."""
+    """Whether a mark may be a scanner edge, the page's rim (thin, along one border,
+    spanning much of it) or a rule crossing the picture from top to bottom: "upright"
+    or "level", or None."""
     band_x, band_y = FRAME_BAND * width, FRAME_BAND * height
-    if g.w <= band_x and g.h >= FRAME_SPAN * height and (g.x0 == 0 or g.x1 == width):
+    hugging = g.w <= band_x and (g.x0 == 0 or g.x1 == width)
+    crossing = g.y0 == 0 and g.y1 == height and g.w <= RULE_ASPECT * g.h
+    if g.h >= FRAME_SPAN * height and (hugging or crossing):
         return "upright"
     if g.h <= band_y and g.w >= FRAME_SPAN * width and (g.y0 == 0 or g.y1 == height):
         return "level"

@@ -9,13 +9,17 @@ the picture's border dark: the paper was taken for the ink.
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import pytest
 
 from model.imaging import decode_image
+from model.ink import InkMap
 from model.polarity import judge_polarity
+from model.segment import find_marks
 from training import table_cells
 from training.table_cells import RULES, TABLE_QUICK, table_samples
-from training.usps_numbers import numbers_report
+from training.usps_numbers import number_picks, numbers_report, write_number
 
 # The first 60 test cells, measured with the shipped model: 90.0 % read exactly, all
 # with the right digit count, 1 sure and wrong (63.3 %, 83.3 % and 5 before: the side
@@ -55,3 +59,20 @@ def test_rules_close_to_the_edges_are_no_dark_paper(monkeypatch) -> None:
     framed = list(table_samples("test", 3 * FRAMED))[RULES.index("grid")::len(RULES)]
     light = [judge_polarity(decode_image(cell.image)).light_on_dark for cell in framed]
     assert sum(light) <= MAX_FRAMED_LIGHT, light
+
+
+def test_a_rule_crossing_the_cell_from_top_to_bottom_is_no_digit() -> None:
+    """A column's rule a few pixels in from the crop's sides, from the picture's top row
+    to its bottom row, 1.8 times as tall as the writing (under the 2.5 times that makes
+    any thin mark a printed line): a frame line, not a 1 ("699" read "1699")."""
+    for digits, _, rng in number_picks("test", 5, seed=4):
+        number = write_number(digits, rng, slant=0.0)
+        height, width = number.shape
+        room = round(0.4 * height)
+        page = np.pad(number, ((room, room), (room, room)))
+        for x in (3, page.shape[1] - 4):
+            cv2.line(page, (x, 0), (x + 1, page.shape[0] - 1), 1.0, 2)
+        ink = InkMap(ink=page, mask=page >= 0.5, scale=1.0, light_on_dark=False,
+                     contrast=200.0, one_bit=False)
+        _, marks = find_marks(ink)
+        assert marks and all(room - 2 <= g.x0 and g.x1 <= room + width + 2 for g in marks)
