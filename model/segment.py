@@ -30,7 +30,7 @@ from model.imaging import NoDigitError
 from model.ink import InkMap
 from model.margins import RULE_ASPECT, without_uprights
 from model.options import Option, Slot, line_slots
-from model.pieces import Group, linked, piece_of
+from model.pieces import MAX_PART_WIDTH, Group, linked, piece_of
 
 # Specks: smaller than this share of the page's longer side, or of the largest mark.
 SPECK_PAGE_FRACTION = 0.012
@@ -68,9 +68,10 @@ LINE_OVERLAP = 0.5
 LINE_START = 0.5
 # Marks shorter than this share of the tallest mark of their line are dashes or dots.
 MIN_LINE_HEIGHT = 0.3
-# ... or smaller than this share of the page's tallest mark. Its height, not its width:
-# digits the pen joined into one mark make it as wide as several, and the digits beside
-# them are no smaller for it ("138040" with "1380" one mark read "1380", sure).
+# ... or smaller than this share of the page's biggest mark, counted no bigger than one
+# digit can be (`model.pieces.MAX_PART_WIDTH` of its tallest mark): digits the pen
+# joined into one mark make it as wide as several, and the digits beside them are no
+# smaller for it ("138040" with "1380" one mark read "1380", sure).
 MIN_PAGE_EXTENT = 0.25
 
 
@@ -284,11 +285,12 @@ def _lines(groups: list[Group]) -> list[list[Group]]:
         elif best >= 0 and overlaps[best] > 0:
             lines[best].append(g)
     lines = _continued(lines)
+    biggest = min(max(max(g.w, g.h) for g in groups), MAX_PART_WIDTH * tallest)
     result = []
     for line in sorted(lines, key=lambda line: np.median([(g.y0 + g.y1) / 2 for g in line])):
         top = max(g.h for g in line)
         kept = [g for g in line if g.h >= MIN_LINE_HEIGHT * top
-                and max(g.w, g.h) >= MIN_PAGE_EXTENT * tallest]
+                and max(g.w, g.h) >= MIN_PAGE_EXTENT * biggest]
         if kept:
             result.append(sorted(kept, key=lambda g: g.x0 + g.x1))
     return result
