@@ -23,21 +23,22 @@ from training.usps_numbers import Placed, number_picks, numbers_report, write_nu
 from training.usps_pictures import usps_ink
 
 # The first 60 test pages, measured with the shipped model: 51.7 % read exactly and
-# 71.7 % with the right digit count. Before a line's marks were weighed against its
-# tallest mark's height, not its widest mark's width: 48.3 and 63.3 %; before a cut
+# 71.7 % with the right digit count. Before a page's biggest mark counted as no bigger
+# than one digit can be (1.6 of its tallest mark's height): 48.3 and 63.3 %; before a cut
 # through hairlines was spared the spaced line's charge: 45.0 and 63.3 %; with neither:
 # 41.7 and 55.0 % (33.3 and 46.7 % before cuts left a joining stroke out, allowed parts
 # 1.6 heights wide and looked for more cuts in a wider mark).
 MIN_EXACT = 0.47
 MIN_COUNT_RIGHT = 0.68
 # Numbers of 3-6 test digits with every gap joined, read with the right digit count:
-# 33 of 60 (26 before).
+# 34 of 60 (33 before the biggest mark's cap and the hairline cut's spared charge, 26
+# before cuts left a joining stroke out).
 ALL_JOINED = 60
 MARGIN = 20  # paper round a number, px
 MIN_ALL_JOINED_COUNTED = 30
 # Six-digit numbers of test digits, the first five joined into one mark as wide as
 # five digits: the sixth digit, a mark of its own beside it, read right in 17 of 20
-# (4 when a mark was weighed against the page's widest mark and dropped as a speck).
+# (4 when it was weighed against the whole joined mark and dropped as a speck).
 BESIDE_A_JOINED_MARK = 20
 MIN_LAST_DIGITS_READ = 14
 SLACK = 4  # px a digit's box may begin left of where it was written (the blur's edge)
