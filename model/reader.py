@@ -150,7 +150,7 @@ def _read_ink(shape: tuple[int, ...], ink: InkMap, predictor: ProbabilityModel,
             # while the edges and upright lines are still so. The lean is measured on the
             # writing alone: a margin line's upright pieces would hide it (5 of 7 leaning
             # USPS test numbers beside one: 0.04-0.10 past a writer's lean, not 0.15-0.22).
-            marks = find_marks(ink)
+            marks = find_marks(ink, scanned=True)
             writing = writing_alone(ink, marks)
             if shear := leaning(writing):
                 ink, marks = shear.upright(writing), None

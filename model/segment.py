@@ -38,9 +38,10 @@ SPECK_MARK_FRACTION = 0.12
 SPECK_MIN_AREA = 4
 MAX_MARKS = 400  # more separate marks than this is text, texture or noise, not digits
 # Frame lines: hugging one border (within this share of the side) along half its length,
-# or, upright, as narrow as a printed line (`RULE_ASPECT`) from the picture's top row
-# to its bottom row wherever it stands: the rule of a table's column, the crop a few
-# pixels beyond it ("699" cut out of a table read "1699").
+# or, upright in a scan, as narrow as a printed line (`RULE_ASPECT`) from the picture's
+# top row to its bottom row wherever it stands: the rule of a table's column, the crop a
+# few pixels beyond it ("699" cut out of a table read "1699"). Not on a canvas: a 1
+# drawn from its top edge to its bottom beside a smaller digit is a 1.
 FRAME_BAND = 0.04
 FRAME_SPAN = 0.5
 FRAME_VS_TEXT = 1.3  # ... and, upright, this many times as tall as the tallest other mark
@@ -87,7 +88,7 @@ def segment(ink: InkMap, *, single: bool = False, cropped: bool = False,
     edges may have cut off pieces of the writing round it (`model.crop`). `marks`: the
     ink's `find_marks`, when the caller has them already (it gives them up: they are
     merged here)."""
-    labels, groups = marks or find_marks(ink)
+    labels, groups = marks or find_marks(ink, scanned=cropped)
     if not groups:
         raise NoDigitError()
     if single:
@@ -107,7 +108,7 @@ def writing_alone(ink: InkMap, marks: Marks | None = None) -> InkMap:
     and what is left of a printed upright line (`model.margins`). For a picture sheared
     upright (`model.slant`) before it is segmented, whose edges and uprights then lean.
     `marks`: the ink's `find_marks`, left as they are."""
-    labels, groups = marks or find_marks(ink)
+    labels, groups = marks or find_marks(ink, scanned=True)
     if not groups:
         return ink
     groups = [dataclasses.replace(g, labels=list(g.labels)) for g in groups]  # merged below
@@ -118,15 +119,16 @@ def writing_alone(ink: InkMap, marks: Marks | None = None) -> InkMap:
     return dataclasses.replace(ink, mask=ink.mask & ~gone, ink=np.where(gone, 0.0, ink.ink))
 
 
-def find_marks(ink: InkMap) -> Marks:
+def find_marks(ink: InkMap, *, scanned: bool) -> Marks:
     """The labels of the ink's connected components, and those that are marks: not
-    specks, frame lines or shading along the border."""
+    specks, frame lines or shading along the border. `scanned`: a scan or photo, which
+    may hold printed rules, not a canvas, where a 1 may be drawn from edge to edge."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.mask.astype(np.uint8),
                                                                connectivity=8)
     strength = np.bincount(labels.ravel(), weights=ink.ink.ravel(), minlength=count)
     mean_ink = strength[1:count] / np.maximum(stats[1:count, cv2.CC_STAT_AREA], 1)
     return labels, _marks(stats[1:count], _border_contact(labels, count), mean_ink,
-                          ink.mask.shape)
+                          ink.mask.shape, scanned)
 
 
 def _border_contact(labels: np.ndarray, count: int) -> np.ndarray:
@@ -136,7 +138,7 @@ def _border_contact(labels: np.ndarray, count: int) -> np.ndarray:
 
 
 def _marks(stats: np.ndarray, contact: np.ndarray, mean_ink: np.ndarray,
-           shape: tuple[int, int]) -> list[Group]:
+           shape: tuple[int, int], scanned: bool) -> list[Group]:
     """Components that are not specks, frame lines or shading along the border."""
     height, width = shape
     extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
@@ -155,7 +157,7 @@ def _marks(stats: np.ndarray, contact: np.ndarray, mean_ink: np.ndarray,
     # touches the border, and its strokes are solid.
     shading = [contact[g.labels[0] - 1] >= BORDER_HUG * 2 * (g.w + g.h)
                and mean_ink[g.labels[0] - 1] < SOLID_INK for g in groups]
-    sides = [_along_a_side(g, height, width) for g in groups]
+    sides = [_along_a_side(g, height, width, scanned) for g in groups]
     writing = max((g.h for g, shade, side in zip(groups, shading, sides, strict=True)
                    if not (shade or side)), default=0)
     marks, hugging = [], []
@@ -167,13 +169,13 @@ def _marks(stats: np.ndarray, contact: np.ndarray, mean_ink: np.ndarray,
     return marks or hugging
 
 
-def _along_a_side(g: Group, height: int, width: int) -> Side | None:
+def _along_a_side(g: Group, height: int, width: int, scanned: bool) -> Side | None:
     """Whether a mark may be a scanner edge, the page's rim (thin, along one border,
-    spanning much of it) or a rule crossing the picture from top to bottom: "upright"
-    or "level", or None."""
+    spanning much of it) or, `scanned`, a rule crossing the picture from top to bottom:
+    "upright" or "level", or None."""
     band_x, band_y = FRAME_BAND * width, FRAME_BAND * height
     hugging = g.w <= band_x and (g.x0 == 0 or g.x1 == width)
-    crossing = g.y0 == 0 and g.y1 == height and g.w <= RULE_ASPECT * g.h
+    crossing = scanned and g.y0 == 0 and g.y1 == height and g.w <= RULE_ASPECT * g.h
     if g.h >= FRAME_SPAN * height and (hugging or crossing):
         return "upright"
     if g.h <= band_y and g.w >= FRAME_SPAN * width and (g.y0 == 0 or g.y1 == height):
