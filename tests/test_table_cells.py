@@ -85,7 +85,7 @@ def test_a_rule_crossing_the_cell_from_top_to_bottom_is_no_digit() -> None:
 def test_a_1_drawn_from_the_canvas_top_to_its_bottom_is_a_1(predictor) -> None:
     """On a canvas the same mark is a 1 drawn edge to edge, beside USPS test 2s 0.7 of
     its height: no printed rule (each read "2" when a canvas's marks were judged as a
-    scan's are)."""
+    scan's)."""
     usps = load_usps("test")
     for index in np.flatnonzero(usps.labels == 2)[:CANVAS_TWOS]:
         two = cv2.resize(usps_ink(usps.images[index], 190), (120, 190))
