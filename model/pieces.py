@@ -28,7 +28,8 @@ CUT_CANDIDATES = 6
 CANDIDATES_PER_HEIGHT = 2
 # A cut part is at least this share of the mark's height wide (a narrow 1 is ~0.2)
 # and at most this share: a wide writer's 2 with a stroke joining it to the next digit
-# is 1.3 heights wide.
+# is 1.3 heights wide. That is the widest one digit is, so `model.segment` also counts
+# no mark bigger than MAX_PART_WIDTH of the page's tallest when it tells specks.
 MIN_PART_WIDTH = 0.15
 MAX_PART_WIDTH = 1.6
 MIN_PART_HEIGHT = 0.5  # ... and at least this share of its height tall (not a tail)

@@ -32,7 +32,7 @@ from training.usps_pictures import USPS_BLUR, USPS_MARGIN
 JOINED_NUMBERS = 300  # pages in the set (the quick set, for tests: JOINED_QUICK)
 JOINED_QUICK = 60
 JOIN_SHARE = 0.5  # of the gaps between digits
-HAIRLINE = (0.3, 0.6)  # the joining stroke's width, a share of the digit's stroke width
+JOIN_WIDTH = (0.3, 0.6)  # the joining stroke's width, a share of the digit's stroke width
 INK_LEVEL = 0.5
 LOW_VS_SIDE = 0.3  # a stroke end's height against its side: the pen leaves low, enters high
 
@@ -52,7 +52,7 @@ def join_digits(page: np.ndarray, placed: list[Placed], rng: np.random.Generator
     for (before, y0, x0), (after, y1, x1) in itertools.pairwise(placed):
         if rng.random() >= share:
             continue
-        width = stroke_width(before >= INK_LEVEL) * rng.uniform(*HAIRLINE)
+        width = stroke_width(before >= INK_LEVEL) * rng.uniform(*JOIN_WIDTH)
         start = _pen_end(before, right=True) + np.array([y0, x0])
         end = _pen_end(after, right=False) + np.array([y1, x1])
         line = np.zeros_like(page)
