@@ -85,9 +85,11 @@ def segment(ink: InkMap, *, single: bool = False, cropped: bool = False,
     """Lines of slots, top to bottom and left to right; NoDigitError when nothing is left.
 
     `cropped`: the picture is cut out of a page (a scan or photo, not a canvas), so its
-    edges may have cut off pieces of the writing round it (`model.crop`). `marks`: the
-    ink's `find_marks`, when the caller has them already (it gives them up: they are
-    merged here)."""
+    edges may have cut off pieces of the writing round it (`model.crop`), and a thin
+    mark from its top row to its bottom row is a printed rule (`find_marks(scanned=)`).
+    A scan sheared upright (`model.slant`) is not `cropped`: its edges lean, and its
+    rules went before the shear (`writing_alone`). `marks`: the ink's `find_marks`, when
+    the caller has them already (it gives them up: they are merged here)."""
     labels, groups = marks or find_marks(ink, scanned=cropped)
     if not groups:
         raise NoDigitError()
