@@ -48,6 +48,11 @@ SLIVER = 0.15  # after a cut, marks smaller than this share of the part's larges
 # from one digit to the next). What of it a cut leaves hanging from a part goes with the
 # cut, as a neighbour's sliver does: the part is the digit, not the digit and a tail.
 HAIRLINE = 0.7
+# Each cut is offered again with the ink under WIDE_HAIRLINE of the stroke width going
+# with it, where that makes other parts: the pen's run-on stroke, blurred by the scan,
+# can be too thick for HAIRLINE's disc. A digit's own quick stroke (a 7's bar, a 9's
+# loop) can be as thin, so that offer pays `model.options.THINNED_PENALTY`.
+WIDE_HAIRLINE = 0.8
 MIN_LOOP = 0.1  # enclosed paper counts as a loop from this share of the height squared
 
 
@@ -95,12 +100,14 @@ class Cut:
     """One way to cut a piece: its parts, the strokes its cuts cross beyond one per
     cut (touching digits meet in one stroke, a loop cut in half has two), how many
     of its cuts go through a closed loop and how many through more than a hairline
-    (digits that touch, not the pen running on from one to the next)."""
+    (digits that touch, not the pen running on from one to the next), and whether
+    ink under WIDE_HAIRLINE, not only HAIRLINE, went with its cuts."""
 
     pieces: tuple[Piece, ...]
     crossed: float
     loops: int
     touching: int
+    thinned: bool = False
 
 
 def piece_of(labels: np.ndarray, g: Group) -> Piece:
@@ -125,17 +132,21 @@ def cut_options(piece: Piece, max_parts: int) -> list[Cut]:
     edges = {-1: np.zeros(piece.h, np.intp), len(paths): np.full(piece.h, piece.w, np.intp),
              **dict(enumerate(paths))}
     middle = {index: float(edge.mean()) for index, edge in edges.items()}
-    parts: dict[tuple[int, int], Piece | None] = {}
-    hairlines = _hairlines(piece.mask, width)
-    thick = piece.mask & (hairlines == 0)
+    parts: dict[tuple[int, int, float], Piece | None] = {}
+    hairlines = {share: _hairlines(piece.mask, width, share)
+                 for share in (HAIRLINE, WIDE_HAIRLINE)}
+    thick = piece.mask & (hairlines[HAIRLINE] == 0)
     touches = [bool(thick[rows, path].any()) for path in paths]
 
-    def part(left: int, right: int) -> Piece | None:
-        if (left, right) not in parts:
+    def part(left: int, right: int, share: float) -> Piece | None:
+        if (left, right, share) not in parts:
             cuts = [edges[left] if left >= 0 else None,
                     edges[right] - 1 if right < len(paths) else None]
-            parts[left, right] = _part(piece, edges[left], edges[right], hairlines, cuts)
-        return parts[left, right]
+            made = _part(piece, edges[left], edges[right], hairlines[share], cuts)
+            narrow = parts.get((left, right, HAIRLINE))
+            # The same part either way is one object: it is classified once.
+            parts[left, right, share] = narrow if _same(made, narrow) else made
+        return parts[left, right, share]
 
     lo, hi = MIN_PART_WIDTH * piece.h, MAX_PART_WIDTH * piece.h
     options = []
@@ -144,11 +155,15 @@ def cut_options(piece: Piece, max_parts: int) -> list[Cut]:
             bounds = [-1, *chosen, len(paths)]
             if not all(lo <= middle[b] - middle[a] <= hi for a, b in itertools.pairwise(bounds)):
                 continue
-            cut = [part(a, b) for a, b in itertools.pairwise(bounds)]
-            if all(p is not None for p in cut):
-                options.append(Cut(tuple(p for p in cut if p is not None),
-                                   sum(extra[c] for c in chosen), sum(in_loop[c] for c in chosen),
-                                   sum(touches[c] for c in chosen)))
+            narrow = [part(a, b, HAIRLINE) for a, b in itertools.pairwise(bounds)]
+            wide = [part(a, b, WIDE_HAIRLINE) for a, b in itertools.pairwise(bounds)]
+            differs = any(w is not n for w, n in zip(wide, narrow, strict=True))
+            for cut, thinned in ((narrow, False), (wide, True))[:1 + differs]:
+                if all(p is not None for p in cut):
+                    options.append(Cut(tuple(p for p in cut if p is not None),
+                                       sum(extra[c] for c in chosen),
+                                       sum(in_loop[c] for c in chosen),
+                                       sum(touches[c] for c in chosen), thinned))
     return options
 
 
@@ -230,10 +245,10 @@ def _enclosed_paper(piece: Piece) -> np.ndarray:
     return np.isin(labels[1:-1, 1:-1], loops)
 
 
-def _hairlines(mask: np.ndarray, width: float) -> np.ndarray:
-    """Labels (0: none) of the runs of ink thinner than HAIRLINE of the stroke `width`:
+def _hairlines(mask: np.ndarray, width: float, share: float) -> np.ndarray:
+    """Labels (0: none) of the runs of ink thinner than `share` of the stroke `width`:
     what an opening by a disc that wide takes away."""
-    side = round(HAIRLINE * width)
+    side = round(share * width)
     if side < 2:  # a pen this thin has no thinner line to tell apart
         return np.zeros(mask.shape, np.int32)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
@@ -261,6 +276,14 @@ def _part(piece: Piece, left: np.ndarray, right: np.ndarray, hairlines: np.ndarr
     top, bottom, first, last = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     return Piece(piece.x + first, piece.y + top, last - first, bottom - top,
                  mask[top:bottom, first:last])
+
+
+def _same(a: Piece | None, b: Piece | None) -> bool:
+    """Whether two parts are the same ink in the same box."""
+    if a is None or b is None:
+        return a is b
+    return ((a.x, a.y, a.w, a.h) == (b.x, b.y, b.w, b.h)
+            and bool(np.array_equal(a.mask, b.mask)))
 
 
 def _without_slivers(mask: np.ndarray) -> np.ndarray:

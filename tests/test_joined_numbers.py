@@ -16,7 +16,7 @@ import numpy as np
 from model.ink import stroke_width
 from model.pieces import Piece, cut_options
 from model.reader import read_digits
-from training.joined_numbers import JOINED_QUICK, join_digits, joined_samples
+from training.joined_numbers import JOIN_WIDTH, JOINED_QUICK, join_digits, joined_samples
 from training.realsets import stamp
 from training.usps import load_usps
 from training.usps_numbers import Placed, number_picks, numbers_report, write_number
@@ -31,8 +31,9 @@ from training.usps_pictures import usps_ink
 MIN_EXACT = 0.47
 MIN_COUNT_RIGHT = 0.68
 # Numbers of 3-6 test digits with every gap joined, read with the right digit count:
-# 34 of 60 (33 before the biggest mark's cap and the hairline cut's spared charge, 26
-# before cuts left a joining stroke out).
+# 37 of 60 (34 before a cut was offered again with a wider hairline taken away, 33
+# before the biggest mark's cap and the hairline cut's spared charge, 26 before cuts
+# left a joining stroke out).
 ALL_JOINED = 60
 MARGIN = 20  # paper round a number, px
 MIN_ALL_JOINED_COUNTED = 30
@@ -42,6 +43,7 @@ MIN_ALL_JOINED_COUNTED = 30
 BESIDE_A_JOINED_MARK = 20
 MIN_LAST_DIGITS_READ = 14
 SLACK = 4  # px a digit's box may begin left of where it was written (the blur's edge)
+RUN_ON = 0.6  # a joining stroke's width, a share of the digit's stroke (see below)
 
 
 def test_joined_numbers_are_read(predictor) -> None:
@@ -85,8 +87,10 @@ def _joined_but_the_last(digits: list[np.ndarray],
     return page, spots[-1][2] + MARGIN
 
 
-def _joined_pair(gap: int) -> tuple[np.ndarray, list[Placed]]:
-    """The first USPS test 1 and 0, about 60 px tall and `gap` px apart, joined."""
+def _joined_pair(gap: int, width: tuple[float, float] = JOIN_WIDTH
+                 ) -> tuple[np.ndarray, list[Placed]]:
+    """The first USPS test 1 and 0, about 60 px tall and `gap` px apart, joined by a
+    stroke `width` (a range) of the 1's stroke width wide."""
     usps = load_usps("test")
     one, zero = (usps_ink(usps.images[np.flatnonzero(usps.labels == d)[0]], 60) for d in (1, 0))
     placed = [(one, 0, 0), (zero, 0, one.shape[1] + gap)]
@@ -94,7 +98,7 @@ def _joined_pair(gap: int) -> tuple[np.ndarray, list[Placed]]:
                     np.float32)
     for ink, y, x in placed:
         stamp(page, ink, y, x)
-    join_digits(page, placed, np.random.default_rng(0), share=1.0)
+    join_digits(page, placed, np.random.default_rng(0), share=1.0, width=width)
     return page, placed
 
 
@@ -110,6 +114,24 @@ def test_a_cut_through_a_hairline_leaves_none_of_it_on_the_digits() -> None:
     assert apart
     # ... and it crossed a hairline, not digits that touch: no spaced line's charge.
     assert all(cut.touching == 0 for cut in apart)
+
+
+def test_a_run_on_stroke_too_thick_for_a_hairline_goes_with_the_cut(predictor) -> None:
+    # 0.6 of the 1's stroke: wider than HAIRLINE's share of the mark's stroke, within
+    # WIDE_HAIRLINE's. Offered only the narrow cut, the 1 kept the stroke as a tail and
+    # read "1" at 81 %, not sure; the cut that takes it away reads it at 99.9 %.
+    page, ((one, _, _), (_, _, zero_x)) = _joined_pair(gap=24, width=(RUN_ON, RUN_ON))
+    mask = page >= 0.5
+    assert mask[:, one.shape[1]:zero_x].any(axis=0).all()  # one mark
+    tolerance = stroke_width(one >= 0.5)
+    apart = [cut for cut in cut_options(Piece(0, 0, mask.shape[1], mask.shape[0], mask), 2)
+             if len(cut.pieces) == 2
+             and cut.pieces[0].x + cut.pieces[0].w <= one.shape[1] + tolerance
+             and cut.pieces[1].x >= zero_x - tolerance]
+    assert apart and all(cut.thinned for cut in apart)
+    picture = np.pad(((1.0 - page) * 255).astype(np.uint8), MARGIN, constant_values=255)
+    reading = read_digits(picture, predictor)
+    assert reading.text == "10" and reading.sure
 
 
 def test_a_cut_between_digits_written_into_each_other_is_touching() -> None:

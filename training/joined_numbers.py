@@ -47,18 +47,19 @@ def joined_samples(split: str = "test", count: int = JOINED_NUMBERS,
 
 
 def join_digits(page: np.ndarray, placed: list[Placed], rng: np.random.Generator,
-                share: float = JOIN_SHARE) -> None:
-    """Draw a hairline between neighbouring digits, each gap with probability `share`."""
+                share: float = JOIN_SHARE, width: tuple[float, float] = JOIN_WIDTH) -> None:
+    """Draw a hairline between neighbouring digits, each gap with probability `share`,
+    `width` (a range) of the left digit's stroke width wide."""
     for (before, y0, x0), (after, y1, x1) in itertools.pairwise(placed):
         if rng.random() >= share:
             continue
-        width = stroke_width(before >= INK_LEVEL) * rng.uniform(*JOIN_WIDTH)
+        thickness = stroke_width(before >= INK_LEVEL) * rng.uniform(*width)
         start = _pen_end(before, right=True) + np.array([y0, x0])
         end = _pen_end(after, right=False) + np.array([y1, x1])
         line = np.zeros_like(page)
         # cv2 draws whole pixels; 4x finer points and shifts give a hairline its place.
         cv2.line(line, tuple(int(v * 4) for v in start[::-1]),
-                 tuple(int(v * 4) for v in end[::-1]), 1.0, max(1, round(width)),
+                 tuple(int(v * 4) for v in end[::-1]), 1.0, max(1, round(thickness)),
                  cv2.LINE_AA, shift=2)
         np.maximum(page, line, out=page)
 
