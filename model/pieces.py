@@ -5,7 +5,8 @@ cross the least ink (`cut_paths`: upright through paper, bending round where dig
 overlap). Every way of cutting along a few of those paths into parts of plausible width
 is offered; the reader lets the classifier and the geometric priors of `model.options`
 choose among them. A hairline that a cut leaves hanging from a part (the pen running on
-from one digit to the next) goes with the cut. `linked` puts marks that chains of pairs
+from one digit to the next) goes with the cut; a cut is offered again with a slightly
+thicker one going too. `linked` puts marks that chains of pairs
 link into one class (lines that go on from one another, pieces of one printed line).
 """
 
@@ -117,7 +118,9 @@ def piece_of(labels: np.ndarray, g: Group) -> Piece:
 
 
 def cut_options(piece: Piece, max_parts: int) -> list[Cut]:
-    """Every cut of a piece along its cheapest paths into 2..max_parts plausible parts.
+    """Every cut of a piece along its cheapest paths into 2..max_parts plausible parts,
+    each offered again with the ink under WIDE_HAIRLINE hanging from its cuts taken away
+    too, where that changes its parts (`Cut.thinned`).
 
     Parts shared by several cuts are the same objects, so they are classified once.
     """
@@ -155,8 +158,8 @@ def cut_options(piece: Piece, max_parts: int) -> list[Cut]:
             bounds = [-1, *chosen, len(paths)]
             if not all(lo <= middle[b] - middle[a] <= hi for a, b in itertools.pairwise(bounds)):
                 continue
-            narrow = [part(a, b, HAIRLINE) for a, b in itertools.pairwise(bounds)]
-            wide = [part(a, b, WIDE_HAIRLINE) for a, b in itertools.pairwise(bounds)]
+            narrow, wide = ([part(a, b, share) for a, b in itertools.pairwise(bounds)]
+                            for share in (HAIRLINE, WIDE_HAIRLINE))  # narrow first: reused
             differs = any(w is not n for w, n in zip(wide, narrow, strict=True))
             for cut, thinned in ((narrow, False), (wide, True))[:1 + differs]:
                 if all(p is not None for p in cut):
