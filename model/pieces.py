@@ -6,8 +6,8 @@ overlap). Every way of cutting along a few of those paths into parts of plausibl
 is offered; the reader lets the classifier and the geometric priors of `model.options`
 choose among them. A hairline that a cut leaves hanging from a part (the pen running on
 from one digit to the next) goes with the cut; a cut is offered again with a slightly
-thicker one going too. `linked` puts marks that chains of pairs
-link into one class (lines that go on from one another, pieces of one printed line).
+thicker one going too. `linked` puts marks that chains of pairs link into one class
+(lines that go on from one another, pieces of one printed line).
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ class Cut:
     crossed: float
     loops: int
     touching: int
-    thinned: bool = False
+    thinned: bool
 
 
 def piece_of(labels: np.ndarray, g: Group) -> Piece:
@@ -139,6 +139,8 @@ def cut_options(piece: Piece, max_parts: int) -> list[Cut]:
     hairlines = {share: _hairlines(piece.mask, width, share)
                  for share in (HAIRLINE, WIDE_HAIRLINE)}
     thick = piece.mask & (hairlines[HAIRLINE] == 0)
+    # Most marks have no ink between the two shares: a second offer would repeat the first.
+    second_offer = not np.array_equal(hairlines[WIDE_HAIRLINE] > 0, piece.mask & ~thick)
     touches = [bool(thick[rows, path].any()) for path in paths]
 
     def part(left: int, right: int, share: float) -> Piece | None:
@@ -158,10 +160,13 @@ def cut_options(piece: Piece, max_parts: int) -> list[Cut]:
             bounds = [-1, *chosen, len(paths)]
             if not all(lo <= middle[b] - middle[a] <= hi for a, b in itertools.pairwise(bounds)):
                 continue
-            narrow, wide = ([part(a, b, share) for a, b in itertools.pairwise(bounds)]
-                            for share in (HAIRLINE, WIDE_HAIRLINE))  # narrow first: reused
-            differs = any(w is not n for w, n in zip(wide, narrow, strict=True))
-            for cut, thinned in ((narrow, False), (wide, True))[:1 + differs]:
+            narrow = [part(a, b, HAIRLINE) for a, b in itertools.pairwise(bounds)]
+            offers = [(narrow, False)]
+            if second_offer:  # after the narrow parts, which the wide ones reuse
+                wide = [part(a, b, WIDE_HAIRLINE) for a, b in itertools.pairwise(bounds)]
+                if any(w is not n for w, n in zip(wide, narrow, strict=True)):
+                    offers.append((wide, True))
+            for cut, thinned in offers:
                 if all(p is not None for p in cut):
                     options.append(Cut(tuple(p for p in cut if p is not None),
                                        sum(extra[c] for c in chosen),
