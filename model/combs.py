@@ -3,8 +3,9 @@
 A comb is a line with upright ticks a digit's width apart, shorter than the digits.
 Its line is found as a printed line (model.rules); its ticks are the thin upright runs
 standing on it, at least MIN_TICKS of one height, then those on the same pitch that a
-digit touches. A comb of one cell has a line too short to be taken for one and only two
-ticks, so it is found by its shape alone.
+digit touches. Where digits touch all but two, the line's ends tell the comb: a comb's
+line stops at its first and last ticks. A comb of one cell has a line too short to be
+taken for one and only two ticks, so it is found by its shape alone.
 """
 
 from __future__ import annotations
@@ -58,28 +59,36 @@ def comb_ticks(ink: np.ndarray, rules: np.ndarray, text: int, thickest: float) -
     slant = np.tan(np.radians(MAX_TILT))
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     thin = [i for i in on_line[on_line > 0] if w[i] <= thickest + 2 + slant * h[i]]
-    if len(thin) < MIN_TICKS:
+    if len(thin) < 2:
         return np.zeros_like(rules)
     # Hough covers a tick in parts; its height is the ink run up from where it stands.
     run = h.copy()
     for i in thin:
         run[i] = _run_up(ink, stats[i], thickest)
+    centres = stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH] / 2
     middle, ticks = _of_one_height(thin, run)
     if len(ticks) < MIN_TICKS:
         # A digit written down onto a tick runs up it: with only three ticks, one such
         # leaves two of one height. Hough's own runs stop where the digit's stroke bends.
         middle, ticks = _of_one_height(thin, h)
-    if len(ticks) < MIN_TICKS or middle > TICK_VS_DIGIT * text:  # "111" on a line
-        return np.zeros_like(rules)
-    # Upright strokes of the digits can stand on the line at a tick's height too: the
-    # comb is the ticks on one pitch, a cell (a digit's width at least) apart.
-    centres = stats[ticks, cv2.CC_STAT_LEFT] + stats[ticks, cv2.CC_STAT_WIDTH] / 2
-    on_pitch, pitch = _on_one_pitch(centres, MIN_PITCH_VS_TEXT * text)
-    if len(on_pitch) < MIN_TICKS:
-        return np.zeros_like(rules)  # closer than a digit's width: strokes, not a comb
-    ticks = [ticks[k] for k in on_pitch]
+    pitch = 0.0
+    if len(ticks) >= MIN_TICKS and middle <= TICK_VS_DIGIT * text:  # not "111" on a line
+        # Upright strokes of the digits can stand on the line at a tick's height too: the
+        # comb is the ticks on one pitch, a cell (a digit's width at least) apart.
+        on_pitch, pitch = _on_one_pitch(centres[ticks], MIN_PITCH_VS_TEXT * text)
+        ticks = [ticks[k] for k in on_pitch]
+    else:
+        ticks = []
+    if len(ticks) < MIN_TICKS:
+        # Digits touch most ticks: the comb is told by its line's ends, from the runs
+        # clear of the digits (no ink goes on up from their top).
+        clear = [i for i in thin if run[i] <= (1 + TICK_SPREAD) * h[i]]
+        comb = _ticks_on_line_ends(ink, rules, clear, h, centres, text, round(thickest) + 2)
+        if comb is None:
+            return np.zeros_like(rules)
+        middle, ticks, pitch = comb
     found = np.isin(labels, ticks)
-    grid = _tick_grid(centres[on_pitch], pitch, rules)
+    grid = _tick_grid(centres[ticks], pitch, rules)
     widest = int(w[ticks].max()) + 2  # a pen's 1 is wider than a printed tick
     found |= _missed_ticks(ink, stats[ticks], grid, middle, widest)
     # What is left of a tick the Hough segment did not cover: a short thin upright
@@ -121,6 +130,52 @@ def comb_cell(marks: np.ndarray, line: np.ndarray, text: int, thickest: float) -
                    and np.nonzero(t)[0].max() <= np.nonzero(line)[0].max() for t in ticks)
     inside = rest[:, xs.min() + band:xs.max() - band + 1]
     return cell if standing and not inside.any() else none
+
+
+def _ticks_on_line_ends(ink: np.ndarray, rules: np.ndarray, thin: list[int],
+                        heights: np.ndarray, centres: np.ndarray, text: int,
+                        reach: int) -> tuple[float, list[int], float] | None:
+    """A comb told by its line, when digits touch most of its ticks (fewer than MIN_TICKS
+    of one height are left): the line runs from the first tick to the last and stops
+    there, so the ticks stand on a grid of 1-N cells from end to end. Of the grids that
+    put at least two upright runs (`thin`) of one height on them, one at an end where
+    the line stops, the one with a run at both ends, then the most runs, then the fewest
+    cells: (their height, those runs, the pitch), or None. An underline broken by the
+    writing does not stop where a digit's stroke stands on a piece of it."""
+    cols = np.flatnonzero(rules.any(axis=0))
+    stops = [_stops(ink, rules, end, side, reach) for end, side in ((cols[0], -1), (cols[-1], 1))]
+    if not any(stops):
+        return None
+    span = float(cols[-1] - cols[0])
+    found, best = None, (1, 1)  # (line ends among the ticks, ticks): two ticks at least
+    for cells in range(1, int(span / (MIN_PITCH_VS_TEXT * text)) + 1):
+        pitch = span / cells
+        slack = max(reach, PITCH_SLACK * pitch)
+        at: dict[int, tuple[float, int]] = {}  # grid position -> (how far off, run)
+        for i in thin:
+            k = round((centres[i] - cols[0]) / pitch)
+            off = abs(centres[i] - cols[0] - k * pitch)
+            if 0 <= k <= cells and off <= slack and (off, i) < at.get(k, (slack + 1, 0)):
+                at[k] = (off, i)
+        hits = [i for _, i in at.values()]
+        ends = {at[k][1] for k, stop in zip((0, cells), stops, strict=True) if stop and k in at}
+        for middle in np.unique(heights[hits]):
+            if not 0 < middle <= TICK_VS_DIGIT * text:
+                continue
+            ticks = [i for i in hits if abs(heights[i] - middle) <= TICK_SPREAD * middle]
+            score = (len(ends.intersection(ticks)), len(ticks))
+            if score > best:
+                found, best = (float(middle), ticks, pitch), score
+    return found
+
+
+def _stops(ink: np.ndarray, rules: np.ndarray, end: int, side: int, reach: int) -> bool:
+    """Whether the line (`rules`) stops at column `end`: no ink beyond it along the line
+    for `reach` pixels (`side` -1: to the left)."""
+    rows = np.flatnonzero(rules[:, end])
+    band = slice(max(0, rows.min() - 1), rows.max() + 2)
+    beyond = slice(max(0, end - reach), end) if side < 0 else slice(end + 1, end + 1 + reach)
+    return not ink[band, beyond].any()
 
 
 def _of_one_height(runs: list[int], heights: np.ndarray) -> tuple[float, list[int]]:
