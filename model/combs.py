@@ -147,24 +147,25 @@ def _ticks_on_line_ends(ink: np.ndarray, rules: np.ndarray, thin: list[int],
     if not any(stops):
         return None
     span = float(cols[-1] - cols[0])
-    found, best = None, (1, 1)  # (line ends among the ticks, ticks): two ticks at least
+    found, best = None, (0, 0)  # (line ends among the ticks, ticks)
     for cells in range(1, int(span / (MIN_PITCH_VS_TEXT * text)) + 1):
         pitch = span / cells
         slack = max(reach, PITCH_SLACK * pitch)
-        at: dict[int, tuple[float, int]] = {}  # grid position -> (how far off, run)
+        nearest: dict[int, tuple[float, int]] = {}  # grid position -> (how far off, run)
         for i in thin:
             k = round((centres[i] - cols[0]) / pitch)
             off = abs(centres[i] - cols[0] - k * pitch)
-            if 0 <= k <= cells and off <= slack and (off, i) < at.get(k, (slack + 1, 0)):
-                at[k] = (off, i)
-        hits = [i for _, i in at.values()]
-        ends = {at[k][1] for k, stop in zip((0, cells), stops, strict=True) if stop and k in at}
+            if 0 <= k <= cells and off <= slack and off < nearest.get(k, (np.inf, 0))[0]:
+                nearest[k] = (off, i)
+        hits = [i for _, i in nearest.values()]
+        ends = {nearest[k][1] for k, stop in zip((0, cells), stops, strict=True)
+                if stop and k in nearest}
         for middle in np.unique(heights[hits]):
             if not 0 < middle <= TICK_VS_DIGIT * text:
                 continue
             ticks = [i for i in hits if abs(heights[i] - middle) <= TICK_SPREAD * middle]
             score = (len(ends.intersection(ticks)), len(ticks))
-            if score > best:
+            if len(ticks) >= 2 and score[0] >= 1 and score > best:
                 found, best = (float(middle), ticks, pitch), score
     return found
 
