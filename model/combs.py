@@ -71,14 +71,12 @@ def comb_ticks(ink: np.ndarray, rules: np.ndarray, text: int, thickest: float) -
         # A digit written down onto a tick runs up it: with only three ticks, one such
         # leaves two of one height. Hough's own runs stop where the digit's stroke bends.
         middle, ticks = _of_one_height(thin, h)
-    pitch = 0.0
+    on_pitch: list[int] = []
     if len(ticks) >= MIN_TICKS and middle <= TICK_VS_DIGIT * text:  # not "111" on a line
         # Upright strokes of the digits can stand on the line at a tick's height too: the
         # comb is the ticks on one pitch, a cell (a digit's width at least) apart.
         on_pitch, pitch = _on_one_pitch(centres[ticks], MIN_PITCH_VS_TEXT * text)
-        ticks = [ticks[k] for k in on_pitch]
-    else:
-        ticks = []
+    ticks = [ticks[k] for k in on_pitch]
     if len(ticks) < MIN_TICKS:
         # Digits touch most ticks: the comb is told by its line's ends, from the runs
         # clear of the digits (no ink goes on up from their top).
