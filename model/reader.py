@@ -29,7 +29,7 @@ import numpy as np
 
 from model.cells import boxed_cells, one_digit_per_cell
 from model.classify import classify
-from model.faint import within_reach
+from model.faint import sharp_writing, within_reach
 from model.imaging import ImageSource, NoDigitError, ReadError, decode_image
 from model.ink import InkMap, find_ink, solid_ink
 from model.panels import without_the_page
@@ -134,7 +134,8 @@ def _read_ink(shape: tuple[int, ...], ink: InkMap, predictor: ProbabilityModel,
     # Digits cut to their boxes: their bars are no printed lines, each box one digit.
     cells = boxed_cells(ink) if form_lines else []
     if form_lines and not cells:
-        ink = dataclasses.replace(ink, mask=within_reach(ink, remove_rules(ink.mask)))
+        writing = within_reach(ink, remove_rules(ink.mask))
+        ink = dataclasses.replace(ink, mask=sharp_writing(ink, writing))
     # A lone box is one digit whole too: a stroke the threshold broke, stretched along a
     # side of its box, is no shading along a border (USPS test digits in a thin pen,
     # broken so: 307 -> 341 of 511 right). Single-digit mode reads a row of boxes as one.
