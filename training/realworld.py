@@ -37,6 +37,10 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
 - usps-joined: numbers of 3-6 USPS *test* digits written without lifting the pen, half
             the gaps joined by a hairline from a digit's stroke end to the next one's
             (`training.joined_numbers`), read and scored as usps-numbers are;
+- usps-uneven: numbers of 3-6 USPS *test* digits written at uneven sizes, half in a
+            hurried hand (each digit its own size and height), half in old-style figures
+            (0, 1, 2 small; 3, 4, 5, 7, 9 below the line: `training.uneven_numbers`),
+            read and scored as usps-numbers are;
 - usps96:   the same digits as plain 96x96 pictures, edge to edge (how the issue first
             measured them), read as `model.predict` reads a file (any number of digits);
 - usps-boxed: the same digits as some published sets keep theirs (European writers'
@@ -97,6 +101,7 @@ from training.realsets import (
     touching_samples,
 )
 from training.table_cells import TABLE_NUMBERS, TABLE_QUICK, table_samples
+from training.uneven_numbers import UNEVEN_NUMBERS, UNEVEN_QUICK, uneven_samples
 from training.usps_numbers import (
     SLANTED,
     USPS_NUMBERS,
@@ -245,6 +250,8 @@ NUMBER_SETS: dict[str, Callable[[str, bool], list[Sample]]] = {
         split, TABLE_QUICK if quick else TABLE_NUMBERS)),
     "usps-joined": lambda split, quick: list(joined_samples(
         split, JOINED_QUICK if quick else JOINED_NUMBERS)),
+    "usps-uneven": lambda split, quick: list(uneven_samples(
+        split, UNEVEN_QUICK if quick else UNEVEN_NUMBERS)),
 }
 USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", *NUMBER_SETS})
 

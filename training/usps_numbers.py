@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -102,27 +102,33 @@ Placed = tuple[np.ndarray, int, int]  # a digit's ink on the page and its top-le
 def write_number(digits: list[np.ndarray], rng: np.random.Generator,
                  slant: float = NUMBER_SLANT,
                  join: Callable[[np.ndarray, list[Placed], np.random.Generator], None]
-                 | None = None) -> np.ndarray:
+                 | None = None,
+                 placing: Sequence[tuple[float, float]] | None = None) -> np.ndarray:
     """USPS digits (16x16 grey) side by side as one writer's ink, leaning by up to
     `slant` either way, in [0, 1]. `join` may draw on the upright page, given where each
-    digit went (`training.joined_numbers`: the pen's strokes between digits)."""
+    digit went (`training.joined_numbers`: the pen's strokes between digits). `placing`
+    gives each digit's height (a share of the number's) and how far its foot drops below
+    the line (in the number's heights), for uneven writing (`training.uneven_numbers`);
+    without it heights vary by NUMBER_SIZE_JITTER and every foot is on the line."""
     height = rng.uniform(*NUMBER_HEIGHT)
     width = rng.uniform(*NUMBER_WIDTH)
     gap = rng.uniform(*NUMBER_GAP)
     level = usps_pen_level(rng)
     inks, tops = [], []
-    for digit in digits:
+    for k, digit in enumerate(digits):
         rows = np.flatnonzero(digit.max(1) > 0.1)
         cols = np.flatnonzero(digit.max(0) > 0.1)
         crop = digit[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-        h = height * (1 + rng.uniform(-NUMBER_SIZE_JITTER, NUMBER_SIZE_JITTER))
+        share, drop = (placing[k] if placing is not None else
+                       (1 + rng.uniform(-NUMBER_SIZE_JITTER, NUMBER_SIZE_JITTER), 0.0))
+        h = height * share
         w = h * crop.shape[1] / crop.shape[0] * width * (1 + rng.uniform(-NUMBER_WIDTH_JITTER,
                                                                           NUMBER_WIDTH_JITTER))
         # The crop's one-pixel border of paper scales with it.
         pad_y, pad_x = h / crop.shape[0], w / crop.shape[1]
         inks.append(usps_pen(usps_upscale(crop, (max(3, round(w + 2 * pad_x)),
                                              max(3, round(h + 2 * pad_y)))), level))
-        tops.append(height - h + rng.normal(0, NUMBER_WOBBLE * height))
+        tops.append(height - h + drop * height + rng.normal(0, NUMBER_WOBBLE * height))
     spaces = [height * (rng.uniform(*NUMBER_CLOSE_GAP) if rng.random() < NUMBER_CLOSE_SHARE
                         else max(0.0, gap + rng.normal(0, NUMBER_GAP_JITTER)))
               for _ in digits[1:]]
