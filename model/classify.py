@@ -21,11 +21,12 @@ from model.imaging import NoDigitError
 from model.ink import InkMap
 from model.likeness import looks_like_a_digit, more_stroke_than, nudges
 from model.normalize import normalize_digit
-from model.options import Option, Slot, width_prior
+from model.options import Option, Slot
 from model.pieces import Piece
 from model.reading import DigitReading, ProbabilityModel, Reading
 from model.settings import SETTINGS
 from model.slant import Shear
+from model.widths import width_prior
 
 _TINY = 1e-6
 # A reading this confident was never made "not sure" by its nudges: not one of 581 such

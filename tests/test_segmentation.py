@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from model.options import BEYOND_SLOPE, WIDTH_GRID, WIDTH_TAIL, width_prior
 from model.pieces import Piece, cut_options, cut_paths
 from model.reader import read_canvas, read_digits
+from model.widths import BEYOND_SLOPE, WIDTH_GRID, WIDTH_TAIL, width_prior
 from training.realsets import touching_samples
 from training.realworld import score_reader
 from training.styles import render, sample_strokes
