@@ -117,9 +117,9 @@ PART_FREE = 0.8
 # USPS *train*, read exactly: 300 usps-uneven numbers 259 -> 281 (strokes only, from
 # SHORT_FREE: 271); STAND_FREE 0.2 split a 4 of usps-numbers. The other number sets,
 # 400 numbers with digits cut in two, 400 touching pairs of MNIST train digits and
-# 1,000 form fields read as before, old paper +1. The hang rule and 0.55 (0.45 reads
-# train alike) came after a test comb field, "1645" read "16415" without them; the
-# hang rule costs train one number (282 without it).
+# 1,000 form fields read as before, but old paper +1 and two pages wrong either way.
+# The hang rule and 0.55 (0.45 reads train alike) came after a test comb field, "1645"
+# read "16415" without them; the hang rule costs train one number (282 without it).
 STAND_FREE = 0.15
 STANDING_FREE = SHORT_FREE
 STANDING_STROKE_FREE = 0.55
