@@ -163,10 +163,7 @@ def _run_slot(labels: np.ndarray, run: list[Group], line: list[Group],
               height: float) -> Slot:
     """A run of marks read every way as digits of one mark or of two neighbours joined."""
     alone = [piece_of(labels, g) for g in run]
-    foot = float(np.median([g.y1 for g in line]))
-    hangs = [g.y1 < foot - STAND_FREE * height for g in run]
-    free = [PART_FREE if any(hangs[max(k - 1, 0):k + 2]) else _free(g, foot, height)
-            for k, g in enumerate(run)]
+    free = _frees(run, line, height)
     pairs = []
     for a, b in itertools.pairwise(run):
         joined = Group(a.labels + b.labels, a.x0, a.y0, a.x1, a.y1)
@@ -185,12 +182,20 @@ def _run_slot(labels: np.ndarray, run: list[Group], line: list[Group],
     return Slot(tuple(options), writer_width(line, tuple(run)))
 
 
-def _free(g: Group, foot: float, height: float) -> float:
-    """The share of the line's `height` from which a mark of a run read alone is charged
-    (`_option`): less when it stands on the line, whose marks' median foot is `foot`."""
-    if abs(g.y1 - foot) > STAND_FREE * height:
-        return PART_FREE
-    return STANDING_STROKE_FREE if g.w <= NARROW_MARK * g.h else STANDING_FREE
+def _frees(run: list[Group], line: list[Group], height: float) -> list[float]:
+    """Per mark of a run, the share of the line's `height` from which it is charged as
+    short when read alone (`_option`): less when it stands on the line (its marks'
+    median foot) and no neighbour in the run hangs above it."""
+    foot = float(np.median([g.y1 for g in line]))
+    offsets = [(g.y1 - foot) / height for g in run]  # > 0: below the line
+    hangs = [offset < -STAND_FREE for offset in offsets]
+    frees = []
+    for k, (g, offset) in enumerate(zip(run, offsets, strict=True)):
+        if abs(offset) > STAND_FREE or any(hangs[max(k - 1, 0):k + 2]):
+            frees.append(PART_FREE)
+        else:
+            frees.append(STANDING_STROKE_FREE if g.w <= NARROW_MARK * g.h else STANDING_FREE)
+    return frees
 
 
 def _pairings(count: int) -> list[list[tuple[int, int]]]:

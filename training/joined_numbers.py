@@ -25,9 +25,8 @@ import numpy as np
 
 from model.ink import stroke_width
 from model.likeness import stroke_end_points
-from training.realsets import Sample, paper_page
-from training.usps_numbers import Placed, number_picks, write_number
-from training.usps_pictures import USPS_BLUR, USPS_MARGIN
+from training.realsets import Sample
+from training.usps_numbers import Placed, number_picks, number_scan, write_number
 
 JOINED_NUMBERS = 300  # pages in the set (the quick set, for tests: JOINED_QUICK)
 JOINED_QUICK = 60
@@ -41,9 +40,7 @@ def joined_samples(split: str = "test", count: int = JOINED_NUMBERS,
                    seed: int = 0) -> Iterator[Sample]:
     """Numbers of 3-6 USPS digits of `split` with joined digits, as scans, seeded."""
     for digits, text, rng in number_picks(split, count, seed):
-        ink = write_number(digits, rng, join=join_digits)
-        ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(*USPS_BLUR))
-        yield Sample(paper_page(rng, np.pad(ink, int(rng.integers(*USPS_MARGIN)))), text)
+        yield Sample(number_scan(write_number(digits, rng, join=join_digits), rng), text)
 
 
 def join_digits(page: np.ndarray, placed: list[Placed], rng: np.random.Generator,

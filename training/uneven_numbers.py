@@ -16,12 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import cv2
 import numpy as np
 
-from training.realsets import Sample, paper_page
-from training.usps_numbers import number_picks, write_number
-from training.usps_pictures import USPS_BLUR, USPS_MARGIN
+from training.realsets import Sample
+from training.usps_numbers import number_picks, number_scan, write_number
 
 UNEVEN_NUMBERS = 300  # pages in the set (the quick set, for tests: UNEVEN_QUICK)
 UNEVEN_QUICK = 60
@@ -45,11 +43,8 @@ def uneven_samples(split: str = "test", count: int = UNEVEN_NUMBERS,
     """Numbers of 3-6 USPS digits of `split` written at uneven sizes, as scans, seeded."""
     for digits, text, rng in number_picks(split, count, seed):
         labels = [int(c) for c in text]
-        ink = write_number(digits, rng, placing=(old_style(labels, rng)
-                                                 if rng.random() < OLD_STYLE_SHARE
-                                                 else hurried(labels, rng)))
-        ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(*USPS_BLUR))
-        yield Sample(paper_page(rng, np.pad(ink, int(rng.integers(*USPS_MARGIN)))), text)
+        placing = old_style(labels, rng) if rng.random() < OLD_STYLE_SHARE else hurried(labels, rng)
+        yield Sample(number_scan(write_number(digits, rng, placing=placing), rng), text)
 
 
 def old_style(labels: list[int], rng: np.random.Generator) -> list[tuple[float, float]]:

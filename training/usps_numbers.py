@@ -63,10 +63,13 @@ def usps_number_samples(split: str = "test", count: int = 300, seed: int = 0,
     """Numbers of 3-6 USPS digits of one split as a real writer's number on a scan,
     leaning by up to `slant` (shear, x per row) either way, seeded."""
     for digits, text, rng in number_picks(split, count, seed):
-        ink = write_number(digits, rng, slant)
-        ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(*USPS_BLUR))
-        margin = int(rng.integers(*USPS_MARGIN))
-        yield Sample(paper_page(rng, np.pad(ink, margin)), text)
+        yield Sample(number_scan(write_number(digits, rng, slant), rng), text)
+
+
+def number_scan(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A number's ink (`write_number`) as a uint8 scan: scanner blur, a margin of paper."""
+    ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(*USPS_BLUR))
+    return paper_page(rng, np.pad(ink, int(rng.integers(*USPS_MARGIN))))
 
 
 def usps_boxed_number_samples(split: str = "test", count: int = 300, seed: int = 0,
