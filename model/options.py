@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.footing import PART_FREE, alone_frees
 from model.pieces import Group, Piece, cut_options, piece_of
 from model.widths import NARROW_MARK, writer_width
 
@@ -100,29 +101,9 @@ SHORT_SLOPE = 6.0
 OVERLAP_FREE = 0.1
 OVERLAP_SLOPE = 3.0
 # Marks that may each be one digit with the next (`_may_join`) share a slot, up to
-# MAX_RUN of them (2 to 4 in the sets; each more mark multiplies the options by 1.6).
-# There a mark read on its own is charged from PART_FREE of the line's tallest mark,
-# not SHORT_FREE: the loose left stroke of a 4 is over half as tall as the 4. Tuned on
-# 1,300 numbers of USPS *train* digits (400 with a digit cut in two,
-# `training.detached`; usps-numbers, -slanted and -cropped): read exactly 1,243 as
-# pairs of marks; 1,249 as runs with 0.6; 0.7: 1,252; 0.8: 1,254; 0.9: 1,246.
-# Charging cut pieces so too (1,255) reads 4 of 200 `touching` pairs whole.
+# MAX_RUN of them (2 to 4 in the sets; each more mark multiplies the options by 1.6);
+# there a mark read on its own is charged as short from higher up (`model.footing`).
 MAX_RUN = 6
-PART_FREE = 0.8
-# ... but a mark whose foot stands on the line (within STAND_FREE of the line's height
-# of its marks' median foot) is charged from STANDING_FREE, and a stroke so (no wider
-# than NARROW_MARK of its height) from STANDING_STROKE_FREE: a small digit or a short 1
-# beside a tall one ("81956" read "8956"). Not beside a mark that hangs above the line:
-# a 4's loose stroke ends at its bar, and the stem standing beside it is no 1. Tuned on
-# USPS *train*, read exactly: 300 usps-uneven numbers 259 -> 281 (strokes only, from
-# SHORT_FREE: 271); STAND_FREE 0.2 split a 4 of usps-numbers. The other number sets,
-# 400 numbers with digits cut in two, 400 touching pairs of MNIST train digits and
-# 1,000 form fields read as before, but old paper +1 and two pages wrong either way.
-# The hang rule and 0.55 (0.45 reads train alike) came after a test comb field, "1645"
-# read "16415" without them; the hang rule costs train one number (282 without it).
-STAND_FREE = 0.15
-STANDING_FREE = SHORT_FREE
-STANDING_STROKE_FREE = 0.55
 
 
 @dataclass(frozen=True)
@@ -163,7 +144,7 @@ def _run_slot(labels: np.ndarray, run: list[Group], line: list[Group],
               height: float) -> Slot:
     """A run of marks read every way as digits of one mark or of two neighbours joined."""
     alone = [piece_of(labels, g) for g in run]
-    free = _frees(run, line, height)
+    free = alone_frees(run, line, height)
     pairs = []
     for a, b in itertools.pairwise(run):
         joined = Group(a.labels + b.labels, a.x0, a.y0, a.x1, a.y1)
@@ -180,22 +161,6 @@ def _run_slot(labels: np.ndarray, run: list[Group], line: list[Group],
         frees = tuple(free[k] if size == 1 else PART_FREE for k, size in blocks)
         options.append(_option(pieces, height, prior, free=frees))
     return Slot(tuple(options), writer_width(line, tuple(run)))
-
-
-def _frees(run: list[Group], line: list[Group], height: float) -> list[float]:
-    """Per mark of a run, the share of the line's `height` from which it is charged as
-    short when read alone (`_option`): less when it stands on the line (its marks'
-    median foot) and no neighbour in the run hangs above it."""
-    foot = float(np.median([g.y1 for g in line]))
-    offsets = [(g.y1 - foot) / height for g in run]  # > 0: below the line
-    hangs = [offset < -STAND_FREE for offset in offsets]
-    frees = []
-    for k, (g, offset) in enumerate(zip(run, offsets, strict=True)):
-        if abs(offset) > STAND_FREE or any(hangs[max(k - 1, 0):k + 2]):
-            frees.append(PART_FREE)
-        else:
-            frees.append(STANDING_STROKE_FREE if g.w <= NARROW_MARK * g.h else STANDING_FREE)
-    return frees
 
 
 def _pairings(count: int) -> list[list[tuple[int, int]]]:

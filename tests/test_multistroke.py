@@ -103,10 +103,11 @@ def test_without_usable_paths_the_pixels_are_read(predictor) -> None:
 def test_scanned_digits_cut_in_two_stay_one_digit(source: str, floor: float,
                                                   count_floor: float, predictor) -> None:
     """Numbers of 3-6 real test digits, one or more cut in two by a gap (a loose bar, a
-    broken stroke). These 200 numbers: USPS 167 exact, 197 with the right number of
-    digits; MNIST 185, 198. Read as marks paired from the left and charged as short only
-    below 0.6 of the line (`model.options.PART_FREE`): USPS 159, 190; MNIST 179, 194.
-    The rest are mostly cut digits the model misreads."""
+    broken stroke). These 200 numbers: USPS 165 exact, 195 with the right number of
+    digits; MNIST 184, 197 (6 December; 167, 197 and 185, 198 when runs of marks came
+    in, 3 December). Then, read as marks paired from the left and charged as short
+    only below 0.6 of the line (`model.footing.PART_FREE`): USPS 159, 190; MNIST 179,
+    194. The rest are mostly cut digits the model misreads."""
     pages = number_pages(source, 200, seed=11)
     exact = counted = 0
     for cut, _, truth in pages:
