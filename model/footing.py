@@ -15,13 +15,15 @@ import numpy as np
 from model.pieces import Group
 from model.widths import NARROW_MARK
 
-# A mark of a run read on its own (or two joined) is charged as short from PART_FREE of
-# the line's tallest mark, not `model.options.SHORT_FREE` (0.6): the loose left stroke
-# of a 4 is over half as tall as the 4. Tuned on 1,300 numbers of USPS *train* digits
-# (400 with a digit cut in two, `training.detached`; usps-numbers, -slanted and
-# -cropped): read exactly 1,243 as pairs of marks; 1,249 as runs with 0.6; 0.7: 1,252;
-# 0.8: 1,254; 0.9: 1,246. Charging cut pieces so too (1,255) reads 4 of 200 `touching`
-# pairs whole.
+# A digit shorter than SHORT_FREE of its line's tallest mark is charged as short
+# (`model.options`: a 5's flag read on its own, a piece cut off a digit). A mark of a
+# run read on its own (or two joined) is charged from PART_FREE instead: the loose
+# left stroke of a 4 is over half as tall as the 4. Tuned on 1,300 numbers of USPS
+# *train* digits (400 with a digit cut in two, `training.detached`; usps-numbers,
+# -slanted and -cropped): read exactly 1,243 as pairs of marks; 1,249 as runs with
+# 0.6; 0.7: 1,252; 0.8: 1,254; 0.9: 1,246. Charging cut pieces so too (1,255) reads 4
+# of 200 `touching` pairs whole.
+SHORT_FREE = 0.6
 PART_FREE = 0.8
 # ... but a mark whose foot stands on the line (within STAND_FREE of the line's height
 # of its marks' median foot) is charged from STANDING_FREE, and a stroke so (no wider
@@ -45,7 +47,7 @@ PART_FREE = 0.8
 # "41079"), before the touching box on the left as well as the right (train reads
 # alike either way).
 STAND_FREE = 0.15
-STANDING_FREE = 0.6  # as a short mark on its own anywhere (`model.options.SHORT_FREE`)
+STANDING_FREE = SHORT_FREE  # as a short mark anywhere else
 STANDING_STROKE_FREE = 0.55
 RAISED_FREE = 0.4
 ABOVE_OVERLAP = 0.5
@@ -59,13 +61,15 @@ def alone_frees(run: list[Group], line: list[Group], height: float) -> list[floa
     foot = float(np.median([g.y1 for g in line]))
     frees = []
     for k, g in enumerate(run):
+        beside = run[max(k - 1, 0):k] + run[k + 1:k + 2]
         offset = (g.y1 - foot) / height  # > 0: below the line
         stroke = g.w <= NARROW_MARK * g.h
-        if any(_one_over_the_other(g, n) for n in run[max(k - 1, 0):k] + run[k + 1:k + 2]):
+        if any(_one_over_the_other(g, n) for n in beside):
             frees.append(PART_FREE)
         elif abs(offset) <= STAND_FREE:
             frees.append(STANDING_STROKE_FREE if stroke else STANDING_FREE)
-        elif stroke and -RAISED_FREE <= offset < 0 and not _touching_a_neighbour(run, k):
+        elif (stroke and -RAISED_FREE <= offset < 0
+              and not any(_boxes_touch(g, n) for n in beside)):
             frees.append(STANDING_STROKE_FREE)
         else:
             frees.append(PART_FREE)
@@ -77,8 +81,6 @@ def _one_over_the_other(a: Group, b: Group) -> bool:
     return min(a.y1, b.y1) - max(a.y0, b.y0) < ABOVE_OVERLAP * min(a.h, b.h)
 
 
-def _touching_a_neighbour(run: list[Group], k: int) -> bool:
-    """Whether the k-th mark's box touches or overlaps a neighbour's in the run."""
-    g = run[k]
-    return ((k + 1 < len(run) and run[k + 1].x0 <= g.x1)
-            or (k > 0 and run[k - 1].x1 >= g.x0))
+def _boxes_touch(a: Group, b: Group) -> bool:
+    """Marks whose widths touch or overlap."""
+    return min(a.x1, b.x1) >= max(a.x0, b.x0)

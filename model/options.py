@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.footing import PART_FREE, alone_frees
+from model.footing import PART_FREE, SHORT_FREE, alone_frees
 from model.pieces import Group, Piece, cut_options, piece_of
 from model.widths import NARROW_MARK, writer_width
 
@@ -92,11 +92,10 @@ LOOP_CUT_PENALTY = 1.0
 # number lost.
 HANG_FREE = 0.2
 HANG_SLOPE = 8.0
-# A digit shorter than SHORT_FREE of its line's tallest mark costs SHORT_SLOPE per unit
-# (a 5's flag read on its own, a piece cut off a digit). Reading two marks whose boxes
-# overlap by more than OVERLAP_FREE of the narrower as two digits costs OVERLAP_SLOPE
-# per unit of overlap.
-SHORT_FREE = 0.6
+# A digit shorter than SHORT_FREE (`model.footing`) of its line's tallest mark costs
+# SHORT_SLOPE per unit (a 5's flag read on its own, a piece cut off a digit). Reading
+# two marks whose boxes overlap by more than OVERLAP_FREE of the narrower as two digits
+# costs OVERLAP_SLOPE per unit of overlap.
 SHORT_SLOPE = 6.0
 OVERLAP_FREE = 0.1
 OVERLAP_SLOPE = 3.0
