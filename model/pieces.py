@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from model.ink import stroke_width
+from model.loops import enclosed_paper
 
 # The cheapest cut paths considered: CUT_CANDIDATES, or CANDIDATES_PER_HEIGHT for each
 # height of the mark's width where more (a whole number joined into one mark by its
@@ -54,7 +55,6 @@ HAIRLINE = 0.7
 # can be too thick for HAIRLINE's disc. A digit's own quick stroke (a 7's bar, a 9's
 # loop) can be as thin, so that offer pays `model.options.THINNED_PENALTY`.
 WIDE_HAIRLINE = 0.8
-MIN_LOOP = 0.1  # enclosed paper counts as a loop from this share of the height squared
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def cut_options(piece: Piece, max_parts: int) -> list[Cut]:
     paths = cut_paths(piece)
     rows = np.arange(piece.h)
     width = max(stroke_width(piece.mask), 1.0)
-    loops = _enclosed_paper(piece)
+    loops = enclosed_paper(piece.mask)
     # Strokes crossed beyond the one touching digits share, and whether through a loop.
     extra = [max(0.0, float(piece.mask[rows, path].sum()) / width - 1.0) for path in paths]
     in_loop = [bool(loops[rows, path].any()) for path in paths]
@@ -240,17 +240,6 @@ def _local_minima(cost: np.ndarray, margin: int, radius: int, count: int) -> lis
             runs.append([c])
     centres = [run[len(run) // 2] for run in runs]
     return sorted(centres, key=lambda c: float(cost[c]))[:count]
-
-
-def _enclosed_paper(piece: Piece) -> np.ndarray:
-    """Where the piece's ink encloses paper (a loop's hole), as a bool (h, w) mask."""
-    paper = cv2.copyMakeBorder((~piece.mask).astype(np.uint8), 1, 1, 1, 1,
-                               cv2.BORDER_CONSTANT, value=1)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
-    outside = labels[0, 0]
-    loops = [i for i in range(1, count)
-             if i != outside and stats[i, cv2.CC_STAT_AREA] >= (MIN_LOOP * piece.h) ** 2]
-    return np.isin(labels[1:-1, 1:-1], loops)
 
 
 def _hairlines(mask: np.ndarray, width: float, share: float) -> np.ndarray:
