@@ -37,7 +37,7 @@ from model.reading import DigitReading, ProbabilityModel, Reading
 from model.rules import remove_rules
 from model.segment import find_marks, segment, writing_alone
 from model.slant import is_a_row, leaning
-from model.strokes import canvas_strokes, stroke_slots
+from model.strokes import Stroke, canvas_strokes, covered, drawn, slimmed, stroke_slots
 
 __all__ = ["DigitReading", "NoDigitError", "ProbabilityModel", "ReadError", "Reading",
            "decode_image", "read_canvas", "read_digits", "read_strokes",
@@ -83,11 +83,14 @@ def read_canvas(rgba: np.ndarray, predictor: ProbabilityModel, *,
     return its strokes on a transparent or on a painted background. A canvas has no
     printed lines, so that step (the costliest per stroke) is skipped. `strokes`, the
     canvas's `json_data`, groups the ink into digits by its pen strokes
-    (:func:`read_strokes`); with `single` all the ink is one digit anyway.
+    (:func:`read_strokes`); with `single` all the ink is one digit anyway, and the
+    strokes only redraw a digit drawn with a pen too wide for it (`_drawn_again`).
     """
-    if strokes is not None and not single:
-        return read_strokes(rgba, strokes, predictor, canvas_size=canvas_size)
     try:
+        if strokes is not None:
+            rgba, paths, zoom = _drawn_again(np.asarray(rgba), strokes, canvas_size)
+            if not single:
+                return _read_paths(rgba, paths, zoom, predictor)
         return _read(decode_image(np.asarray(rgba)), predictor, single, form_lines=False)
     except NoDigitError:
         return None
@@ -170,12 +173,37 @@ def read_strokes(rgba: np.ndarray, json_data: Mapping[str, Any] | None,
     usable strokes the pixels are read as `read_canvas` does. None while blank.
     """
     try:
-        gray = decode_image(np.asarray(rgba))
-        ink = find_ink(gray)
-        zoom = 1.0 if canvas_size is None else gray.shape[1] / max(canvas_size[0], 1)
-        lines = stroke_slots(ink.mask, canvas_strokes(json_data), zoom * ink.scale)
-        if lines is None:
-            return _read(gray, predictor, False, form_lines=False)
-        return classify(gray.shape, ink, lines, predictor, drawn=True)
+        rgba, paths, zoom = _drawn_again(np.asarray(rgba), json_data, canvas_size)
+        return _read_paths(rgba, paths, zoom, predictor)
     except NoDigitError:
         return None
+
+
+def _drawn_again(rgba: np.ndarray, json_data: Mapping[str, Any] | None,
+                 canvas_size: tuple[int, int] | None) -> tuple[np.ndarray, list[Stroke], float]:
+    """The drawing to read, its strokes and the scale from canvas pixels to its pixels.
+
+    A digit drawn with a pen wide beside it is a blob, but its strokes' paths say what
+    was drawn: such a digit is drawn again from them with a pen of MNIST's share
+    (`model.strokes.slimmed`), where the paths are this drawing's (they cover its ink).
+    """
+    zoom = 1.0 if canvas_size is None else rgba.shape[1] / max(canvas_size[0], 1)
+    strokes = canvas_strokes(json_data)
+    slim = slimmed(strokes)
+    if slim is None:
+        return rgba, strokes, zoom
+    ink = find_ink(decode_image(rgba))
+    if not covered(ink.mask, strokes, zoom * ink.scale):
+        return rgba, strokes, zoom
+    return drawn(slim, rgba.shape[:2], zoom), slim, zoom
+
+
+def _read_paths(rgba: np.ndarray, strokes: list[Stroke], zoom: float,
+                predictor: ProbabilityModel) -> Reading:
+    """A canvas read digit by digit as its strokes group its ink (`model.strokes`)."""
+    gray = decode_image(rgba)
+    ink = find_ink(gray)
+    lines = stroke_slots(ink.mask, strokes, zoom * ink.scale)
+    if lines is None:
+        return _read(gray, predictor, False, form_lines=False)
+    return classify(gray.shape, ink, lines, predictor, drawn=True)
