@@ -102,10 +102,18 @@ def drawn(strokes: Sequence[Stroke], shape: tuple[int, int], scale: float) -> np
     `scale` maps canvas pixels to its."""
     alpha = np.zeros(shape, np.uint8)
     for stroke in strokes:
-        points = np.rint(stroke.points * scale).astype(np.int32).reshape(-1, 1, 2)
-        cv2.polylines(alpha, [points], False, 255, max(1, round(stroke.width * scale)),
-                      cv2.LINE_AA)
+        _draw(alpha, stroke, scale, 255, max(1, round(stroke.width * scale)), cv2.LINE_AA)
     return np.dstack([np.zeros((*shape, 3), np.uint8), alpha])
+
+
+def _draw(image: np.ndarray, stroke: Stroke, scale: float, value: int, thickness: int,
+          line: int = cv2.LINE_8) -> None:
+    """Draw one stroke's path (a dot for a single point) `thickness` px wide, in place."""
+    points = np.rint(stroke.points * scale).astype(np.int32).reshape(-1, 1, 2)
+    if len(points) == 1:
+        cv2.circle(image, tuple(int(v) for v in points[0, 0]), thickness // 2, value, -1, line)
+    else:
+        cv2.polylines(image, [points], False, value, thickness, line)
 
 
 def group_strokes(strokes: Sequence[Stroke]) -> list[list[int]]:
@@ -179,13 +187,8 @@ def ownership(strokes: Sequence[Stroke], groups: Sequence[Sequence[int]],
     owner = np.zeros(shape, np.int32)
     for label, group in enumerate(groups, start=1):
         for index in group:
-            stroke = strokes[index]
-            points = np.rint(stroke.points * scale).astype(np.int32).reshape(-1, 1, 2)
-            thickness = max(1, round(stroke.width * scale + 2 * OWN_MARGIN_PX))
-            if len(points) == 1:
-                cv2.circle(owner, tuple(int(v) for v in points[0, 0]), thickness // 2, label, -1)
-            else:
-                cv2.polylines(owner, [points], False, label, thickness)
+            thickness = max(1, round(strokes[index].width * scale + 2 * OWN_MARGIN_PX))
+            _draw(owner, strokes[index], scale, label, thickness)
     return owner
 
 

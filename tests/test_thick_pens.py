@@ -10,14 +10,13 @@ writers' digits: USPS *test* digits as pen trajectories, sent as the canvas send
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
 import model.strokes
 from model.reader import read_canvas, read_strokes
 from model.strokes import Stroke, slimmed
-from training.stroke_canvas import _densify, _fabric_path
+from training.stroke_canvas import canvas_of
 from training.styles import resample
 from training.usps import load_usps
 from training.usps_tablet import pen_path, skeleton
@@ -34,19 +33,14 @@ MAX_RIGHT_AS_DRAWN = 150
 
 
 def _drawing(image: np.ndarray, height: float, brush: int) -> tuple[np.ndarray, dict]:
-    """One USPS digit drawn with the mouse: the canvas's RGBA and its json_data."""
+    """One USPS digit dragged with the mouse, `height` px tall: the canvas's RGBA and json_data."""
     path = resample(pen_path(skeleton(image)), POINTS)
     low, high = path.min(0), path.max(0)
     scale = height / max(float(high[1] - low[1]), 1.0)
     if (high - low)[0] * scale > CANVAS - 40:
         scale = (CANVAS - 40) / float((high - low)[0])
-    xy = _densify(((path - low) * scale + (CANVAS - (high - low) * scale) / 2)
-                  .astype(np.float32), brush / 2)
-    alpha = np.zeros((CANVAS, CANVAS), np.uint8)
-    cv2.polylines(alpha, [np.rint(xy).astype(np.int32).reshape(-1, 1, 2)], False, 255,
-                  brush, cv2.LINE_AA)
-    rgba = np.dstack([np.zeros((CANVAS, CANVAS, 3), np.uint8), alpha])
-    return rgba, {"version": "5.3.0", "objects": [_fabric_path(xy, brush)]}
+    return canvas_of([(path - low) * scale + (CANVAS - (high - low) * scale) / 2], brush,
+                     (CANVAS, CANVAS))
 
 
 def _right(predictor, height: float, brush: int) -> tuple[int, int]:
@@ -82,9 +76,13 @@ def test_only_a_pen_wide_beside_its_digit_is_slimmed():
 
 def test_foreign_paths_do_not_redraw_the_canvas(predictor):
     usps = load_usps("test")
-    rgba, _ = _drawing(usps.images[0], 60, 40)
-    _, elsewhere = _drawing(usps.images[1], 60, 40)
-    for obj in elsewhere["objects"]:  # another drawing's paths, 100 px to the left
+    rgba, own = _drawing(usps.images[0], 60, 40)  # a 9
+    _, elsewhere = _drawing(usps.images[2], 60, 40)  # a 3's paths, 100 px to the left
+    for obj in elsewhere["objects"]:
         obj["path"] = [[c[0], c[1] - 100, c[2]] for c in obj["path"]]
     pixels = read_canvas(rgba, predictor, single=True)
-    assert read_canvas(rgba, predictor, single=True, strokes=elsewhere).text == pixels.text
+    foreign = read_canvas(rgba, predictor, single=True, strokes=elsewhere)
+    assert foreign.digits[0].box == pixels.digits[0].box  # the pixels read as they are
+    assert foreign.digits[0].probabilities.tolist() == pixels.digits[0].probabilities.tolist()
+    redrawn = read_canvas(rgba, predictor, single=True, strokes=own)
+    assert redrawn.digits[0].box != pixels.digits[0].box  # its own paths: drawn again

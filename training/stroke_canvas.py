@@ -70,8 +70,7 @@ def draw_number(names: Sequence[str], *, height: float = 150.0, gap: float = 0.3
     slant, position and the points of its strokes wobble as a hand's do.
     """
     width, size = canvas
-    alpha = np.zeros((size, width), np.uint8)
-    objects: list[dict[str, Any]] = []
+    paths: list[np.ndarray] = []
     total = sum(WIDTH_OF.get(n, DIGIT_ASPECT) * height for n in names) + gap * height * (
         len(names) - 1)
     x = (width - total) / 2
@@ -87,11 +86,23 @@ def draw_number(names: Sequence[str], *, height: float = 150.0, gap: float = 0.3
                 points += rng.normal(0.0, 0.012 * h, points.shape).astype(np.float32)
                 if stroke is not SHAPES[name][0]:
                     points += rng.normal(0.0, STROKE_OFFSET * h, 2).astype(np.float32)
-            points = _densify(points, brush / 2)
-            cv2.polylines(alpha, [np.rint(points).astype(np.int32).reshape(-1, 1, 2)],
-                          False, 255, max(1, round(brush)), cv2.LINE_AA)
-            objects.append(_fabric_path(points, brush))
+            paths.append(points)
         x += w + gap * height
+    return canvas_of(paths, brush, canvas)
+
+
+def canvas_of(paths: Sequence[np.ndarray], brush: float,
+              canvas: tuple[int, int] = (640, 240)) -> tuple[np.ndarray, dict[str, Any]]:
+    """Paths (each (n, 2) x, y in canvas pixels) dragged with the mouse in a `brush` px
+    pen on a transparent `canvas` (width, height): the canvas's RGBA and json_data."""
+    width, size = canvas
+    alpha = np.zeros((size, width), np.uint8)
+    objects: list[dict[str, Any]] = []
+    for path in paths:
+        points = _densify(np.asarray(path, np.float32), brush / 2)
+        cv2.polylines(alpha, [np.rint(points).astype(np.int32).reshape(-1, 1, 2)],
+                      False, 255, max(1, round(brush)), cv2.LINE_AA)
+        objects.append(_fabric_path(points, brush))
     rgba = np.zeros((size, width, 4), np.uint8)
     rgba[..., 3] = alpha
     return rgba, {"version": "5.3.0", "objects": objects}
