@@ -29,9 +29,10 @@ LOOP_GAP = 0.15
 ENDS_STROKE_PX = 3.0  # stroke ends are found with the mask shrunk till its stroke is this wide
 
 
-def enclosed_paper(mask: np.ndarray) -> np.ndarray:
-    """Where a piece's ink (a bool mask) encloses paper, its open ends closed: bool, as `mask`."""
-    closed = ends_joined(mask)
+def enclosed_paper(mask: np.ndarray, width: float | None = None) -> np.ndarray:
+    """Where a piece's ink (a bool mask) encloses paper, its open ends closed: bool, as
+    `mask`; `width`: its stroke width, when the caller has measured it."""
+    closed = ends_joined(mask, width)
     paper = cv2.copyMakeBorder((~closed).astype(np.uint8), 1, 1, 1, 1,
                                cv2.BORDER_CONSTANT, value=1)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
@@ -42,10 +43,10 @@ def enclosed_paper(mask: np.ndarray) -> np.ndarray:
     return np.isin(labels[1:-1, 1:-1], loops)
 
 
-def ends_joined(mask: np.ndarray) -> np.ndarray:
+def ends_joined(mask: np.ndarray, width: float | None = None) -> np.ndarray:
     """The mask with each two stroke ends within LOOP_GAP of its height of each other
-    joined by a stroke of its pen's width."""
-    width = max(1.0, stroke_width(mask))
+    joined by a stroke of its pen's `width` (measured here when not given)."""
+    width = max(1.0, stroke_width(mask) if width is None else width)
     shrink = min(1.0, ENDS_STROKE_PX / width)
     size = (max(1, round(mask.shape[1] * shrink)), max(1, round(mask.shape[0] * shrink)))
     small = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA)

@@ -127,7 +127,7 @@ def cut_options(piece: Piece, max_parts: int) -> list[Cut]:
     paths = cut_paths(piece)
     rows = np.arange(piece.h)
     width = max(stroke_width(piece.mask), 1.0)
-    loops = enclosed_paper(piece.mask)
+    loops = enclosed_paper(piece.mask, width)
     # Strokes crossed beyond the one touching digits share, and whether through a loop.
     extra = [max(0.0, float(piece.mask[rows, path].sum()) / width - 1.0) for path in paths]
     in_loop = [bool(loops[rows, path].any()) for path in paths]
