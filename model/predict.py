@@ -7,7 +7,7 @@ Every file is read with the same reader the app uses (`model.reader`). With
 
     {"file": "a.png", "text": "4071", "sure": true,
      "digits": [{"digit": 4, "confidence": 0.998, "box": [x, y, w, h], "sure": true,
-                 "unusual": false, "line": 0}, ...]}
+                 "unusual": false, "bounds_doubted": false, "line": 0}, ...]}
     {"file": "b.txt", "error": "The file is not a supported image (...)."}
 
 A document of pages, a PDF or a multi-page TIFF, gives one object per page (at most
@@ -17,7 +17,9 @@ with its "error".
 
 "text" joins the digits of a line with nothing and the lines with one space. A digit
 is "unusual" when it is not sure although the network is confident: its shape is
-unlike the digits of that class the model learned from (`DigitReading.unusual`).
+unlike the digits of that class the model learned from (`DigitReading.unusual`). It has
+"bounds_doubted" when it is not sure where the digit ends: two digits may have been read
+as one, or it may be part of a neighbour the picture's edge cut.
 Without ``--json`` each file gives one readable line. A bad file never stops the
 others; the exit status is 1 if any file failed, else 0. The model is loaded once,
 through ONNX Runtime (TensorFlow is never imported), so start-up stays fast. Without
@@ -74,7 +76,8 @@ def reading_record(file: str, reading: Reading) -> dict[str, Any]:
         "text": reading.text,
         "sure": reading.sure,
         "digits": [{"digit": d.digit, "confidence": round(d.confidence, CONFIDENCE_DIGITS),
-                    "box": list(d.box), "sure": d.sure, "unusual": d.unusual, "line": d.line}
+                    "box": list(d.box), "sure": d.sure, "unusual": d.unusual,
+                    "bounds_doubted": d.bounds_doubted, "line": d.line}
                    for d in reading.digits],
     }
 
@@ -129,11 +132,17 @@ def _readable(record: dict[str, Any]) -> str:
     note = ""
     if unsure:
         # A confident digit that is not sure: its percentage would only mislead.
-        which = ", ".join(f"{d['digit']} (unlike the {d['digit']}s it learned from)"
-                          if d["unusual"] else f"{d['digit']} ({d['confidence']:.0%})"
-                          for d in unsure)
+        which = ", ".join(_why_not_sure(d) for d in unsure)
         note = f"  (not sure: {which})"
     return f"{record['file']}: {record['text']}{note}"
+
+
+def _why_not_sure(digit: dict[str, Any]) -> str:
+    if digit["bounds_doubted"]:
+        return f"{digit['digit']} (it may be two digits, or part of one)"
+    if digit["unusual"]:
+        return f"{digit['digit']} (unlike the {digit['digit']}s it learned from)"
+    return f"{digit['digit']} ({digit['confidence']:.0%})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -28,12 +28,17 @@ class DigitReading:
     image: np.ndarray  # (28, 28) float32 in [0, 1], white on black: the network's input
     sure: bool  # False below SETTINGS.min_confidence or unlike any digit: show "not sure"
     line: int  # 0-based text line
+    # Not sure where the digit ends: its mark may hold two digits read as one, it may be
+    # part of a neighbour the picture's edge cut, or it was cut out of one drawn mark.
+    bounds_doubted: bool = False
 
     @property
     def unusual(self) -> bool:
-        """Not sure although the reading is confident: the shape is unlike written digits
-        of its class (`model.likeness`), or the picture alone is less sure than its nudges."""
-        return not self.sure and self.confidence >= SETTINGS.min_confidence
+        """Not sure although the reading is confident and its bounds are not in doubt: the
+        shape is unlike written digits of its class (`model.likeness`), or the picture
+        alone is less sure than its nudges."""
+        return (not self.sure and not self.bounds_doubted
+                and self.confidence >= SETTINGS.min_confidence)
 
 
 @dataclass(frozen=True)

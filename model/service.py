@@ -8,7 +8,8 @@ goes through `model.reader.read_digits` and every answer has the shape of
 
 Request: ``{"image": "<base64 PNG or JPEG>"}`` or ``{"images": ["...", ...]}``, with
 an optional ``"single": true`` (read all ink as one digit). Answer per image:
-``{"text", "sure", "digits": [{"digit", "confidence", "box", "sure", "unusual", "line"}]}``;
+``{"text", "sure", "digits": [{"digit", "confidence", "box", "sure", "unusual",
+"bounds_doubted", "line"}]}``;
 ``"image"`` gives one object, ``"images"`` a list. Bad input raises
 :class:`BadRequest` with one sentence, which the online script turns into HTTP 400.
 """

@@ -96,7 +96,9 @@ def _show(result: Result, index: int) -> None:
             st.caption(f"Written on the sample: {item.truth!r}; the reading {verdict} it.")
         if not reading.sure:
             doubtful = sum(not d.sure for d in reading.digits)
-            st.warning(f"{doubtful} digit(s) are uncertain (marked ?): check them by eye.",
+            count = (" Some may be two digits written together, or part of one: count them too."
+                     if any(d.bounds_doubted for d in reading.digits) else "")
+            st.warning(f"{doubtful} digit(s) are uncertain (marked ?): check them by eye.{count}",
                        icon=":material/help:")
     digit_crops(reading, CROPS_PER_ROW)
     feedback_widget(reading, source="upload", key=f"upload_feedback_{index}", picture=item.data)

@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from model.reader import read_canvas
 from model.settings import SETTINGS
+from tests.joined_pages import a_digit_that_may_be_two
 from training.realsets import scribble_samples
 from training.samples import DEFAULT_SEED, SAMPLES_DIR, read_labels, write_samples
 from training.synthetic_scans import canvas_rgba
@@ -216,6 +217,17 @@ def test_upload_reads_a_multi_digit_scan(upload: AppTest, labels: dict[str, str]
     _run(upload)
     assert [c.value for c in upload.code] == [labels["invoice_total.png"]]
     assert not upload.error
+
+
+def test_upload_says_when_a_digit_may_be_two(upload: AppTest, predictor):
+    # A number written without lifting the pen, a mark read as one digit that may be two.
+    page, _ = a_digit_that_may_be_two(predictor)
+    picture = io.BytesIO()
+    Image.fromarray(page).save(picture, format="PNG")
+    upload.file_uploader(key="upload_files").set_value([("joined.png", picture.getvalue(),
+                                                         "image/png")])
+    _run(upload)
+    assert any("may be two digits written together" in w.value for w in upload.warning)
 
 
 def test_upload_reads_phone_photos_heic_and_avif(upload: AppTest, labels: dict[str, str]):

@@ -8,14 +8,17 @@ all through, one mark as wide as four digits, could not be cut at all: "2381" re
 
 from __future__ import annotations
 
-import functools
 import itertools
 
 import numpy as np
+import pytest
 
 from model.ink import stroke_width
 from model.pieces import Piece, cut_options
+from model.predictor import Predictor
 from model.reader import read_digits
+from model.reading import Reading
+from tests.joined_pages import ALL_JOINED, MARGIN, joined_pages
 from training.joined_numbers import JOIN_WIDTH, JOINED_QUICK, join_digits, joined_samples
 from training.realsets import stamp
 from training.usps import load_usps
@@ -34,9 +37,11 @@ MIN_COUNT_RIGHT = 0.68
 # 37 of 60 (34 before a cut was offered again with a wider hairline taken away, 33
 # before the biggest mark's cap and the hairline cut's spared charge, 26 before cuts
 # left a joining stroke out).
-ALL_JOINED = 60
-MARGIN = 20  # paper round a number, px
 MIN_ALL_JOINED_COUNTED = 30
+# Of those 60 (`tests.joined_pages`), 19 are read with fewer digits than written: 5 of
+# them were marked sure before a number that may have swallowed a digit was doubted
+# (`classify.COUNT_DOUBT`), 1 since (sure and wrong 9 -> 5 pages, sure and right 13 -> 11).
+MAX_SHORT_AND_SURE = 2
 # Six-digit numbers of test digits, the first five joined into one mark as wide as
 # five digits: the sixth digit, a mark of its own beside it, read right in 17 of 20
 # (4 when it was weighed against the whole joined mark and dropped as a speck).
@@ -52,14 +57,23 @@ def test_joined_numbers_are_read(predictor) -> None:
     assert report["reader"] >= MIN_EXACT, report
 
 
-def test_a_number_joined_all_through_is_cut_into_its_digits(predictor) -> None:
-    join_all = functools.partial(join_digits, share=1.0)
-    counted = 0
-    for digits, text, rng in number_picks("test", ALL_JOINED, seed=1):
-        page = 1.0 - write_number(digits, rng, slant=0.0, join=join_all)
-        page = np.pad((page * 255).astype(np.uint8), MARGIN, constant_values=255)
-        counted += len(read_digits(page, predictor).text) == len(text)
+@pytest.fixture(scope="module")
+def all_joined(predictor: Predictor) -> list[tuple[Reading, str]]:
+    """Numbers of 3-6 test digits with every gap joined, as read, and their text."""
+    return [(read_digits(page, predictor), text) for page, text in joined_pages(ALL_JOINED)]
+
+
+def test_a_number_joined_all_through_is_cut_into_its_digits(all_joined) -> None:
+    counted = sum(len(reading.text) == len(text) for reading, text in all_joined)
     assert counted >= MIN_ALL_JOINED_COUNTED
+
+
+def test_a_number_read_a_digit_short_is_seldom_sure(all_joined) -> None:
+    # A 1 the pen ran on from into its neighbour is swallowed by it ("71" read "7");
+    # where reading the mark as more digits scored nearly as well, that is not sure.
+    short = [(text, reading.text) for reading, text in all_joined
+             if len(reading.text) < len(text) and reading.sure]
+    assert len(short) <= MAX_SHORT_AND_SURE, short
 
 
 def test_a_digit_beside_a_number_joined_into_one_mark_is_read(predictor) -> None:

@@ -14,6 +14,7 @@ from PIL import Image
 from model.imaging import decode_image
 from model.predict import UNEXPECTED
 from model.reader import read_digits
+from tests.joined_pages import a_digit_that_may_be_two
 from training.realsets import scribble_samples
 from training.synthetic_scans import PageStyle, compose_page
 
@@ -102,6 +103,20 @@ def test_a_confident_digit_that_is_not_sure_says_why(tmp_path, shipped_dir,
     record = json.loads(run_cli("--json", "--single", "--model", str(shipped_dir),
                                 str(picture)).stdout)
     assert record["digits"][0]["unusual"] is True and record["digits"][0]["sure"] is False
+
+
+def test_a_digit_that_may_be_two_says_so(tmp_path, shipped_dir, predictor) -> None:
+    # A number written without lifting the pen, read with a mark that may hold two digits
+    # (`model.classify.COUNT_DOUBT`): its digit is not sure, however confident, and for
+    # a reason that is not its shape.
+    page, found = a_digit_that_may_be_two(predictor)
+    picture = tmp_path / "joined.png"
+    Image.fromarray(page).save(picture)
+    record = json.loads(run_cli("--json", "--model", str(shipped_dir), str(picture)).stdout)
+    doubted = [d for d in record["digits"] if d["bounds_doubted"]]
+    assert doubted and all(not d["sure"] and not d["unusual"] for d in doubted)
+    readable = run_cli("--model", str(shipped_dir), str(picture)).stdout
+    assert f"{found.digit} (it may be two digits, or part of one)" in readable
 
 
 def test_single_reads_one_digit(files, shipped_dir) -> None:
