@@ -138,6 +138,7 @@ def _readable(record: dict[str, Any]) -> str:
 
 
 def _why_not_sure(digit: dict[str, Any]) -> str:
+    """A digit that is not sure and why, in a few words."""
     if digit["bounds_doubted"]:
         return f"{digit['digit']} (it may be two digits, or part of one)"
     if digit["unusual"]:
