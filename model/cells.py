@@ -27,6 +27,12 @@ CELL_BAND = 0.04
 CELL_BAND_PX = 2
 CELL_SIDES = 3  # ... along this many of their sides at least (the threshold can take one)
 CELL_PAPER = 0.05  # columns of paper in a row of abutting boxes, share of its width
+# Boxes set the same gap apart all along the row, up to CELL_GAP of their side: a cell's
+# digit need not fill its box's width (the threshold can take its rightmost column, or
+# leave paper columns inside it), so the cells are found as a grid of one pitch that puts
+# every inked column in a cell, within CELL_SLACK_PX (an upscale's ringing).
+CELL_GAP = 0.3
+CELL_SLACK_PX = 2
 CELL_FILL = 0.5  # the row's share of the picture's height, at least
 
 
@@ -59,12 +65,8 @@ def boxed_cells(ink: InkMap) -> list[Piece]:
     inked = strong[y0:y1, x0:x1].any(axis=0)
     spans = _cells(x0, x1, height)
     if not spans or (len(spans) > 1 and np.mean(~inked) > CELL_PAPER):
-        spans = []  # boxes set apart: each run of inked columns holds whole cells
-        for start, stop in _runs(inked):
-            if not (run := _cells(x0 + start, x0 + stop, height)):
-                return []
-            spans += run
-    if len(spans) == 1 and (y0, x0, y1, x1) != (0, 0, *strong.shape):
+        spans = _set_apart(inked, x0, height) or _grid(inked, x0, height)
+    if not spans or (len(spans) == 1 and (y0, x0, y1, x1) != (0, 0, *strong.shape)):
         return []
     band = max(CELL_BAND_PX, round(CELL_BAND * height))
     cells = [strong[y0:y1, a:b] for a, b in spans]
@@ -90,6 +92,39 @@ def _cells(x0: int, x1: int, height: int) -> list[tuple[int, int]]:
         return []
     edges = np.linspace(x0, x1, count + 1).round().astype(int).tolist()
     return list(itertools.pairwise(edges))
+
+
+def _set_apart(inked: np.ndarray, x0: int, height: int) -> list[tuple[int, int]]:
+    """Boxes set apart, each run of inked columns (from `x0`) whole cells, else []."""
+    spans = []
+    for start, stop in _runs(inked):
+        if not (run := _cells(x0 + start, x0 + stop, height)):
+            return []
+        spans += run
+    return spans
+
+
+def _grid(inked: np.ndarray, x0: int, height: int) -> list[tuple[int, int]]:
+    """Two or more cells of side `height`, one pitch apart (abutting, or up to CELL_GAP
+    between them) from the row's first inked column to its last, every inked column in
+    a cell, ink in every cell, and at least half of them runs of whole cells (a row of
+    handwritten digits has paper at one pitch or another, but its digits are not square);
+    the fewest cells that fit (more cells, closer together, cover the columns all the
+    more easily), else []."""
+    columns = np.flatnonzero(inked)
+    whole = [a for start, stop in _runs(inked) for a, _ in _cells(start, stop, height)]
+    for count in range(2, MAX_CELLS + 1):
+        pitch = (len(inked) - height) / (count - 1)
+        if not (1 - CELL_ASPECT) * height <= pitch <= (1 + CELL_GAP) * height:
+            continue
+        side = min(float(height), pitch)
+        offset = (columns + CELL_SLACK_PX) % pitch  # from a slack before its cell's start
+        starts = [round(k * pitch) for k in range(count)]
+        anchored = sum(any(abs(a - b) <= CELL_SLACK_PX for b in whole) for a in starts)
+        if (np.all(offset < side + 2 * CELL_SLACK_PX) and 2 * anchored >= count
+                and all(inked[a:a + round(side)].any() for a in starts)):
+            return [(x0 + a, x0 + a + round(side)) for a in starts]
+    return []
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
