@@ -27,13 +27,13 @@ CELL_BAND = 0.04
 CELL_BAND_PX = 2
 CELL_SIDES = 3  # ... along this many of their sides at least (the threshold can take one)
 CELL_PAPER = 0.05  # columns of paper in a row of abutting boxes, share of its width
+CELL_FILL = 0.5  # the row's share of the picture's height, at least
 # Boxes set the same gap apart all along the row, up to CELL_GAP of their side: a cell's
 # digit need not fill its box's width (the threshold can take its rightmost column, or
 # leave paper columns inside it), so the cells are found as a grid of one pitch that puts
 # every inked column in a cell, within CELL_SLACK_PX (an upscale's ringing).
 CELL_GAP = 0.3
 CELL_SLACK_PX = 2
-CELL_FILL = 0.5  # the row's share of the picture's height, at least
 
 
 def boxed_cells(ink: InkMap) -> list[Piece]:
@@ -45,7 +45,8 @@ def boxed_cells(ink: InkMap) -> list[Piece]:
     threshold broke looks like several digits; each box is one digit instead. The
     picture is one bit deep and has no printed box; its ink is a row of square cells
     (a whole number of them within CELL_ASPECT: all abutting, hardly a column of paper
-    between them, or in runs with paper between), each inked along its sides
+    between them, or in runs with paper between, or, where a digit the threshold broke
+    is no whole cell, cells of one pitch: `_grid`), each inked along its sides
     (stretched to fill it; the threshold may have taken one). A single cell must reach
     the picture's four edges: a digit with paper round it proves nothing by touching
     its own box.
