@@ -95,9 +95,9 @@ def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
     # and a mark that must be cut is as often a scribble (a row of loops read "6221").
     # Nor are a number's digits that may have swallowed one (COUNT_DOUBT).
     several = len(chosen) > 1
-    guessed = {id(piece) for option, lead, _ in picks
-               if (drawn and option.cut_apart) or (several and lead < COUNT_DOUBT)
-               for piece in option.pieces}
+    count_doubted = {id(piece) for option, lead, _ in picks
+                     if (drawn and option.cut_apart) or (several and lead < COUNT_DOUBT)
+                     for piece in option.pieces}
     # A narrow digit at a crop's side may be a piece of a neighbour the crop cut: it
     # goes where its strokes run off the edge, and is never sure where they touch it.
     cut, touched = (set(), set()) if boxed or drawn else (
@@ -110,7 +110,7 @@ def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
     # Boxes are mapped to the picture's pixels; an upright picture is the wider one.
     height, width = ((math.ceil(n / ink.scale) for n in ink.mask.shape) if shear
                      else shape[:2])
-    doubted = touched | guessed
+    doubted = touched | count_doubted
     digits = tuple(_digit(piece, mean, images[row], number, ink.scale, (width, height),
                           sure=not (bars[row] or id(piece) in doubted)
                           and _sure(mean, proba[row], images[row], drawn),

@@ -131,14 +131,14 @@ def _readable(record: dict[str, Any]) -> str:
     unsure = [d for d in record["digits"] if not d["sure"]]
     note = ""
     if unsure:
-        # A confident digit that is not sure: its percentage would only mislead.
         which = ", ".join(_why_not_sure(d) for d in unsure)
         note = f"  (not sure: {which})"
     return f"{record['file']}: {record['text']}{note}"
 
 
 def _why_not_sure(digit: dict[str, Any]) -> str:
-    """A digit that is not sure and why, in a few words."""
+    """A digit that is not sure and why, in a few words: a confident one's percentage
+    would only mislead."""
     if digit["bounds_doubted"]:
         return f"{digit['digit']} (it may be two digits, or part of one)"
     if digit["unusual"]:
