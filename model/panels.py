@@ -14,7 +14,10 @@ is dark at its four corners and mostly along its sides, is mostly dark but not a
 inside a frame of FRAME of each side (something is shown in it), and has light page round
 it on every side. A printed box round a digit, even a heavy one, is mostly light inside
 its frame, a bold digit is dark only in places along its box, and a dark header above
-a page's writing is off its middle: none is a panel.
+a page's writing is off its middle: none is a panel. Nor is a picture no larger than
+one digit's box (`model.pixels.DIGIT_BOX_SIDE`): a bold digit stretched to its box, with
+a margin of paper round it, is dark at the box's corners and along its sides, but a
+figure is far larger than the digit it shows.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from model.pixels import otsu, quantile, sample_of, shrink
+from model.pixels import DIGIT_BOX_SIDE, otsu, quantile, sample_of, shrink
 
 PANEL_SIDE = 256  # panels are looked for on a copy at most this wide
 PANEL_MIN_AREA = 0.2  # of the picture
@@ -42,6 +45,8 @@ PAGE_LIGHT = 0.97  # of the page round the panel, light at least (a few labels a
 def without_the_page(gray: np.ndarray) -> np.ndarray:
     """The picture with the light page round a dark panel painted the panel's dark, or
     the picture as it is when it holds no panel (1 = white)."""
+    if max(gray.shape) <= DIGIT_BOX_SIDE:
+        return gray  # one digit's box: no figure round a picture, a digit and its margin
     # Every step-th pixel first: averaging a phone photo down whole costs 30 ms.
     step = max(1, max(gray.shape) // (2 * PANEL_SIDE))
     small, factor = shrink(gray[::step, ::step], PANEL_SIDE)
