@@ -17,6 +17,7 @@ from model.frames import frame_mask
 from model.ink import INK_LEVEL, InkMap
 from model.options import Option, Slot
 from model.pieces import Piece
+from model.pixels import DIGIT_BOX_SIDE
 
 # Digits cut to their boxes: square cells (width within CELL_ASPECT of the height), at
 # most MAX_CELLS of them, inked within CELL_BAND of the height (CELL_BAND_PX at least)
@@ -49,7 +50,8 @@ def boxed_cells(ink: InkMap) -> list[Piece]:
     is no whole cell, cells of one pitch: `_grid`), each inked along its sides
     (stretched to fill it; the threshold may have taken one). A single cell must reach
     the picture's four edges: a digit with paper round it proves nothing by touching
-    its own box.
+    its own box. But a picture no larger than one digit's box (`DIGIT_BOX_SIDE`) is
+    that digit saved with a margin, and a square of one-bit ink in it is its box.
     """
     if not ink.one_bit:
         return []
@@ -67,7 +69,8 @@ def boxed_cells(ink: InkMap) -> list[Piece]:
     spans = _cells(x0, x1, height)
     if not spans or (len(spans) > 1 and np.mean(~inked) > CELL_PAPER):
         spans = _set_apart(inked, x0, height) or _grid(inked, x0, height)
-    if not spans or (len(spans) == 1 and (y0, x0, y1, x1) != (0, 0, *strong.shape)):
+    if not spans or (len(spans) == 1 and (y0, x0, y1, x1) != (0, 0, *strong.shape)
+                     and max(strong.shape) > DIGIT_BOX_SIDE):
         return []
     band = max(CELL_BAND_PX, round(CELL_BAND * height))
     cells = [strong[y0:y1, a:b] for a, b in spans]
