@@ -33,6 +33,7 @@ from model.faint import sharp_writing, within_reach
 from model.imaging import ImageSource, NoDigitError, ReadError, decode_image
 from model.ink import InkMap, find_ink, solid_ink
 from model.panels import without_the_page
+from model.pieces import Piece
 from model.reading import DigitReading, ProbabilityModel, Reading
 from model.rules import remove_rules
 from model.segment import find_marks, segment, writing_alone
@@ -101,8 +102,9 @@ def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
     """The pipeline; `form_lines` looks for printed lines (scans and photos, not canvases).
 
     A scan whose polarity is a close call (a one-bit digit cut to its box, saved dark on
-    light or light on dark) is read the other way round too, which wins only when its
-    least sure digit is far surer (OTHER_POLARITY_LOG_ODDS)."""
+    light or light on dark) is read the other way round too. Where only one way round
+    makes a row of boxes (`boxed_cells`, two or more), that is the ink; else the other
+    way wins only when its least sure digit is far surer (OTHER_POLARITY_LOG_ODDS)."""
     if form_lines:  # a digit shown as an image inside a figure or screenshot
         gray = without_the_page(gray)
     try:
@@ -112,14 +114,21 @@ def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
         if all_ink is None:
             raise
         ink, solid = all_ink, True
-    reading = _read_ink(gray.shape, ink, predictor, single, form_lines, solid)
+    cells = boxed_cells(ink) if form_lines else []
+    reading = _read_ink(gray.shape, ink, cells, predictor, single, form_lines, solid)
     if not (form_lines and ink.close_call):
         return reading
     try:
         turned = find_ink(gray, ruled=True, light_on_dark=not ink.light_on_dark)
-        other = _read_ink(gray.shape, turned, predictor, single, form_lines, solid=False)
+        turned_cells = boxed_cells(turned)
+        other = _read_ink(gray.shape, turned, turned_cells, predictor, single, form_lines,
+                          solid=False)
     except NoDigitError:  # the other way round, nothing is a digit
         return reading
+    # Either level of a digit stretched to its box may fill the picture, but only the
+    # ink makes a row of two boxes or more.
+    if (len(cells) > 1) != (len(turned_cells) > 1):
+        return other if len(turned_cells) > 1 else reading
     surer = _log_odds(other) - _log_odds(reading) >= OTHER_POLARITY_LOG_ODDS
     return other if surer else reading
 
@@ -131,11 +140,12 @@ def _log_odds(reading: Reading) -> float:
     return math.log(weakest / (1 - weakest))
 
 
-def _read_ink(shape: tuple[int, ...], ink: InkMap, predictor: ProbabilityModel,
-              single: bool, form_lines: bool, solid: bool) -> Reading:
-    """Segment and classify the ink found; `solid`: a picture all ink (`solid_ink`)."""
-    # Digits cut to their boxes: their bars are no printed lines, each box one digit.
-    cells = boxed_cells(ink) if form_lines else []
+def _read_ink(shape: tuple[int, ...], ink: InkMap, cells: list[Piece],
+              predictor: ProbabilityModel, single: bool, form_lines: bool,
+              solid: bool) -> Reading:
+    """Segment and classify the ink found; `cells`: its digits cut to their boxes
+    (`boxed_cells`: their bars are no printed lines, each box one digit); `solid`: a
+    picture all ink (`solid_ink`)."""
     if form_lines and not cells:
         writing = within_reach(ink, remove_rules(ink.mask))
         ink = dataclasses.replace(ink, mask=sharp_writing(ink, writing))
