@@ -461,30 +461,18 @@ def test_boxes_are_found_only_in_one_bit_rows_of_square_cells(usps_test) -> None
     assert boxed_cells(find_ink(decode_image(shaded.astype(np.uint8)))) == []
 
 
-def test_boxes_set_evenly_apart_are_a_digit_each_however_broken(usps_test, predictor) -> None:
+@pytest.mark.parametrize("gaps", [(1, 4), (5, 8)], ids=["close", "with-margins"])
+def test_boxes_set_evenly_apart_are_a_digit_each_however_broken(predictor, gaps) -> None:
     # Numbers of test digits written with a thin pen (their grey cubed), boxed, the
-    # boxes 1-4 px apart (of 16): a digit the threshold broke was no whole cell, so the
+    # boxes `gaps` px apart (of 16): a digit the threshold broke was no whole cell, so the
     # row was not taken for boxes and its pieces were read as digits or dropped. Of
-    # these 60, boxes found in 29 -> 54, digit count right 54 -> 60, exact 38 -> 46.
+    # these 60, 1-4 px apart: boxes found in 29 -> 54, digit count right 54 -> 60, exact
+    # 38 -> 46. 5-8 px apart, as digits saved each with a margin and set side by side
+    # are, while the grid looked for boxes at most 0.3 of a side apart: 35 -> 55, 56 ->
+    # 60, 40 -> 47.
     found = counted = 0
     for digits, text, rng in number_picks("test", THIN_ROWS, seed=5):
-        gap = np.zeros((16, int(rng.integers(1, 5))), np.float32)
-        row = np.hstack([part for d in digits for part in (boxed(d ** 3), gap)][:-1])
-        picture = as_file(np.pad(row, 2))
-        found += len(boxed_cells(find_ink(decode_image(picture), ruled=True))) == len(text)
-        counted += len(_text(picture, predictor)) == len(text)
-    assert found >= MIN_THIN_ROWS_FOUND, found
-    assert counted >= MIN_THIN_ROWS_COUNTED, counted
-
-
-def test_digits_saved_with_margins_side_by_side_are_a_box_each(usps_test, predictor) -> None:
-    # The same thin-pen digits, boxed, 5-8 px apart (of 16), as digits saved each with a
-    # margin and set side by side are: the grid looked for boxes at most 0.3 of a side
-    # apart. Of these 60, boxes found in 35 -> 55, digit count right 56 -> 60, exact
-    # 40 -> 47.
-    found = counted = 0
-    for digits, text, rng in number_picks("test", THIN_ROWS, seed=5):
-        gap = np.zeros((16, int(rng.integers(5, 9))), np.float32)
+        gap = np.zeros((16, int(rng.integers(gaps[0], gaps[1] + 1))), np.float32)
         row = np.hstack([part for d in digits for part in (boxed(d ** 3), gap)][:-1])
         picture = as_file(np.pad(row, 2))
         found += len(boxed_cells(find_ink(decode_image(picture), ruled=True))) == len(text)
