@@ -118,17 +118,19 @@ def _read(gray: np.ndarray, predictor: ProbabilityModel, single: bool,
     reading = _read_ink(gray.shape, ink, cells, predictor, single, form_lines, solid)
     if not (form_lines and ink.close_call):
         return reading
+    # Either level of a digit stretched to its box may fill the picture, but only the
+    # ink makes a row of two boxes or more.
     try:
         turned = find_ink(gray, ruled=True, light_on_dark=not ink.light_on_dark)
         turned_cells = boxed_cells(turned)
+        if len(cells) > 1 and len(turned_cells) < 2:
+            return reading
         other = _read_ink(gray.shape, turned, turned_cells, predictor, single, form_lines,
                           solid=False)
     except NoDigitError:  # the other way round, nothing is a digit
         return reading
-    # Either level of a digit stretched to its box may fill the picture, but only the
-    # ink makes a row of two boxes or more.
-    if (len(cells) > 1) != (len(turned_cells) > 1):
-        return other if len(turned_cells) > 1 else reading
+    if len(turned_cells) > 1 and len(cells) < 2:
+        return other
     surer = _log_odds(other) - _log_odds(reading) >= OTHER_POLARITY_LOG_ODDS
     return other if surer else reading
 
