@@ -34,6 +34,20 @@ CELL_CENTRE_JS = """([pred, truth]) => {
 }"""
 
 
+# A live chart's plot is drawn: Streamlit may still be replacing the element, with no
+# plot in it yet, when the page's other elements have settled.
+PLOT_DRAWN_JS = """(key) => {
+    const plot = document.querySelector(
+        `.st-key-${key}:not([data-stale="true"]) .js-plotly-plot`);
+    return Boolean(plot && plot._fullLayout && plot._fullLayout._size);
+}"""
+
+
+def _drawn(page, key: str) -> None:
+    """Wait until the chart with Streamlit key `key` has its plot drawn."""
+    page.wait_for_function(PLOT_DRAWN_JS, arg=key, timeout=SLOW_MS)
+
+
 # The first point of digit d's trace on the embedding map: page pixels and test image number.
 MAP_POINT_JS = """(digit) => {
     const plot = document.querySelector(
@@ -78,6 +92,7 @@ def test_clicking_a_confusion_cell_shows_its_images(page, app_url: str, artifact
 
     chart = page.locator(CM_CHART)
     chart.scroll_into_view_if_needed()
+    _drawn(page, "cm_chart")
     x, y = page.evaluate(CELL_CENTRE_JS, [pred, truth])
     page.mouse.move(x, y)  # plotly picks the point under the pointer on hover, then clicks it
     page.mouse.click(x, y)
@@ -103,6 +118,7 @@ def test_data_page_draws_its_charts_and_the_map(page, app_url: str, artifacts_di
     expect(page.get_by_role("button", name="Compute the map")).to_have_count(0)
     wait_until_idle(page)
     page.locator(f".st-key-map_chart{LIVE}").scroll_into_view_if_needed()
+    _drawn(page, "map_chart")
     x, y, index = page.evaluate(MAP_POINT_JS, 3)
     page.mouse.move(x, y)
     page.mouse.click(x, y)
