@@ -119,9 +119,9 @@ def test_a_boxed_digit_kept_small_with_a_margin_is_read_as_its_box(usps_test, pr
     # A square of one-bit ink with paper round it in a larger picture proves nothing.
     eight = np.pad(255 - (255 * boxed(usps_test.images[usps_test.labels == 8][0])), 6,
                    constant_values=255).astype(np.uint8)
-    assert len(boxed_cells(find_ink(eight))) == 1
-    assert boxed_cells(find_ink(cv2.resize(eight, None, fx=2, fy=2,
-                                           interpolation=cv2.INTER_NEAREST))) == []
+    assert len(boxed_cells(find_ink(decode_image(eight)))) == 1
+    doubled = cv2.resize(eight, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+    assert boxed_cells(find_ink(decode_image(doubled))) == []
 
 
 def test_a_row_of_boxes_saved_light_on_dark_is_read_as_boxes(usps_test, predictor) -> None:
