@@ -17,7 +17,7 @@ from model.frames import frame_mask
 from model.ink import INK_LEVEL, InkMap
 from model.options import Option, Slot
 from model.pieces import Piece
-from model.pixels import DIGIT_BOX_SIDE
+from model.pixels import is_digit_box
 
 # Digits cut to their boxes: square cells (width within CELL_ASPECT of the height), at
 # most MAX_CELLS of them, inked within CELL_BAND of the height (CELL_BAND_PX at least)
@@ -54,7 +54,7 @@ def boxed_cells(ink: InkMap) -> list[Piece]:
     is no whole cell, cells of one pitch: `_grid`), each inked along its sides
     (stretched to fill it; the threshold may have taken one). A single cell must reach
     the picture's four edges: a digit with paper round it proves nothing by touching
-    its own box. But a picture no larger than one digit's box (`DIGIT_BOX_SIDE`) is
+    its own box. But a picture no larger than one digit's box (`is_digit_box`) is
     that digit saved with a margin, and a square of one-bit ink in it is its box.
     """
     if not ink.one_bit:
@@ -74,7 +74,7 @@ def boxed_cells(ink: InkMap) -> list[Piece]:
     if not spans or (len(spans) > 1 and np.mean(~inked) > CELL_PAPER):
         spans = _set_apart(inked, x0, height) or _grid(inked, x0, height)
     if not spans or (len(spans) == 1 and (y0, x0, y1, x1) != (0, 0, *strong.shape)
-                     and max(strong.shape) > DIGIT_BOX_SIDE):
+                     and not is_digit_box(strong.shape)):
         return []
     band = max(CELL_BAND_PX, round(CELL_BAND * height))
     cells = [strong[y0:y1, a:b] for a, b in spans]

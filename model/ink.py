@@ -31,7 +31,7 @@ import numpy as np
 
 from model.imaging import NoDigitError
 from model.pixels import (
-    DIGIT_BOX_SIDE,
+    is_digit_box,
     is_one_bit,
     otsu,
     quantile,
@@ -114,7 +114,7 @@ def find_ink(gray: np.ndarray, *, ruled: bool = False,
     # Judged before the grain blur, which would smear the two levels they look for.
     sample = sample_of(strength)
     one_bit = is_one_bit(sample)
-    paper = _unshaded_paper(sample, one_bit or max(work.shape) <= DIGIT_BOX_SIDE)
+    paper = _unshaded_paper(sample, one_bit or is_digit_box(work.shape))
     sigma = min(GRAIN_SIGMA_MAX, max(work.shape) * GRAIN_SIGMA_PER_PX)
     if sigma >= 0.5:
         strength = cv2.GaussianBlur(strength, (0, 0), sigma)
@@ -177,7 +177,7 @@ def connected_to(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
 def _working_copy(gray: np.ndarray) -> tuple[np.ndarray, float]:
     """The picture at the size it is analysed at, and that size's scale (see SMALL_SIDE)."""
     h, w = gray.shape
-    if min(h, w) < SMALL_SIDE and max(h, w) > DIGIT_BOX_SIDE:
+    if min(h, w) < SMALL_SIDE and not is_digit_box(gray.shape):
         enlarged = cv2.resize(gray, (ENLARGE * w, ENLARGE * h), interpolation=cv2.INTER_CUBIC)
         return np.clip(enlarged, 0.0, 1.0), float(ENLARGE)  # cubic overshoots at edges
     scale = min(1.0, WORK_MAX_SIDE / max(h, w))

@@ -25,7 +25,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from model.pixels import DIGIT_BOX_SIDE, otsu, quantile, sample_of, shrink
+from model.pixels import is_digit_box, otsu, quantile, sample_of, shrink
 
 PANEL_SIDE = 256  # panels are looked for on a copy at most this wide
 PANEL_MIN_AREA = 0.2  # of the picture
@@ -45,7 +45,7 @@ PAGE_LIGHT = 0.97  # of the page round the panel, light at least (a few labels a
 def without_the_page(gray: np.ndarray) -> np.ndarray:
     """The picture with the light page round a dark panel painted the panel's dark, or
     the picture as it is when it holds no panel (1 = white)."""
-    if max(gray.shape) <= DIGIT_BOX_SIDE:
+    if is_digit_box(gray.shape):
         return gray  # one digit's box: no figure round a picture, a digit and its margin
     # Every step-th pixel first: averaging a phone photo down whole costs 30 ms.
     step = max(1, max(gray.shape) // (2 * PANEL_SIDE))

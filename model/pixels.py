@@ -14,6 +14,11 @@ ONE_BIT_TOLERANCE = 0.03
 # A picture this small (px, longer side) is one digit's box, not a page: it has no room
 # for uneven lighting, and a digit stretched to fill it may reach every edge.
 DIGIT_BOX_SIDE = 32
+
+
+def is_digit_box(shape: tuple[int, ...]) -> bool:
+    """A picture of this shape is one digit's box (`DIGIT_BOX_SIDE`), not a page."""
+    return max(shape[:2]) <= DIGIT_BOX_SIDE
 # Otsu's two classes hold this share of the variance of an even spread of greys: a
 # picture whose classes hold less is shades (shadow, faint strokes), not ink and paper.
 EVEN_SPREAD_SEPARATION = 0.75

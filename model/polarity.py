@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 
 from model.pixels import (
-    DIGIT_BOX_SIDE,
     EVEN_SPREAD_SEPARATION,
+    is_digit_box,
     is_one_bit,
     otsu,
     sample_of,
@@ -114,7 +114,7 @@ def _ink_and_paper(small: np.ndarray) -> bool:
     """
     if is_one_bit(sample_of(small)):
         return True
-    return (max(small.shape) <= DIGIT_BOX_SIDE
+    return (is_digit_box(small.shape)
             and two_level_separation(small) >= EVEN_SPREAD_SEPARATION)
 
 
@@ -188,7 +188,7 @@ def _light_ink_by_border(dark: np.ndarray, band: int, border: float) -> bool:
         return False  # paper shows along the border: dark ink, as on paper
     depth = FRAME_DEPTH * band
     inner = dark[depth:dark.shape[0] - depth, depth:dark.shape[1] - depth]
-    if (max(dark.shape) > DIGIT_BOX_SIDE and min(inner.shape) > 2 * band
+    if (not is_digit_box(dark.shape) and min(inner.shape) > 2 * band
             and _rim(inner, band).mean() < FRAMED_PAPER):
         return False  # a dark frame round light paper
     # A dark border may still be dark writing that fills its picture to the edges (a
