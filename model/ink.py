@@ -78,7 +78,9 @@ RIDGE_TOLERANCE = 1e-4  # px: far above float rounding, far below any real step
 # A square picture dark from edge to edge (every pixel darker than SOLID_DARK, all
 # within SOLID_SPREAD of each other; width and height within SOLID_SQUARE) is all ink:
 # a straight stroke cut to its box and stretched to fill a square, as published digit
-# sets keep digits. A black page or photo of any other shape holds no digit.
+# sets keep digits. A black page or photo of any other shape holds no digit. A picture
+# no larger than one digit's box (`is_digit_box`) may be light all over too: such sets
+# store the ink as 1, and a file written straight from the bits has white ink.
 SOLID_DARK = 0.25
 SOLID_SPREAD = 2 / 255
 SOLID_SQUARE = 0.03
@@ -139,7 +141,8 @@ def find_ink(gray: np.ndarray, *, ruled: bool = False,
 
 
 def solid_ink(gray: np.ndarray) -> InkMap | None:
-    """The ink of a square decoded picture that is uniformly dark, all of it; else None.
+    """The ink of a square decoded picture that is uniformly dark, all of it (or light,
+    within one digit's box); else None.
 
     `find_ink` finds no contrast in such a picture and refuses it; a scan's reader asks
     here before giving up (`model.reader`).
@@ -148,10 +151,14 @@ def solid_ink(gray: np.ndarray) -> InkMap | None:
     if abs(width / height - 1) > SOLID_SQUARE:
         return None
     work, scale = _working_copy(gray.astype(np.float32, copy=False))
-    if float(work.max()) > SOLID_DARK or float(work.max() - work.min()) > SOLID_SPREAD:
+    if float(work.max() - work.min()) > SOLID_SPREAD:
         return None
+    light_on_dark = float(work.min()) >= 1.0 - SOLID_DARK and is_digit_box(gray.shape)
+    if float(work.max()) > SOLID_DARK and not light_on_dark:
+        return None
+    contrast = float(work.mean()) if light_on_dark else 1.0 - float(work.mean())
     return InkMap(ink=np.ones_like(work), mask=np.ones(work.shape, bool), scale=scale,
-                  light_on_dark=False, contrast=1.0 - float(work.mean()), one_bit=True)
+                  light_on_dark=light_on_dark, contrast=contrast, one_bit=True)
 
 
 def _strength(flat: np.ndarray, threshold: float, core: float) -> np.ndarray:

@@ -145,8 +145,9 @@ def test_a_light_one_with_paper_only_at_its_corners_is_light_ink(usps_test, pred
     # Saved light on dark, a 1 stretched to its box leaves the dark paper only in
     # slivers at its corners, along under a tenth of the border. Those slivers were
     # taken for the ink: 242 of the 251 such 1s of USPS test read "1", five read "5".
-    # (The other 13 of the 264 fill their box: light all over, no different from a
-    # blank page, and "No digit found", as `test_a_one_that_fills_its_box_...` says.)
+    # (The other 13 of the 264 fill their box: light all over, at 96 px no different
+    # from a blank page, and "No digit found", as `test_a_one_that_fills_its_box_...`
+    # says.)
     ones = [255 - boxed_picture(d) for d in usps_test.images[usps_test.labels == 1]]
     ones = [p for p in ones if p.min() < 128]
     assert len(ones) == 251
@@ -287,6 +288,13 @@ def test_a_one_that_fills_its_box_is_read_as_a_one_not_sure(usps_test, predictor
         reading = read_digits(boxed_picture(digit), predictor)
         assert reading.text == "1" and not reading.sure
         assert reading.digits[0].box == (0, 0, FILE_SIZE, FILE_SIZE)
+        # Written straight from its bits (1, the ink, white) at its own 16x16, such a 1
+        # is light all over, one digit's box of ink: it read "No digit found" (USPS test
+        # digits so, 1,943 of 2,007 right; 1,956 now).
+        bits = (255 * boxed(digit)).astype(np.uint8)
+        reading = read_digits(bits, predictor)
+        assert reading.text == "1" and not reading.sure
+        assert reading.digits[0].box == (0, 0, 16, 16)
     # In a row of boxes each solid cell is such a 1 too, and never sure.
     four, eight = (boxed(usps_test.images[usps_test.labels == d][0]) for d in (4, 8))
     block = np.ones((16, 16), np.float32)
@@ -294,8 +302,9 @@ def test_a_one_that_fills_its_box_is_read_as_a_one_not_sure(usps_test, predictor
                           predictor)
     assert reading.text == "4181"
     assert [d.sure for d in reading.digits][1::2] == [False, False]
-    # A page light all over, or grey, a black page that is no square box (a photo with
-    # the lens covered), or a canvas painted over, holds no digit.
+    # A page light all over, or grey, larger than one digit's box, a black page that is
+    # no square box (a photo with the lens covered), or a canvas painted over, holds no
+    # digit.
     for level, shape in ((255, (96, 96)), (200, (96, 96)), (128, (96, 96)), (0, (300, 400))):
         with pytest.raises(ReadError, match="No digit"):
             read_digits(np.full(shape, level, np.uint8), predictor)
