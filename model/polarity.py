@@ -9,7 +9,9 @@ import cv2
 import numpy as np
 
 from model.pixels import (
+    DIGIT_BOX_SIDE,
     EVEN_SPREAD_SEPARATION,
+    ONE_BIT_TOLERANCE,
     is_digit_box,
     is_one_bit,
     otsu,
@@ -49,6 +51,10 @@ SEVERAL_MARKS = 6  # ... or it is this many pieces: a number cut tight, several 
 # polarity a close call too (`Polarity`): a thin stroke the threshold broke is in more
 # pieces than the paper round it, and that paper, most of the picture, looks like ink.
 MOST_OF_THE_PICTURE = 0.5
+# A one-bit digit of 16x16 upscaled bilinearly ramps between its levels over a source
+# pixel, a digit-box pixel (of 32 to the side) either way of the edge; its levels are
+# flat this many digit-box pixels in (half a pixel more for `shrink`'s own smoothing).
+RAMP_SIDES = 1.5
 
 
 class Polarity(NamedTuple):
@@ -110,12 +116,29 @@ def judge_polarity(gray: np.ndarray) -> Polarity:
 def _ink_and_paper(small: np.ndarray) -> bool:
     """The picture is two levels, ink and paper: one bit deep, or one digit's box in
     grey (a digit stretched to fill it, smoothly) whose two Otsu classes stand further
-    apart than an even spread of greys' (a small photo's shadow and faint strokes do not).
+    apart than an even spread of greys' (a small photo's shadow and faint strokes do not),
+    or flat at both levels away from the edges between them (`_flat_levels`).
     """
     if is_one_bit(sample_of(small)):
         return True
-    return (is_digit_box(small.shape)
-            and two_level_separation(small) >= EVEN_SPREAD_SEPARATION)
+    if is_digit_box(small.shape):
+        return two_level_separation(small) >= EVEN_SPREAD_SEPARATION
+    return _flat_levels(small)
+
+
+def _flat_levels(small: np.ndarray) -> bool:
+    """Each Otsu class, RAMP_SIDES of a digit box's pixel in from its edge, is one level
+    within ONE_BIT_TOLERANCE: a one-bit picture upscaled smoothly (bilinear ramps a
+    source pixel wide, more of a bold digit than `is_one_bit` allows), never a photo or
+    a scan (their paper has grain)."""
+    depth = max(1, round(RAMP_SIDES * min(small.shape) / DIGIT_BOX_SIDE))
+    kernel = np.ones((2 * depth + 1, 2 * depth + 1), np.uint8)
+    dark = (small <= otsu(small)).astype(np.uint8)
+    for level in (dark, 1 - dark):
+        core = small[cv2.erode(level, kernel, borderType=cv2.BORDER_REPLICATE) > 0]
+        if core.size == 0 or float(np.ptp(core)) > ONE_BIT_TOLERANCE:
+            return False
+    return True
 
 
 def _slivers(mask: np.ndarray, band: int) -> bool:

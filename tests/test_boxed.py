@@ -101,6 +101,21 @@ def test_boxed_digits_in_light_ink_on_dark_paper(usps_test, predictor) -> None:
     assert right >= 0.95, right
 
 
+def test_boxed_digits_upscaled_bilinearly_in_light_ink_are_light_ink(usps_test,
+                                                                      predictor) -> None:
+    # Upscaled bilinearly (16 -> 64 px), a one-bit digit ramps between its levels over 4
+    # px, and a bold digit has so many edges that under 60 % of its pixels sat at its
+    # two levels: no longer one bit deep, its polarity was judged by the border alone,
+    # and a bold 8's light ink along the edges made the dark paper the ink ("3", "5").
+    # Its levels are flat away from the ramps, as no photo's or scan's paper is.
+    pictures = [cv2.resize((255 * boxed(d)).astype(np.uint8), (64, 64),
+                           interpolation=cv2.INTER_LINEAR) for d in usps_test.images]
+    assert sum(judge_polarity(p / 255.0).light_on_dark for p in pictures) >= 1970  # 1,958
+    right = sum(_text(p, predictor) == str(int(label))
+                for p, label in zip(pictures, usps_test.labels, strict=True))
+    assert right >= 1938, right  # 1,931 -> 1,941; dark on light 1,956
+
+
 def test_a_boxed_digit_kept_small_with_a_margin_is_read_as_its_box(usps_test, predictor) -> None:
     # Every test digit kept at its 16x16 pixels with 6 px of paper round it (a 28x28
     # picture, MNIST's size). A bold one is dark at its box's corners and along its
