@@ -1,4 +1,4 @@
-"""A dark panel on a light page: a picture shown inside a picture.
+"""A dark panel, or a plot's frame, on a light page: a picture shown inside a picture.
 
 A digit plotted as an image (matplotlib's `imshow` with a grey colour map: white
 strokes on a black square) and saved with its figure, or a screenshot of one, lies
@@ -18,6 +18,15 @@ a page's writing is off its middle: none is a panel. Nor is a picture no larger 
 one digit's box (`model.pixels.DIGIT_BOX_SIDE`): a bold digit stretched to its box, with
 a margin of paper round it, is dark at the box's corners and along its sides, but a
 figure is far larger than the digit it shows.
+
+Plotted dark on light (`cmap="gray_r"`), the digit shows on the page itself, inside
+the axes' frame: a closed rectangle of hairlines with tick marks and tick numbers
+outside it. The numbers were read as digits, and the hairlines, greyed by their
+anti-aliasing, passed for an exercise book's faint ruling (`model.ruling`), so the
+threshold rose over the digit's grey pixels. Where there is no dark panel, such a frame
+(`_plot_frame`) has everything outside it painted the page's light, itself included.
+A printed box round a digit whose stroke goes out across it is no plot's frame: only
+tick marks, thin stubs, touch a frame from outside.
 """
 
 from __future__ import annotations
@@ -40,6 +49,13 @@ CORNER = 3  # ... and each corner (this many px square, on the copy) mostly dark
 # (tick marks round a plot's frame), up to this share of its side.
 PEEL = 0.05
 PAGE_LIGHT = 0.97  # of the page round the panel, light at least (a few labels at most)
+# A light plot's frame (`_plot_frame`): hairlines along FRAME_SPAN of the picture or more,
+# FRAME_FULL dark from corner to corner, at most FRAME_THIN px of the copy thick.
+FRAME_SPAN = 0.5
+FRAME_FULL = 0.95
+FRAME_THIN = 2
+PLOT_DARK = 0.5  # of the inside of a plot's frame, dark at most: the page shows in it
+FRAME_MAX_SIDE = 2048  # px: figures and screenshots; larger pictures are photos
 
 
 def without_the_page(gray: np.ndarray) -> np.ndarray:
@@ -54,7 +70,13 @@ def without_the_page(gray: np.ndarray) -> np.ndarray:
     dark = small <= threshold
     box = _panel_box(dark)
     if box is None:
-        return gray
+        if max(gray.shape) > FRAME_MAX_SIDE:
+            return gray  # a photo: a plot's hairlines are a figure's or a screenshot's
+        pool = -(-max(gray.shape) // PANEL_SIDE)
+        frame = _plot_frame(_darkest_of(gray, pool) <= threshold)
+        if frame is None:
+            return gray
+        return _inside_the_frame(gray, frame, pool, threshold)
     # One pixel of the copy in from each side: its edge blurs the page into the panel.
     top, bottom, left, right = (round((v + inward) * step / factor)
                                 for v, inward in zip(box, (1, -1, 1, -1), strict=True))
@@ -115,3 +137,78 @@ def _peeled(dark: np.ndarray, top: int, bottom: int, left: int,
         if dark[top:bottom, right - 1].mean() < PANEL_SIDES:
             right -= 1
     return top, bottom, left, right
+
+
+def _darkest_of(gray: np.ndarray, pool: int) -> np.ndarray:
+    """A copy `pool` times smaller, each pixel the darkest of the `pool` x `pool` it
+    stands for: a hairline stays whole and keeps its level."""
+    kernel = np.ones((pool, pool), np.uint8)
+    return cv2.erode(gray, kernel, anchor=(0, 0))[::pool, ::pool]
+
+
+def _plot_frame(dark: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Top, bottom, left, right (exclusive) of the inside of a plot's frame in `dark`,
+    or None.
+
+    A plot's frame (its axes' spines) is a closed rectangle of hairlines, at most
+    FRAME_THIN px of the copy thick, round PANEL_MIN_AREA of the picture or more and
+    its middle, with light page on every side and mostly inside (PLOT_DARK); what
+    touches it outside is tick marks only (thin stubs), so no stroke crosses it: a
+    digit's tail out of a printed box does.
+    """
+    height, width = dark.shape
+    u8 = dark.astype(np.uint8)
+    level = np.flatnonzero(cv2.erode(u8, np.ones((1, round(FRAME_SPAN * width)), np.uint8)
+                                     ).any(axis=1))
+    upright = np.flatnonzero(cv2.erode(u8, np.ones((round(FRAME_SPAN * height), 1), np.uint8)
+                                       ).any(axis=0))
+    if len(level) < 2 or len(upright) < 2:
+        return None
+    top, bottom = int(level[0]), int(level[-1]) + 1
+    left, right = int(upright[0]), int(upright[-1]) + 1
+    if min(top, left) == 0 or bottom == height or right == width:
+        return None  # no page on every side
+    if ((bottom - top) * (right - left) < PANEL_MIN_AREA * dark.size
+            or not (top <= height / 2 < bottom and left <= width / 2 < right)):
+        return None  # too small, or off the picture's middle
+    box = dark[top:bottom, left:right]
+    depths = [_depth(lines) for lines in (box, box[::-1], box.T, box.T[::-1])]
+    if min(depths) == 0 or max(depths) > FRAME_THIN:
+        return None  # no closed rectangle, or no hairline
+    if box.mean() > PLOT_DARK:
+        return None  # a dark panel's edge (light ink stretched to it): no page inside
+    outside = dark.copy()
+    outside[top:bottom, left:right] = False
+    rim = np.zeros_like(dark)
+    rim[top - 1:bottom + 1, left - 1:right + 1] = True
+    rim[top:bottom, left:right] = False
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(outside.astype(np.uint8),
+                                                          connectivity=8)
+    touching = np.unique(labels[rim & outside])
+    stubs = stats[touching[touching > 0]]
+    if np.any(np.minimum(stubs[:, cv2.CC_STAT_WIDTH], stubs[:, cv2.CC_STAT_HEIGHT]) > FRAME_THIN):
+        return None  # a stroke across the frame, not a tick mark
+    if 1 - float(outside.mean()) < PAGE_LIGHT:
+        return None
+    return top + depths[0], bottom - depths[1], left + depths[2], right - depths[3]
+
+
+def _depth(box: np.ndarray) -> int:
+    """How many rows from the top of `box` are lines across it (FRAME_FULL dark)."""
+    depth = 0
+    while depth <= FRAME_THIN and depth < box.shape[0] and box[depth].mean() >= FRAME_FULL:
+        depth += 1
+    return depth
+
+
+def _inside_the_frame(gray: np.ndarray, frame: tuple[int, int, int, int], zoom: float,
+                      threshold: float) -> np.ndarray:
+    """The picture with everything but the inside of a plot's frame (`frame`, on the copy
+    `zoom` times smaller) painted the page's light: the frame, its ticks and labels."""
+    top, bottom, left, right = (v * zoom for v in frame)
+    pixels = sample_of(gray)
+    light = pixels[pixels > threshold]
+    level = quantile(light, 0.5) if light.size else float(pixels.max())
+    painted = np.full_like(gray, level)
+    painted[top:bottom, left:right] = gray[top:bottom, left:right]
+    return painted
