@@ -25,8 +25,9 @@ outside it. The numbers were read as digits, and the hairlines, greyed by their
 anti-aliasing, passed for an exercise book's faint ruling (`model.ruling`), so the
 threshold rose over the digit's grey pixels. Where there is no dark panel, such a frame
 (`_plot_frame`) has everything outside it painted the page's light, itself included.
-A printed box round a digit whose stroke goes out across it is no plot's frame: only
-tick marks, thin stubs, touch a frame from outside.
+Tick marks, thin stubs outside it, tell a plot's frame from a printed box (a row of
+boxes has walls the frame's removal would leave standing), and a box whose digit goes
+out across it is no plot's frame: only tick marks touch a frame from outside.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ PAGE_LIGHT = 0.97  # of the page round the panel, light at least (a few labels a
 FRAME_SPAN = 0.5
 FRAME_FULL = 0.95
 FRAME_THIN = 2
+MIN_TICKS = 2  # a plot's frame has tick marks outside it
 PLOT_DARK = 0.5  # of the inside of a plot's frame, dark at most: the page shows in it
 FRAME_MAX_SIDE = 2048  # px: figures and screenshots; larger pictures are photos
 
@@ -153,8 +155,9 @@ def _plot_frame(dark: np.ndarray) -> tuple[int, int, int, int] | None:
     A plot's frame (its axes' spines) is a closed rectangle of hairlines, at most
     FRAME_THIN px of the copy thick, round PANEL_MIN_AREA of the picture or more and
     its middle, with light page on every side and mostly inside (PLOT_DARK); what
-    touches it outside is tick marks only (thin stubs), so no stroke crosses it: a
-    digit's tail out of a printed box does.
+    touches it outside is tick marks (thin stubs, MIN_TICKS at least) and nothing else,
+    so no stroke crosses it: a digit's tail out of a printed box does. A frame without
+    ticks is a printed box's, or a row of boxes', as far as the picture says.
     """
     height, width = dark.shape
     u8 = dark.astype(np.uint8)
@@ -188,6 +191,8 @@ def _plot_frame(dark: np.ndarray) -> tuple[int, int, int, int] | None:
     stubs = stats[touching[touching > 0]]
     if np.any(np.minimum(stubs[:, cv2.CC_STAT_WIDTH], stubs[:, cv2.CC_STAT_HEIGHT]) > FRAME_THIN):
         return None  # a stroke across the frame, not a tick mark
+    if len(stubs) < MIN_TICKS:
+        return None  # a printed box (or a row of them), not a plot: `model.rules`' work
     if 1 - float(outside.mean()) < PAGE_LIGHT:
         return None
     return top + depths[0], bottom - depths[1], left + depths[2], right - depths[3]
@@ -201,7 +206,7 @@ def _depth(box: np.ndarray) -> int:
     return depth
 
 
-def _inside_the_frame(gray: np.ndarray, frame: tuple[int, int, int, int], zoom: float,
+def _inside_the_frame(gray: np.ndarray, frame: tuple[int, int, int, int], zoom: int,
                       threshold: float) -> np.ndarray:
     """The picture with everything but the inside of a plot's frame (`frame`, on the copy
     `zoom` times smaller) painted the page's light: the frame, its ticks and labels."""
