@@ -145,5 +145,27 @@ def _rulings(mask: np.ndarray) -> tuple[np.ndarray | None, int]:
     depth = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
     rulings = [line for line, length in candidates if line.sum() <= RULING_WIDTH * length
                and 2 * np.median(depth[line]) <= RULING_WIDTH]
-    found = np.logical_or.reduce(rulings) if len(rulings) >= MIN_RULINGS else None
-    return found, len(candidates)
+    if len(rulings) < MIN_RULINGS or _closed_box(rulings):
+        return None, len(candidates)
+    return np.logical_or.reduce(rulings), len(candidates)
+
+
+def _closed_box(lines: list[np.ndarray]) -> bool:
+    """Two level and two upright lines that end where they meet (within GAP_PX): the four
+    sides of a box (a printed box round a digit, a plot's frame), which `model.rules`
+    takes out, not a ruled page's lines. A box's hairlines, greyed by anti-aliasing, are
+    fainter than the pen's darkest ink, and the threshold raised over them dropped a
+    digit's grey pixels."""
+    if len(lines) != 4:
+        return False
+    boxes = [cv2.boundingRect(line.astype(np.uint8)) for line in lines]  # x, y, w, h
+    level = [b for b in boxes if b[2] > b[3]]
+    upright = [b for b in boxes if b[2] <= b[3]]
+    if len(level) != 2 or len(upright) != 2:
+        return False
+    left, right = min(b[0] for b in upright), max(b[0] + b[2] for b in upright)
+    top, bottom = min(b[1] for b in level), max(b[1] + b[3] for b in level)
+    return (all(abs(x - left) <= GAP_PX and abs(x + w - right) <= GAP_PX
+                for x, _, w, _ in level)
+            and all(abs(y - top) <= GAP_PX and abs(y + h - bottom) <= GAP_PX
+                    for _, y, _, h in upright))
