@@ -35,7 +35,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from model.pixels import is_digit_box, otsu, quantile, sample_of, shrink
+from model.pixels import block_min, is_digit_box, otsu, quantile, sample_of, shrink
 
 PANEL_SIDE = 256  # panels are looked for on a copy at most this wide
 PANEL_MIN_AREA = 0.2  # of the picture
@@ -75,7 +75,7 @@ def without_the_page(gray: np.ndarray) -> np.ndarray:
         if max(gray.shape) > FRAME_MAX_SIDE:
             return gray  # a photo: a plot's hairlines are a figure's or a screenshot's
         pool = -(-max(gray.shape) // PANEL_SIDE)
-        frame = _plot_frame(_darkest_of(gray, pool) <= threshold)
+        frame = _plot_frame(block_min(gray, pool) <= threshold)
         if frame is None:
             return gray
         return _inside_the_frame(gray, frame, pool, threshold)
@@ -139,13 +139,6 @@ def _peeled(dark: np.ndarray, top: int, bottom: int, left: int,
         if dark[top:bottom, right - 1].mean() < PANEL_SIDES:
             right -= 1
     return top, bottom, left, right
-
-
-def _darkest_of(gray: np.ndarray, pool: int) -> np.ndarray:
-    """A copy `pool` times smaller, each pixel the darkest of the `pool` x `pool` it
-    stands for: a hairline stays whole and keeps its level."""
-    kernel = np.ones((pool, pool), np.uint8)
-    return cv2.erode(gray, kernel, anchor=(0, 0))[::pool, ::pool]
 
 
 def _plot_frame(dark: np.ndarray) -> tuple[int, int, int, int] | None:

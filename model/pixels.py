@@ -24,6 +24,21 @@ def is_digit_box(shape: tuple[int, ...]) -> bool:
 EVEN_SPREAD_SEPARATION = 0.75
 
 
+def block_max(values: np.ndarray, block: int) -> np.ndarray:
+    """A copy `block` times smaller, each pixel the largest of the `block` x `block` it
+    stands for: a hairline stays whole and keeps its level (`block_min`: the smallest)."""
+    if block == 1:
+        return values
+    return cv2.dilate(values, np.ones((block, block), np.uint8), anchor=(0, 0))[::block, ::block]
+
+
+def block_min(values: np.ndarray, block: int) -> np.ndarray:
+    """As `block_max`, each pixel the smallest of those it stands for (the darkest grey)."""
+    if block == 1:
+        return values
+    return cv2.erode(values, np.ones((block, block), np.uint8), anchor=(0, 0))[::block, ::block]
+
+
 def shrink(image: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     """An area-averaged copy at most `side` pixels wide, and its scale factor."""
     factor = min(1.0, side / max(image.shape))

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from model.lines import bridged, grow, lines_across, straight_runs
-from model.pixels import quantile
+from model.pixels import block_max, quantile
 
 RULING_SPAN = 0.5  # a ruling runs across this share of the picture's width (or height)
 MIN_RULINGS = 3  # ... and a ruled page shows this many of them at least
@@ -87,11 +87,7 @@ def pen_above_ruling(flat: np.ndarray, faint: float) -> PenLevels | None:
     in all ink from `faint` up, joined to the digits or not, on a copy at most
     DETECT_SIDE wide (each of its pixels the strongest of those it stands for, so a
     hairline stays whole and keeps its level)."""
-    height, width = flat.shape
-    step = -(-max(height, width) // DETECT_SIDE)
-    if step > 1:
-        padded = np.pad(flat, ((0, -height % step), (0, -width % step)))
-        flat = padded.reshape(padded.shape[0] // step, step, -1, step).max(axis=(1, 3))
+    flat = block_max(flat, -(-max(flat.shape) // DETECT_SIDE))
     mask = flat >= faint
     rulings, across = _rulings(mask)
     if 0 < across < MIN_RULINGS:  # lines across, too few: the rest may be in patches
