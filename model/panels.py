@@ -19,15 +19,14 @@ one digit's box (`model.pixels.DIGIT_BOX_SIDE`): a bold digit stretched to its b
 a margin of paper round it, is dark at the box's corners and along its sides, but a
 figure is far larger than the digit it shows.
 
-Plotted dark on light (`cmap="gray_r"`), the digit shows on the page itself, inside
-the axes' frame: a closed rectangle of hairlines with tick marks and tick numbers
-outside it. The numbers were read as digits, and the hairlines, greyed by their
-anti-aliasing, passed for an exercise book's faint ruling (`model.ruling`), so the
-threshold rose over the digit's grey pixels. Where there is no dark panel, such a frame
-(`_plot_frame`) has everything outside it painted the page's light, itself included.
-Tick marks, thin stubs outside it, tell a plot's frame from a printed box (a row of
-boxes has walls the frame's removal would leave standing), and a box whose digit goes
-out across it is no plot's frame: only tick marks touch a frame from outside.
+Plotted dark on light, a digit shows inside its axes' frame on the page itself
+(`model.plot_frames`): where there is no dark panel, everything outside the frame is
+painted the page's light.
+
+A figure of several panels (`plt.subplots`, `_panel_grid`) has two or more dark panels
+of one size, each a straight-sided dark square, the page round and between them; each
+reads as a digit, each row of them as a line. Figures of several panels or plots are
+looked for only where the page is one flat level: figures and screenshots.
 """
 
 from __future__ import annotations
@@ -35,7 +34,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from model.pixels import block_min, is_digit_box, otsu, quantile, sample_of, shrink
+from model.pixels import is_digit_box, otsu, quantile, sample_of, shrink
+from model.plot_frames import FRAME_MAX_SIDE, PAGE_LIGHT, Inside, plot_frame_insides
 
 PANEL_SIDE = 256  # panels are looked for on a copy at most this wide
 PANEL_MIN_AREA = 0.2  # of the picture
@@ -49,46 +49,66 @@ CORNER = 3  # ... and each corner (this many px square, on the copy) mostly dark
 # Rows and columns of the box less dark than PANEL_SIDES are peeled off its outside
 # (tick marks round a plot's frame), up to this share of its side.
 PEEL = 0.05
-PAGE_LIGHT = 0.97  # of the page round the panel, light at least (a few labels at most)
-# A light plot's frame (`_plot_frame`): hairlines along FRAME_SPAN of the picture or more,
-# FRAME_FULL dark from corner to corner, at most FRAME_THIN px of the copy thick.
-FRAME_SPAN = 0.5
-FRAME_FULL = 0.95
-FRAME_THIN = 2
-MIN_TICKS = 2  # a plot's frame has tick marks outside it
-PLOT_DARK = 0.5  # of the inside of a plot's frame, dark at most: the page shows in it
-FRAME_MAX_SIDE = 2048  # px: figures and screenshots; larger pictures are photos
+# A figure's page: FLAT_PAGE of the copy or more within FLAT of its lightest level.
+# Figures: 0.5-0.8 (JPEG at 75 % as well); photos, scans: 0-0.005 (synthetic exercise
+# books up to 0.34); a hundred panels packed close leave little page.
+FLAT = 2 / 255
+FLAT_PAGE = 0.1
+# A figure of several panels (`_panel_grid`, on a copy at most GRID_COPY_SIDE wide): each
+# at least GRID_MIN_SIDE px of the copy across, dark along GRID_SIDES of its sides, its
+# height and width within GRID_SIZE of the panels' median.
+GRID_COPY_SIDE = 768
+GRID_MIN_SIDE = 8
+GRID_SIDES = 0.9
+GRID_SIZE = 0.15
+# A thin digit in viridis is dark all but its yellow core, and one panel of a figure
+# may be empty: the panels' shape and number tell a figure, not what each one shows.
+GRID_DARK = (PANEL_DARK[0], 1.0)
+# ... and each about square, as digit images are: a light 1 stretched from the top edge
+# of a dark square to its bottom edge cuts it into two straight-sided halves of one size.
+GRID_ASPECT = (0.75, 1.33)
 
 
 def without_the_page(gray: np.ndarray) -> np.ndarray:
-    """The picture with the light page round a dark panel painted the panel's dark, or
-    the picture as it is when it holds no panel (1 = white)."""
+    """The picture with the light page round its dark panels painted the panels' dark,
+    or everything outside its plots' frames the page's light, or the picture as it is
+    when it holds neither (1 = white)."""
     if is_digit_box(gray.shape):
         return gray  # one digit's box: no figure round a picture, a digit and its margin
     # Every step-th pixel first: averaging a phone photo down whole costs 30 ms.
     step = max(1, max(gray.shape) // (2 * PANEL_SIDE))
     small, factor = shrink(gray[::step, ::step], PANEL_SIDE)
     threshold = otsu(small)
-    dark = small <= threshold
-    box = _panel_box(dark)
-    if box is None:
-        if max(gray.shape) > FRAME_MAX_SIDE:
-            return gray  # a photo: a plot's hairlines are a figure's or a screenshot's
-        pool = -(-max(gray.shape) // PANEL_SIDE)
-        frame = _plot_frame(block_min(gray, pool) <= threshold)
-        if frame is None:
+    # Figures of several panels or plots are looked for on figures and screenshots only:
+    # their page is one flat level. Paper in a photo or a scan has grain.
+    sample = sample_of(small)
+    figure = float(np.mean(sample >= sample.max() - FLAT)) >= FLAT_PAGE
+    insides = _panel_grid(gray, threshold) if figure else None
+    if insides is None and (box := _panel_box(small <= threshold)) is not None:
+        insides = [_inside(box, step / factor)]
+    if insides is not None:
+        pixels = np.concatenate([sample_of(gray[inside]) for inside in insides])
+        dark = pixels[pixels <= threshold]
+        level = quantile(dark, 0.5) if dark.size else float(pixels.min())  # the panels' dark
+    else:
+        insides = plot_frame_insides(gray, threshold, figure)
+        if insides is None:
             return gray
-        return _inside_the_frame(gray, frame, pool, threshold)
-    # One pixel of the copy in from each side: its edge blurs the page into the panel.
-    top, bottom, left, right = (round((v + inward) * step / factor)
-                                for v, inward in zip(box, (1, -1, 1, -1), strict=True))
-    inside = gray[top:bottom, left:right]
-    pixels = sample_of(inside)
-    dark_pixels = pixels[pixels <= threshold]
-    level = quantile(dark_pixels, 0.5) if dark_pixels.size else float(pixels.min())
+        pixels = sample_of(gray)
+        light = pixels[pixels > threshold]
+        level = quantile(light, 0.5) if light.size else float(pixels.max())  # the page's
     painted = np.full_like(gray, level)
-    painted[top:bottom, left:right] = inside
+    for inside in insides:
+        painted[inside] = gray[inside]
     return painted
+
+
+def _inside(box: tuple[int, int, int, int], scale: float) -> Inside:
+    """A panel's box found on a copy `scale` times smaller, as the picture's rows and
+    columns one pixel of the copy in from each side: its edge blurs the page into it."""
+    top, bottom, left, right = box
+    return (slice(round((top + 1) * scale), round((bottom - 1) * scale)),
+            slice(round((left + 1) * scale), round((right - 1) * scale)))
 
 
 def _panel_box(dark: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -110,18 +130,67 @@ def _panel_box(dark: np.ndarray) -> tuple[int, int, int, int] | None:
             or not (top <= height / 2 < bottom and left <= width / 2 < right)):
         return None  # too small, or off the picture's middle (a header, a logo)
     panel = dark[top:bottom, left:right]
-    sides = np.concatenate([panel[0], panel[-1], panel[:, 0], panel[:, -1]])
-    corners = (panel[:CORNER, :CORNER], panel[:CORNER, -CORNER:],
-               panel[-CORNER:, :CORNER], panel[-CORNER:, -CORNER:])
-    rows, cols = round(FRAME * panel.shape[0]), round(FRAME * panel.shape[1])
-    inside = panel[rows:panel.shape[0] - rows, cols:panel.shape[1] - cols]
-    if not (PANEL_DARK[0] <= inside.mean() <= PANEL_DARK[1] and sides.mean() >= PANEL_SIDES
-            and all(corner.mean() > 0.5 for corner in corners)):
+    if not _is_panel(panel, PANEL_SIDES, PANEL_DARK):
         return None
     page_dark = (dark.sum() - panel.sum()) / (dark.size - panel.size)
     if 1 - page_dark < PAGE_LIGHT:
         return None
     return top, bottom, left, right
+
+
+def _is_panel(panel: np.ndarray, sides_dark: float,
+              inside_dark: tuple[float, float]) -> bool:
+    """Whether `panel` (dark, a box's pixels) is a dark square: dark at its corners,
+    `sides_dark` along its sides on average, and within `inside_dark` inside."""
+    sides = np.concatenate([panel[0], panel[-1], panel[:, 0], panel[:, -1]])
+    corners = (panel[:CORNER, :CORNER], panel[:CORNER, -CORNER:],
+               panel[-CORNER:, :CORNER], panel[-CORNER:, -CORNER:])
+    rows, cols = round(FRAME * panel.shape[0]), round(FRAME * panel.shape[1])
+    inside = panel[rows:panel.shape[0] - rows, cols:panel.shape[1] - cols]
+    return bool(inside_dark[0] <= inside.mean() <= inside_dark[1]
+                and sides.mean() >= sides_dark
+                and all(corner.mean() > 0.5 for corner in corners))
+
+
+def _panel_grid(gray: np.ndarray, threshold: float) -> list[Inside] | None:
+    """The inside of each dark panel of a figure of several (`plt.subplots`), or None.
+
+    Each panel is one dark piece (darker than `threshold`) whose box is about square
+    (GRID_ASPECT) and a panel (`_is_panel`) with straight sides (GRID_SIDES dark), and
+    may be dark all over (GRID_DARK); there are two or more, of one size (GRID_SIZE),
+    together PANEL_MIN_AREA of the picture or more, with light page round and between
+    them. They are looked for on a copy at most GRID_COPY_SIDE wide: a hundred panels
+    are a few pixels each on the single panel's copy.
+    """
+    if max(gray.shape) > FRAME_MAX_SIDE:
+        return None  # a photo, or a page: a figure's panels are looked for on figures
+    step = -(-max(gray.shape) // GRID_COPY_SIDE)  # every step-th pixel: panels are big
+    small = gray[::step, ::step]
+    # Opened, the panels lose their axes' tick marks, thin stubs along their sides.
+    dark = cv2.morphologyEx((small <= threshold).astype(np.uint8), cv2.MORPH_OPEN,
+                            np.ones((3, 3), np.uint8)).astype(bool)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(dark.astype(np.uint8), connectivity=8)
+    height, width = dark.shape
+    boxes = [_peeled(dark, int(y), int(y + h), int(x), int(x + w))  # less a label touched
+             for x, y, w, h in stats[1:, :4]
+             if min(w, h) >= GRID_MIN_SIDE and x > 0 and y > 0 and x + w < width
+             and y + h < height]
+    boxes = [box for box in boxes
+             if GRID_ASPECT[0] <= (box[3] - box[2]) / (box[1] - box[0]) <= GRID_ASPECT[1]
+             and _is_panel(dark[box[0]:box[1], box[2]:box[3]], GRID_SIDES, GRID_DARK)]
+    if len(boxes) < 2:
+        return None
+    heights = np.array([b - t for t, b, _, _ in boxes], float)
+    widths = np.array([r - le for _, _, le, r in boxes], float)
+    for sizes in (heights, widths):
+        if np.any(np.abs(sizes / np.median(sizes) - 1) > GRID_SIZE):
+            return None  # pieces of one picture, not panels of one figure
+    covered = np.zeros_like(dark)
+    for top, bottom, left, right in boxes:
+        covered[top:bottom, left:right] = True
+    if covered.mean() < PANEL_MIN_AREA or 1 - dark[~covered].mean() < PAGE_LIGHT:
+        return None
+    return [_inside(box, step) for box in boxes]
 
 
 def _peeled(dark: np.ndarray, top: int, bottom: int, left: int,
@@ -139,74 +208,3 @@ def _peeled(dark: np.ndarray, top: int, bottom: int, left: int,
         if dark[top:bottom, right - 1].mean() < PANEL_SIDES:
             right -= 1
     return top, bottom, left, right
-
-
-def _plot_frame(dark: np.ndarray) -> tuple[int, int, int, int] | None:
-    """Top, bottom, left, right (exclusive) of the inside of a plot's frame in `dark`,
-    or None.
-
-    A plot's frame (its axes' spines) is a closed rectangle of hairlines, at most
-    FRAME_THIN px of the copy thick, round PANEL_MIN_AREA of the picture or more and
-    its middle, with light page on every side and mostly inside (PLOT_DARK); what
-    touches it outside is tick marks (thin stubs, MIN_TICKS at least) and nothing else,
-    so no stroke crosses it: a digit's tail out of a printed box does. A frame without
-    ticks is a printed box's, or a row of boxes', as far as the picture says.
-    """
-    height, width = dark.shape
-    u8 = dark.astype(np.uint8)
-    level = np.flatnonzero(cv2.erode(u8, np.ones((1, round(FRAME_SPAN * width)), np.uint8)
-                                     ).any(axis=1))
-    upright = np.flatnonzero(cv2.erode(u8, np.ones((round(FRAME_SPAN * height), 1), np.uint8)
-                                       ).any(axis=0))
-    if len(level) < 2 or len(upright) < 2:
-        return None
-    top, bottom = int(level[0]), int(level[-1]) + 1
-    left, right = int(upright[0]), int(upright[-1]) + 1
-    if min(top, left) == 0 or bottom == height or right == width:
-        return None  # no page on every side
-    if ((bottom - top) * (right - left) < PANEL_MIN_AREA * dark.size
-            or not (top <= height / 2 < bottom and left <= width / 2 < right)):
-        return None  # too small, or off the picture's middle
-    box = dark[top:bottom, left:right]
-    depths = [_depth(lines) for lines in (box, box[::-1], box.T, box.T[::-1])]
-    if min(depths) == 0 or max(depths) > FRAME_THIN:
-        return None  # no closed rectangle, or no hairline
-    if box.mean() > PLOT_DARK:
-        return None  # a dark panel's edge (light ink stretched to it): no page inside
-    outside = dark.copy()
-    outside[top:bottom, left:right] = False
-    rim = np.zeros_like(dark)
-    rim[top - 1:bottom + 1, left - 1:right + 1] = True
-    rim[top:bottom, left:right] = False
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(outside.astype(np.uint8),
-                                                          connectivity=8)
-    touching = np.unique(labels[rim & outside])
-    stubs = stats[touching[touching > 0]]
-    if np.any(np.minimum(stubs[:, cv2.CC_STAT_WIDTH], stubs[:, cv2.CC_STAT_HEIGHT]) > FRAME_THIN):
-        return None  # a stroke across the frame, not a tick mark
-    if len(stubs) < MIN_TICKS:
-        return None  # a printed box (or a row of them), not a plot: `model.rules`' work
-    if 1 - float(outside.mean()) < PAGE_LIGHT:
-        return None
-    return top + depths[0], bottom - depths[1], left + depths[2], right - depths[3]
-
-
-def _depth(box: np.ndarray) -> int:
-    """How many rows from the top of `box` are lines across it (FRAME_FULL dark)."""
-    depth = 0
-    while depth <= FRAME_THIN and depth < box.shape[0] and box[depth].mean() >= FRAME_FULL:
-        depth += 1
-    return depth
-
-
-def _inside_the_frame(gray: np.ndarray, frame: tuple[int, int, int, int], zoom: int,
-                      threshold: float) -> np.ndarray:
-    """The picture with everything but the inside of a plot's frame (`frame`, on the copy
-    `zoom` times smaller) painted the page's light: the frame, its ticks and labels."""
-    top, bottom, left, right = (v * zoom for v in frame)
-    pixels = sample_of(gray)
-    light = pixels[pixels > threshold]
-    level = quantile(light, 0.5) if light.size else float(pixels.max())
-    painted = np.full_like(gray, level)
-    painted[top:bottom, left:right] = gray[top:bottom, left:right]
-    return painted
