@@ -150,7 +150,7 @@ def test_a_figure_of_several_plotted_digits_is_read_panel_by_panel(mnist, predic
     # at a data set. One panel or frame was looked for, across the picture's middle, and
     # none is: the page between the panels was read as light ink on the dark of all of
     # them ("90251 97810" read "444"), or, dark on light, the tick numbers as digits.
-    # Of these 12 figures, read exactly: 1 in gray, 3 in viridis, 6 in gray_r.
+    # Of these 12 figures, read exactly: 0 in gray, 2 in viridis, 6 in gray_r.
     right = 0
     for rows, cols in ((2, 5), (3, 4)):
         for k in range(6):
