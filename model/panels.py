@@ -35,7 +35,13 @@ import cv2
 import numpy as np
 
 from model.pixels import is_digit_box, otsu, quantile, sample_of, shrink
-from model.plot_frames import FRAME_MAX_SIDE, PAGE_LIGHT, Inside, plot_frame_insides
+from model.plot_frames import (
+    FRAME_MAX_SIDE,
+    PAGE_LIGHT,
+    Inside,
+    of_one_size,
+    plot_frame_insides,
+)
 
 PANEL_SIDE = 256  # panels are looked for on a copy at most this wide
 PANEL_MIN_AREA = 0.2  # of the picture
@@ -55,12 +61,10 @@ PEEL = 0.05
 FLAT = 2 / 255
 FLAT_PAGE = 0.1
 # A figure of several panels (`_panel_grid`, on a copy at most GRID_COPY_SIDE wide): each
-# at least GRID_MIN_SIDE px of the copy across, dark along GRID_SIDES of its sides, its
-# height and width within GRID_SIZE of the panels' median.
+# at least GRID_MIN_SIDE px of the copy across, dark along GRID_SIDES of its sides.
 GRID_COPY_SIDE = 768
 GRID_MIN_SIDE = 8
 GRID_SIDES = 0.9
-GRID_SIZE = 0.15
 # A thin digit in viridis is dark all but its yellow core, and one panel of a figure
 # may be empty: the panels' shape and number tell a figure, not what each one shows.
 GRID_DARK = (PANEL_DARK[0], 1.0)
@@ -157,7 +161,7 @@ def _panel_grid(gray: np.ndarray, threshold: float) -> list[Inside] | None:
 
     Each panel is one dark piece (darker than `threshold`) whose box is about square
     (GRID_ASPECT) and a panel (`_is_panel`) with straight sides (GRID_SIDES dark), and
-    may be dark all over (GRID_DARK); there are two or more, of one size (GRID_SIZE),
+    may be dark all over (GRID_DARK); there are two or more, of one size (`of_one_size`),
     together PANEL_MIN_AREA of the picture or more, with light page round and between
     them. They are looked for on a copy at most GRID_COPY_SIDE wide: a hundred panels
     are a few pixels each on the single panel's copy.
@@ -178,13 +182,8 @@ def _panel_grid(gray: np.ndarray, threshold: float) -> list[Inside] | None:
     boxes = [box for box in boxes
              if GRID_ASPECT[0] <= (box[3] - box[2]) / (box[1] - box[0]) <= GRID_ASPECT[1]
              and _is_panel(dark[box[0]:box[1], box[2]:box[3]], GRID_SIDES, GRID_DARK)]
-    if len(boxes) < 2:
+    if len(boxes) < 2 or not of_one_size(boxes):
         return None
-    heights = np.array([b - t for t, b, _, _ in boxes], float)
-    widths = np.array([r - le for _, _, le, r in boxes], float)
-    for sizes in (heights, widths):
-        if np.any(np.abs(sizes / np.median(sizes) - 1) > GRID_SIZE):
-            return None  # pieces of one picture, not panels of one figure
     covered = np.zeros_like(dark)
     for top, bottom, left, right in boxes:
         covered[top:bottom, left:right] = True

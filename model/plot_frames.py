@@ -37,10 +37,10 @@ FRAME_THIN = 2
 FRAME_MIN_AREA = 0.2
 MIN_TICKS = 2  # a plot's frame has tick marks outside it
 PLOT_DARK = 0.5  # of the inside of a plot's frame, dark at most: the page shows in it
-# Several plots' frames (`_plot_frames`): each at least SUBPLOT_MIN_SIDE px of the copy
-# across, its height and width within SUBPLOT_SIZE of the frames' median.
-SUBPLOT_MIN_SIDE = 16
-SUBPLOT_SIZE = 0.15
+SUBPLOT_MIN_SIDE = 16  # px of the copy: each of several plots' frames is this wide
+# The panels or plots of one figure are of one size: each one's height and width within
+# ONE_SIZE of their medians.
+ONE_SIZE = 0.15
 
 
 def plot_frame_insides(gray: np.ndarray, threshold: float,
@@ -85,13 +85,17 @@ def _plot_frames(dark: np.ndarray) -> list[tuple[int, int, int, int]] | None:
         if frame is not None:
             top, bottom, left, right = frame
             frames.append((top + y - 1, bottom + y - 1, left + x - 1, right + x - 1))
-    if len(frames) < 2:
+    if len(frames) < 2 or not of_one_size(frames):
         return None
-    for sizes in (np.array([b - t for t, b, _, _ in frames], float),
-                  np.array([r - le for _, _, le, r in frames], float)):
-        if np.any(np.abs(sizes / np.median(sizes) - 1) > SUBPLOT_SIZE):
-            return None  # not one figure's subplots
     return frames
+
+
+def of_one_size(boxes: list[tuple[int, int, int, int]]) -> bool:
+    """Whether boxes (top, bottom, left, right) are all of one size (ONE_SIZE), as the
+    panels or plots of one figure are, and pieces of one picture seldom."""
+    sizes = np.array([(bottom - top, right - left) for top, bottom, left, right in boxes],
+                     float)
+    return bool(np.all(np.abs(sizes / np.median(sizes, axis=0) - 1) <= ONE_SIZE))
 
 
 def _plot_frame(dark: np.ndarray) -> tuple[int, int, int, int] | None:
