@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import itertools
 from typing import Literal
 
@@ -190,7 +191,7 @@ def _belong_together(a: Group, b: Group) -> bool:
     if overlap < STACK_OVERLAP * min(a.w, b.w):
         return False
     taller = max(a.h, b.h)
-    gap = max(a.y0, b.y0) - min(a.y1, b.y1)
+    gap = _gap(a, b)
     if gap > STACK_GAP * taller:
         return False
     merged = max(a.y1, b.y1) - min(a.y0, b.y0)
@@ -198,20 +199,29 @@ def _belong_together(a: Group, b: Group) -> bool:
 
 
 def _merge(groups: list[Group]) -> list[Group]:
-    """Merge pieces of one digit until no pair belongs together."""
+    """Merge pieces of one digit until no pair belongs together, the closest pair first
+    (by the gap between them): a 5's loose flag goes with its own body, not with the
+    digit above it that a label under that digit has brought near."""
     groups = sorted(groups, key=lambda g: g.h * g.w, reverse=True)
-    merged = True
-    while merged:
-        merged = False
-        for i, a in enumerate(groups):
-            for j in range(i + 1, len(groups)):
-                if _belong_together(a, groups[j]):
-                    a.absorb(groups.pop(j))
-                    merged = True
-                    break
-            if merged:
-                break
-    return groups
+    pairs = [(_gap(a, b), i, j) for i, a in enumerate(groups)
+             for j, b in enumerate(groups[i + 1:], start=i + 1) if _belong_together(a, b)]
+    heapq.heapify(pairs)
+    gone: set[int] = set()
+    while pairs:
+        _, i, j = heapq.heappop(pairs)
+        if i in gone or j in gone or not _belong_together(groups[i], groups[j]):
+            continue  # one of them went into another, or grew apart from the other
+        groups[i].absorb(groups[j])
+        gone.add(j)
+        for k, other in enumerate(groups):
+            if k != i and k not in gone and _belong_together(groups[i], other):
+                heapq.heappush(pairs, (_gap(groups[i], other), min(i, k), max(i, k)))
+    return [g for k, g in enumerate(groups) if k not in gone]
+
+
+def _gap(a: Group, b: Group) -> int:
+    """The rows of paper between two groups (negative: their rows overlap)."""
+    return max(a.y0, b.y0) - min(a.y1, b.y1)
 
 
 def _attach(groups: list[Group]) -> list[Group]:

@@ -9,6 +9,7 @@ import pytest
 
 from model.pieces import Piece, cut_options, cut_paths
 from model.reader import read_canvas, read_digits
+from model.segment import Group, _merge
 from model.widths import BEYOND_SLOPE, WIDTH_GRID, WIDTH_TAIL, width_prior
 from training.realsets import touching_samples
 from training.realworld import score_reader
@@ -175,3 +176,16 @@ def test_an_open_four_is_not_cut_into_a_1_and_a_4(predictor) -> None:
             texts.append(reader(picture, predictor).text)
     assert sum(len(text) > 1 for text in texts) <= 4
     assert sum(text == "4" for text in texts) >= 595
+
+
+def test_a_loose_flag_goes_with_its_own_body_not_the_digit_above() -> None:
+    # A column of digits with a small label under each (a figure's xlabels): a 7 and its
+    # label, then a 5 whose flag is loose. Taken biggest first, the 7 with its label
+    # reached down to the flag and took it, then the 5's body through it, and the whole
+    # column became one tall mark ("72104" read "7214"). The closest pair goes first.
+    seven = Group([1], 10, 0, 70, 100)
+    label = Group([2], 35, 106, 45, 118)
+    flag = Group([3], 30, 146, 80, 170)
+    body = Group([4], 20, 165, 75, 240)
+    merged = sorted(sorted(g.labels) for g in _merge([seven, label, flag, body]))
+    assert merged == [[1, 2], [3, 4]], merged
