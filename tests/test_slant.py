@@ -3,6 +3,8 @@ On USPS *test* digits written as numbers (`training.usps_numbers`), never tuned 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -10,9 +12,16 @@ from model.imaging import decode_image
 from model.ink import InkMap, find_ink
 from model.reader import read_digits
 from model.segment import writing_alone
-from model.slant import NATURAL_LEAN, chain_code_slant, leaning
+from model.slant import (
+    NATURAL_LEAN,
+    SIDE_BY_SIDE_FROM,
+    baseline_tilt,
+    chain_code_slant,
+    is_a_row,
+    leaning,
+)
 from tests.geometry import turned
-from training.realsets import Sample, paper_page
+from training.realsets import Sample, paper_page, touching_samples
 from training.usps_numbers import (
     SLANTED,
     USPS_NUMBERS,
@@ -34,6 +43,12 @@ LEANING_COUNTED = 0.95
 UPRIGHT_SHEARED = 0.08  # of upright numbers, at most this share is moved (now 18 of 300)
 LEAN = 0.45  # a clear lean: 24 degrees
 TURN = 12.0  # degrees: a number written uphill, or a photo taken askew
+# A photo taken well askew: the first 80 test numbers turned 25 degrees either way read
+# at most ASKEW_COST below the very same pages upright (now 87.5 against 91.25 %; left
+# as they lie beyond 17 degrees, as before: 16.25 %), counted right as LEANING_COUNTED
+# (now 96.25 %; before: 18.75 %). Turned 30 degrees: 82.5 % (6.25 % before).
+ASKEW = 25.0
+ASKEW_COST = 0.07
 
 
 def _ink(image: np.ndarray) -> InkMap:
@@ -48,15 +63,23 @@ def _leaning(image: np.ndarray, slant: float) -> np.ndarray:
                           borderValue=int(np.median(image)))
 
 
-def test_a_leaning_number_reads_nearly_as_well_as_upright(predictor) -> None:
+def _read_nearly_as_upright(move: Callable[[np.ndarray, bool], np.ndarray], cost: float,
+                            predictor) -> list[Sample]:
+    """The first test numbers moved (`move(page, odd)`: every other one the other way)
+    read at most `cost` below the very same pages upright, and are counted right
+    LEANING_COUNTED; the moved pages."""
     written = list(usps_number_samples("test", USPS_NUMBERS_QUICK, slant=0.0))
-    # The very same pages, every other one leaning forwards, the rest backwards.
-    leaning = [Sample(_leaning(s.image, LEAN if i % 2 else -LEAN), s.text)
-               for i, s in enumerate(written)]
-    report = numbers_report(leaning, predictor)
-    assert report["reader"] >= numbers_report(written, predictor)["reader"] - LEANING_COST, \
+    pages = [Sample(move(s.image, i % 2 == 1), s.text) for i, s in enumerate(written)]
+    report = numbers_report(pages, predictor)
+    assert report["reader"] >= numbers_report(written, predictor)["reader"] - cost, \
         report["examples"]
-    assert report["count_right"] >= LEANING_COUNTED
+    assert report["count_right"] >= LEANING_COUNTED, report["examples"]
+    return pages
+
+
+def test_a_leaning_number_reads_nearly_as_well_as_upright(predictor) -> None:
+    _read_nearly_as_upright(lambda page, odd: _leaning(page, LEAN if odd else -LEAN),
+                            LEANING_COST, predictor)
 
 
 def test_the_lean_is_measured_either_way() -> None:
@@ -95,16 +118,45 @@ def test_a_single_digit_is_left_as_it_is() -> None:
 
 
 def test_a_number_written_uphill_or_downhill_is_set_level(predictor) -> None:
-    written = list(usps_number_samples("test", USPS_NUMBERS_QUICK, slant=0.0))
-    pages = [Sample(turned(s.image, TURN if i % 2 else -TURN), s.text)
-              for i, s in enumerate(written)]
+    pages = _read_nearly_as_upright(lambda page, odd: turned(page, TURN if odd else -TURN),
+                                    LEANING_COST, predictor)
     shears = [leaning(_ink(s.image)) for s in pages[:2]]
     assert shears[0] is not None and shears[0].tilt > 0  # turned clockwise: it falls
     assert shears[1] is not None and shears[1].tilt < 0
-    report = numbers_report(pages, predictor)
-    assert report["reader"] >= numbers_report(written, predictor)["reader"] - LEANING_COST, \
-        report["examples"]
-    assert report["count_right"] >= LEANING_COUNTED
+
+
+def test_a_number_photographed_well_askew_is_set_level(predictor) -> None:
+    _read_nearly_as_upright(lambda page, odd: turned(page, ASKEW if odd else -ASKEW),
+                            ASKEW_COST, predictor)
+
+
+def test_a_short_number_turned_is_a_row() -> None:
+    # Three digits turned 25 degrees are no wider than tall as they lie (1.3 times), but
+    # set level they are a row: a single digit so turned stays one digit.
+    digits, _, rng = next(number_picks("test", 1, seed=3))
+    three = paper_page(rng, np.pad(write_number(digits[:3], rng, 0.0), 20))
+    one = paper_page(rng, np.pad(write_number(digits[:1], rng, 0.0), 20))
+    assert is_a_row(_ink(turned(three, ASKEW)).mask)
+    assert not is_a_row(_ink(turned(one, ASKEW)).mask)
+
+
+def test_one_digit_in_italics_is_no_row() -> None:
+    # Set level by its climb, a digit leaning 0.8 (39 degrees) is as wide as a row, but
+    # it is one mark: it is read as it lies.
+    digits, _, rng = next(number_picks("test", 1, seed=0))
+    for digit in digits:
+        page = paper_page(rng, np.pad(write_number([digit], rng, 0.0), 20))
+        assert not is_a_row(_ink(_leaning(page, 0.8)).mask)
+
+
+def test_two_touching_digits_at_different_heights_are_left_as_they_lie(mnist,
+                                                                        predictor) -> None:
+    # Two of the `touching` pairs of MNIST test digits climb 0.33 rows per column: one
+    # mark, no row of digits side by side, so not set level (read "7" and "2" if so).
+    pairs = list(touching_samples(mnist.x_test, mnist.y_test, 106))
+    for sample in (pairs[36], pairs[105]):
+        assert abs(baseline_tilt(_ink(sample.image).mask)) > SIDE_BY_SIDE_FROM
+        assert read_digits(sample.image, predictor).text == sample.text
 
 
 def test_a_leaning_number_cut_to_its_ink_reads_nearly_as_well_as_upright(predictor) -> None:
