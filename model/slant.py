@@ -56,13 +56,18 @@ LEVEL_FROM = 0.1  # rows per column: a row climbing or falling this much is set 
 # measured reads under the turn's tangent (25 degrees: 0.30-0.48, not 0.47). Tuned on
 # 150 USPS *train* numbers turned either way, read exactly (upright: 146): up to 0.3 (17
 # degrees, as before) turned 20 degrees 92-101, 25: 29-40, 30: 6-12; up to 0.6: 142-143,
-# 139-141, 131-135; up to 0.85: 142-143, 139-141, 137-139, and 35: 131-133, 40: 114-124.
+# 139-141, 131-135; up to 0.85: 142-143, 139-141, 137-139, and 35: 132-133, 40: 115-126.
 MAX_TILT = 0.85
 # A climb steeper than SIDE_BY_SIDE_FROM (17 degrees, the most levelled before) is
 # believed of digits side by side only (`_side_by_side`): two touching digits at
-# different heights climb as steeply ("54" read "7"). TALL_MARK: the marks counted.
+# different heights climb as steeply ("54" read "7"). TALL_MARK: the marks counted,
+# APART: how far apart their middles lie, in the tallest's heights (two digits side by
+# side: 0.7-1.0). Two-digit USPS *train* numbers (150) turned 25 and 30 degrees either
+# way read exactly 120-126 and 82-86 apart 1.0 as 3-6 digits need, 132-136 and 104-106
+# apart 0.7 or 0.5 (upright: 145); the 3-6 digit numbers above read alike.
 SIDE_BY_SIDE_FROM = 0.3
 TALL_MARK = 0.5
+APART = 0.7
 MAX_SLANT = 1.0  # x per row (45 degrees): the most a shear corrects
 
 
@@ -163,8 +168,8 @@ def _wide(mask: np.ndarray) -> bool:
 
 
 def _side_by_side(mask: np.ndarray) -> bool:
-    """Marks at least TALL_MARK of the tallest's height whose middles lie a
-    tallest's height apart or more: digits side by side. One digit in italics set level
+    """Marks at least TALL_MARK of the tallest's height whose middles lie APART of
+    its height apart or more: digits side by side. One digit in italics set level
     is wide too (an 8 leaning 40 degrees: twice as wide as tall), but one mark."""
     count, _, stats, centres = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
                                                                 connectivity=8)
@@ -172,7 +177,7 @@ def _side_by_side(mask: np.ndarray) -> bool:
     if len(heights) < 2:
         return False
     middles = centres[1:count, 0][heights >= TALL_MARK * heights.max()]
-    return float(middles.max() - middles.min()) >= heights.max()
+    return float(middles.max() - middles.min()) >= APART * heights.max()
 
 
 def leaning(ink: InkMap) -> Shear | None:
