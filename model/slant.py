@@ -11,9 +11,9 @@ failures merged digits; turned 12 degrees, 93.3 % against 96.7 %.
 The climb is the slope of a line through each column's middle of ink. From LEVEL_FROM
 (upright USPS *train* numbers: 95 % climb less than 0.083, 99 % less than 0.115) up to
 MAX_TILT the rows are shifted back by it: the row is set level. A photo is often taken
-well askew, and a short number turned so is no wider than tall as it lies (three digits
-turned 25 degrees: 1.3-1.5 times), so ink is a row when it is ROW_ASPECT times wider than
-tall as it lies or set level.
+well askew, and a short number turned so is under ROW_ASPECT times as wide as tall as it
+lies (three digits turned 25 degrees: 1.3-1.5 times), so ink is a row when it is that
+wide as it lies or set level.
 
 The lean is then measured on the outline of the ink, as handwriting recognisers long
 have (the chain-code slant of Kimura, Shridhar and Chen): of the outline's steps that
