@@ -147,24 +147,30 @@ def is_a_row(mask: np.ndarray) -> bool:
     climbing by up to MAX_TILT): a row of digits, not one digit."""
     if not mask.any():
         return False
-    if _wide(mask):
+    ink = _ink_box(mask)
+    if _wide(ink):
         return True
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    ink = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     tilt = baseline_tilt(ink)
     if not LEVEL_FROM <= abs(tilt) <= MAX_TILT:
         return False
     level = _levelled(ink, tilt)
-    return _wide(level) and _side_by_side(level)
+    return bool(level.any()) and _wide(_ink_box(level)) and _side_by_side(level)
 
 
 def _levelled(mask: np.ndarray, tilt: float) -> np.ndarray:
     return Shear.of(tilt, 0.0, 1.0, mask.shape).upright_mask(mask)
 
 
-def _wide(mask: np.ndarray) -> bool:
+def _ink_box(mask: np.ndarray) -> np.ndarray:
+    """The part of a mask (with some ink) between its outermost ink rows and columns."""
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return len(cols) > 0 and cols[-1] - cols[0] >= ROW_ASPECT * (rows[-1] - rows[0])
+    return mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def _wide(box: np.ndarray) -> bool:
+    """An ink box (`_ink_box`) ROW_ASPECT times wider than tall or more."""
+    height, width = box.shape
+    return width - 1 >= ROW_ASPECT * (height - 1)
 
 
 def _side_by_side(mask: np.ndarray) -> bool:
