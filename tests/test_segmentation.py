@@ -15,6 +15,7 @@ from training.realsets import touching_samples
 from training.realworld import score_reader
 from training.styles import render, sample_strokes
 from training.synthetic_scans import render_digit, touching_pair
+from training.usps_numbers import usps_numbers_samples
 
 
 def _ink_box_aspects(images: np.ndarray) -> np.ndarray:
@@ -157,6 +158,16 @@ def test_a_1_standing_against_a_digit_is_cut_off(mnist, predictor) -> None:
     pairs = list(touching_samples(mnist.x_test, mnist.y_test, 85))
     assert pairs[84].text == "14"
     assert read_digits(pairs[84].image, predictor).text == "14"
+
+
+def test_a_1_a_little_shorter_than_the_digit_it_touches_is_cut_off(predictor) -> None:
+    """USPS test number 209, "121": its 2 and last 1 touch, the 1 standing 0.94 of their
+    mark's height. Whole, the mark reads a 2 at 0.61; cut, a 2 and a 1 at 1.00 each. While
+    only a stroke standing the mark's full height (TALL_SHARE) was cut off at
+    STROKE_CUT_PENALTY, the cut lost to the whole by 0.2: "12" (BARE_STROKE)."""
+    number = usps_numbers_samples("test", 210)[209]
+    assert number.text == "121"
+    assert read_digits(number.image, predictor).text == "121"
 
 
 def test_an_open_four_is_not_cut_into_a_1_and_a_4(predictor) -> None:
