@@ -255,10 +255,10 @@ def _cut_penalty(pieces: tuple[Piece, ...], whole: Piece) -> float:
     if all(p.h >= TALL_SHARE * height for p in pieces):
         narrow = any(p.w <= NARROW_MARK * p.h for p in pieces)
         return STROKE_CUT_PENALTY if narrow else TALL_CUT_PENALTY
-    if (whole.mask.mean() <= BLOCK_FILL
-            and all(p.h >= BESIDE_A_STROKE * height for p in pieces)
+    if (all(p.h >= BESIDE_A_STROKE * height for p in pieces)
             and any(p.w <= BARE_STROKE * p.h and p.h >= STROKE_STANDS * height
-                    for p in pieces)):
+                    for p in pieces)
+            and whole.mask.mean() <= BLOCK_FILL):  # the costliest test last
         return STROKE_CUT_PENALTY
     return CUT_PENALTY
 
