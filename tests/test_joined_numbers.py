@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 
+import cv2
 import numpy as np
 import pytest
 
@@ -154,3 +155,16 @@ def test_a_cut_between_digits_written_into_each_other_is_touching() -> None:
     cuts = [cut for cut in cut_options(Piece(0, 0, mask.shape[1], mask.shape[0], mask), 2)
             if len(cut.pieces) == 2]
     assert cuts and all(cut.touching == 1 for cut in cuts)
+
+
+def test_a_digit_written_finer_than_its_neighbour_is_not_taken_for_a_run_on_stroke(
+        predictor) -> None:
+    # A heavy 0 and a quick 7 in a fine line, joined by the pen's run-on stroke: the 7 is
+    # hairline through and through. A cut took every hairline hanging from it away,
+    # which left nothing of the 7, and the pair read "9", one broad digit.
+    ink = np.zeros((90, 150), np.uint8)
+    cv2.ellipse(ink, (30, 45), (20, 36), 0, 0, 360, 255, 10)
+    cv2.polylines(ink, [np.int32([[95, 14], [135, 12], [108, 80]])], False, 255, 3)
+    cv2.line(ink, (44, 74), (95, 14), 255, 2)
+    reading = read_digits(np.pad(255 - ink, MARGIN, constant_values=255), predictor)
+    assert reading.text == "07"
