@@ -1,7 +1,7 @@
 """Loops: the paper a digit's ink encloses (a 0's hole, an 8's two, a 6's one).
 
 Cutting a mark through a loop is seldom right: two digits that touch meet in one
-stroke, while a cut through a 0 crosses two (`model.pieces.cut_options` counts such
+stroke, while a cut through a 0 crosses two (`model.cuts.cut_options` counts such
 cuts, `model.options.LOOP_CUT_PENALTY` charges them). A loop the pen left open is a
 loop too: a 0 drawn in one stroke seldom closes exactly, and in a pen thin beside the
 digit its two ends leave a gap no ink fills (a wide 0 of a pen-tablet trajectory, drawn

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.cuts import cut_options
 from model.footing import PART_FREE, SHORT_FREE, alone_frees
-from model.pieces import Group, Piece, cut_options, piece_of
+from model.pieces import Group, Piece, piece_of
 from model.widths import NARROW_MARK, writer_width
 
 # Joining neighbours into one digit is considered when the result is no wider than
@@ -78,12 +79,12 @@ BLOCK_FILL = 0.8
 # A writer who leaves paper between digits seldom lets two of them touch: in a line of
 # 3+ marks, a cut costs up to SPACED_CUT_PENALTY more as the median gap between the
 # line's marks grows to SPACED_GAP of its height (a wide 2 among spaced digits stays one).
-# Not a cut through hairlines only (`model.pieces.Cut.touching`): there the digits do
+# Not a cut through hairlines only (`model.cuts.Cut.touching`): there the digits do
 # not touch, the pen ran on from one to the next (300 usps-joined numbers of USPS *train*
 # digits: 178 -> 181 read exactly; the other train number sets as before).
 SPACED_CUT_PENALTY = 2.0
 SPACED_GAP = 0.15
-# A cut offered with the ink under `model.pieces.WIDE_HAIRLINE` going with it, not only
+# A cut offered with the ink under `model.cuts.WIDE_HAIRLINE` going with it, not only
 # HAIRLINE's, costs THINNED_PENALTY: that ink may be a digit's own quick stroke, and a 7
 # without its bar is a confident 1 ("07" read "01"). Tuned on 300 usps-joined numbers and
 # 400 touching pairs of MNIST *train* digits, read exactly: without the offer 181 and

@@ -27,11 +27,12 @@ import cv2
 import numpy as np
 
 from model.crop import without_cut_off
+from model.cuts import MAX_PART_WIDTH
 from model.imaging import NoDigitError
 from model.ink import InkMap
 from model.margins import RULE_ASPECT, without_uprights
 from model.options import Option, Slot, line_slots
-from model.pieces import MAX_PART_WIDTH, Group, linked, piece_of
+from model.pieces import Group, linked, piece_of
 
 # Specks: smaller than this share of the page's longer side, or of the largest mark.
 SPECK_PAGE_FRACTION = 0.012
@@ -71,7 +72,7 @@ LINE_START = 0.5
 # Marks shorter than this share of the tallest mark of their line are dashes or dots.
 MIN_LINE_HEIGHT = 0.3
 # ... or smaller than this share of the page's biggest mark, counted no bigger than one
-# digit can be (`model.pieces.MAX_PART_WIDTH` of its tallest mark): digits the pen
+# digit can be (`model.cuts.MAX_PART_WIDTH` of its tallest mark): digits the pen
 # joined into one mark make it as wide as several, and the digits beside them are no
 # smaller for it ("138040" with "1380" one mark read "1380", sure).
 MIN_PAGE_EXTENT = 0.25

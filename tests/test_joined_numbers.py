@@ -14,8 +14,9 @@ import cv2
 import numpy as np
 import pytest
 
+from model.cuts import cut_options
 from model.ink import stroke_width
-from model.pieces import Piece, cut_options
+from model.pieces import Piece
 from model.predictor import Predictor
 from model.reader import read_digits
 from model.reading import Reading

@@ -7,7 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from model.pieces import Piece, cut_options, cut_paths
+from model.cuts import cut_options, cut_paths
+from model.pieces import Piece
 from model.reader import read_canvas, read_digits
 from model.segment import Group, _merge
 from model.widths import BEYOND_SLOPE, WIDTH_GRID, WIDTH_TAIL, width_prior
