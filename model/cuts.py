@@ -5,8 +5,9 @@ A mark is cut along the paths from its top to its bottom that cross the least in
 cutting along a few of those paths into parts of plausible width is offered
 (`cut_options`); the reader lets the classifier and the geometric priors of
 `model.options` choose among them. A hairline that a cut leaves hanging from a part (the
-pen running on from one digit to the next) goes with the cut; a cut is offered again
-with a slightly thicker one going too.
+pen running on from one digit to the next) goes with the cut, unless it is most of the
+part (a digit in a finer pen than its neighbours); a cut is offered again with a
+slightly thicker one going too.
 """
 
 from __future__ import annotations
