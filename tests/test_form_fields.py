@@ -19,7 +19,7 @@ from model.ink import find_ink
 from model.reader import ReadError, read_digits
 from model.rules import remove_rules
 from training.form_fields import field_set
-from training.realworld import usps_samples
+from training.usps_pictures import usps_samples
 
 # These 20 fields per type read (exactly) 20 / 18 / 18 / 16 / 20 with the shipped model;
 # before the boxes a bold digit touches were found and a comb's ticks picked by their

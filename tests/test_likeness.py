@@ -78,7 +78,7 @@ def test_skipping_the_nudges_of_very_confident_digits_changes_no_sure_flag(predi
     # digits and on scribbles, the two things "sure" must tell apart.
     from model.classify import STEADY_ENOUGH
     from model.settings import SETTINGS
-    from training.realworld import usps_samples
+    from training.usps_pictures import usps_samples
 
     samples = [(s.image, False) for s in usps_samples("test", 300)]
     samples += [(s.image, True) for s in scribble_samples(300, seed=5)]

@@ -28,7 +28,7 @@ import numpy as np
 from model.imaging import ReadError
 from model.predictor import load_predictor
 from training.usps_pictures import usps_boxed_samples
-from training.realworld import usps_samples
+from training.usps_pictures import usps_samples
 from training.styles import to_network_input
 
 def convert(picture):

@@ -366,7 +366,7 @@ def test_a_digit_the_network_is_unsure_of_is_read_from_its_nudges_too(predictor)
     # Test-time averaging: the reading of a digit under STEADY_ENOUGH is the mean of the
     # network's probabilities on its image and on the image's six nudges, so the digit
     # read can differ from the image's own top class.
-    from training.realworld import usps_samples
+    from training.usps_pictures import usps_samples
 
     averaged = 0
     for sample in usps_samples("test", 300):

@@ -68,7 +68,7 @@ def test_numbers_in_form_fields(form: str, tilt: float, mnist, predictor) -> Non
 def test_a_lone_digits_long_bar_is_its_own(index: int, digit: str, predictor) -> None:
     """USPS test scans of a wide 2 and a wide 7, their bar longer than the rest of the
     digit is tall: the line search took 72 % and 58 % of their ink, and both read 1."""
-    from training.realworld import usps_samples
+    from training.usps_pictures import usps_samples
 
     scan = usps_samples("test")[index]
     assert scan.text == digit

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training.realworld import usps_accuracy, usps_report, usps_samples
+from training.reader_scores import usps_accuracy, usps_report
 from training.usps import load_usps
+from training.usps_pictures import usps_samples
 
 MIN_ACCURACY = 0.975
 MIN_SURE_PRECISION = 0.99

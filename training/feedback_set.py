@@ -158,11 +158,11 @@ def _stack(images: list, labels: list, names: list[str], skipped: Counter) -> La
 
 
 def usps_views(split: str = "train", limit: int | None = None) -> LabelledSet:
-    """USPS digits of `split` rendered as scans (`training.realworld.usps_samples`) as the
+    """USPS digits of `split` rendered as scans (`training.usps_pictures.usps_samples`) as the
     network sees them; cached under runs/mix-cache/ (reading 7,291 takes minutes)."""
     from model.files import atomic_write
-    from training.realworld import usps_samples
     from training.usps import load_usps
+    from training.usps_pictures import usps_samples
 
     checksum = load_usps(split).checksum
     key = hashlib.sha256(repr((checksum, limit, reader_fingerprint())).encode()).hexdigest()

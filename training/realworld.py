@@ -76,21 +76,16 @@ scribbles), `training.usps_pictures`, `training.usps_tablet`, `training.usps_num
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
-from collections import Counter
 from collections.abc import Callable
 
-import cv2
-import numpy as np
-
 from model import Predictor, load_predictor
-from model.reader import ReadError, read_canvas, read_digits
 from training.exercise_books import NOTEBOOK_NUMBERS, NOTEBOOK_QUICK, notebook_samples
 from training.joined_numbers import JOINED_NUMBERS, JOINED_QUICK, joined_samples
 from training.old_paper import OLD_PAPER_NUMBERS, OLD_PAPER_QUICK, old_paper_samples
 from training.page_crops import CROPPED_NUMBERS, CROPPED_QUICK, cropped_samples
+from training.reader_scores import naive_read, score, score_reader, usps_report
 from training.realsets import (
     Sample,
     font_samples,
@@ -110,112 +105,10 @@ from training.usps_numbers import (
     numbers_report,
     usps_numbers_samples,
 )
-from training.usps_pictures import usps_boxed_samples, usps_plain_samples
-from training.usps_pictures import usps_samples as _usps_samples
+from training.usps_pictures import usps_boxed_samples, usps_plain_samples, usps_samples
 from training.usps_tablet import POINTS, WALKS, usps_tablet_samples
 
 USPS_QUICK = 500  # test digits in the quick set (tests); the full set has 2,007
-TOP_CONFUSIONS = 8
-
-
-def naive_read(sample: Sample, predictor: Predictor) -> str:
-    """The 'before': what a typical tutorial does with an upload.
-
-    Invert, stretch the contrast so the paper is black and the darkest ink white, and
-    squeeze the whole picture to 28x28: no cropping, centring or stroke handling.
-    """
-    image = sample.image
-    if sample.canvas:
-        grey = 255 - image[..., 3]
-    else:
-        grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
-    ink = 255.0 - grey.astype(np.float32)
-    paper = np.median(ink)
-    ink = np.clip((ink - paper) / max(float(ink.max() - paper), 1.0), 0, 1)
-    small = cv2.resize(ink, (28, 28), interpolation=cv2.INTER_AREA)
-    return str(int(predictor.predict(small[None])[0]))
-
-
-def reader_reading(sample: Sample, predictor: Predictor) -> tuple[str, bool]:
-    """The reader's text and whether it is sure of every digit ("", False: nothing read)."""
-    try:
-        if sample.canvas:
-            reading = read_canvas(sample.image, predictor)
-        else:
-            reading = read_digits(sample.image, predictor)
-    except ReadError:
-        reading = None
-    return (reading.text, reading.sure) if reading else ("", False)
-
-
-@functools.lru_cache(maxsize=4)
-def _usps_cached(split: str, limit: int | None) -> tuple[Sample, ...]:
-    return tuple(_usps_samples(split, limit))
-
-
-def usps_samples(split: str = "test", limit: int | None = None) -> list[Sample]:
-    """The USPS digits of `split` rendered as scans (seeded; cached per process)."""
-    return list(_usps_cached(split, limit))
-
-
-def read_single(sample: Sample, predictor: Predictor) -> tuple[str, bool]:
-    """The reader's digit in single-digit mode, and whether it is sure ("", False: none)."""
-    try:
-        reading = read_digits(sample.image, predictor, single=True)
-    except ReadError:
-        return "", False
-    return reading.text, reading.sure
-
-
-def usps_report(predictor: Predictor, split: str = "test",
-                limit: int | None = None) -> dict:
-    """Accuracy, share sure, precision of sure, per-digit accuracy and top confusions."""
-    samples = usps_samples(split, limit)
-    readings = [read_single(s, predictor) for s in samples]
-    truth = [s.text for s in samples]
-    right = np.array([text == t for (text, _), t in zip(readings, truth, strict=True)])
-    sure = np.array([flag for _, flag in readings])
-    per_digit = {d: float(right[[t == d for t in truth]].mean())
-                 for d in sorted(set(truth))}
-    confusions = Counter((t, text or "none") for (text, _), t, ok
-                         in zip(readings, truth, right, strict=True) if not ok)
-    return {
-        "n": len(samples), "reader": float(right.mean()),
-        "sure": float((right & sure).mean()), "sure_share": float(sure.mean()),
-        "sure_precision": float(right[sure].mean()) if sure.any() else 0.0,
-        "sure_wrong": int((sure & ~right).sum()),
-        "per_digit": per_digit,
-        "confusions": [[t, r, c] for (t, r), c in confusions.most_common(TOP_CONFUSIONS)],
-    }
-
-
-def usps_accuracy(predictor: Predictor, split: str = "test") -> float:
-    """Share of the USPS digits of `split` read right through the reader (single-digit mode)."""
-    samples = usps_samples(split)
-    return float(np.mean([read_single(s, predictor)[0] == s.text for s in samples]))
-
-
-def score(samples: list[Sample], read: Callable[[Sample, Predictor], str],
-          predictor: Predictor) -> float:
-    return float(np.mean([read(s, predictor) == s.text for s in samples])) if samples else 0.0
-
-
-def score_reader(samples: list[Sample], predictor: Predictor,
-                 per_digit: bool = False) -> dict:
-    """Share read exactly, and share read exactly and sure (of scribbles: share not sure);
-    with `per_digit`, also the share read exactly of each true digit."""
-    readings = [reader_reading(s, predictor) for s in samples]
-    if samples and not samples[0].text:
-        return {"rejected": float(np.mean([not sure for _, sure in readings]))}
-    right = [text == s.text for (text, _), s in zip(readings, samples, strict=True)]
-    result: dict = {
-        "reader": float(np.mean(right)),
-        "sure": float(np.mean([r and sure for r, (_, sure) in zip(right, readings,
-                                                                   strict=True)]))}
-    if per_digit:
-        truth, hits = np.array([s.text for s in samples]), np.array(right)
-        result["per_digit"] = {str(d): float(hits[truth == d].mean()) for d in sorted(set(truth))}
-    return result
 
 
 def build_sets(quick: bool = False) -> dict[str, list[Sample]]:

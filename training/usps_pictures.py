@@ -3,7 +3,8 @@
 - `usps_scan`: a scan of the digit (pen, blur and paper vary, seeded);
 - `boxed`: the digit as some published sets keep theirs, cut to its ink, stretched to
   fill 16x16 and thresholded to one bit, and `as_file`, such a digit written as a file;
-- `usps_samples`, `usps_boxed_samples`, `usps_plain_samples`: a split in each form.
+- `usps_samples` (cached), `usps_boxed_samples`, `usps_plain_samples`: a split in each
+  form.
 
 The pen-tablet trajectories are in `training.usps_tablet`, the numbers in
 `training.usps_numbers`.
@@ -11,6 +12,7 @@ The pen-tablet trajectories are in `training.usps_tablet`, the numbers in
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 
 import cv2
@@ -82,14 +84,23 @@ def usps_upscale(digit: np.ndarray, size: tuple[int, int]) -> np.ndarray:
                       interpolation=cv2.INTER_CUBIC).clip(0, 1)
 
 
-def usps_samples(split: str = "test", limit: int | None = None, seed: int = 0) -> Iterator[Sample]:
-    """The USPS digits of one split rendered as scans (see `usps_scan`), seeded."""
+def usps_samples(split: str = "test", limit: int | None = None, seed: int = 0) -> list[Sample]:
+    """The first `limit` USPS digits of `split` rendered as scans (see `usps_scan`), seeded.
+
+    Cached per process: the evaluation sets, the tests and the feedback set read the
+    same scans many times, and rendering 2,007 of them takes seconds.
+    """
+    return list(_usps_scans(split, limit, seed))
+
+
+@functools.lru_cache(maxsize=4)
+def _usps_scans(split: str, limit: int | None, seed: int) -> tuple[Sample, ...]:
     from training.usps import load_usps
 
     usps = load_usps(split)  # type: ignore[arg-type]
     rng = np.random.default_rng(seed)
-    for image, label in list(zip(usps.images, usps.labels, strict=True))[:limit]:
-        yield Sample(usps_scan(image, rng), str(int(label)))
+    return tuple(Sample(usps_scan(image, rng), str(int(label)))
+                 for image, label in list(zip(usps.images, usps.labels, strict=True))[:limit])
 
 
 def boxed(ink: np.ndarray, level: float = BOX_LEVEL, side: int = BOX_SIDE) -> np.ndarray:
