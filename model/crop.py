@@ -46,7 +46,7 @@ SIDE_LINE = 3
 SIDE_NARROW = 0.4
 # A narrow digit at the edge was cut by it when its ink there is at the stroke's core
 # (CORE_INK; 1 is the core) along RUN_OFF of its height. On the USPS *train* crops
-# (`training.page_crops`) the 33 such digits whose dropping decides the reading: 16 of
+# (`training.realworld.page_crops`) the 33 such digits whose dropping decides the reading: 16 of
 # the number's own 1s, at most 0.12 of their height, and 15 of 17 neighbours' pieces,
 # 0.19-0.91. A stroke the edge cut runs on as it was: at the core along RUN_ON as many
 # rows on the edge as INSET pixels inside, or more (those pieces: 0.57-1.25 but one,

@@ -8,7 +8,7 @@ and "1062" on yellowed paper was read "122". The stroke's own faint ink lies clo
 its dark core; so, once a scan's printed lines are out (their faint, thin pieces are
 joined through the same hysteresis, and `model.rules` needs them whole), faint ink
 further than FAINT_REACH stroke widths from the clear ink it hangs on is left out.
-Tuned on 150 numbers of USPS *train* digits on old paper (`training.old_paper`), read
+Tuned on 150 numbers of USPS *train* digits on old paper (`training.realworld.old_paper`), read
 exactly with the back showing through (and without it): without a reach 117 (141); a
 reach of 2 stroke widths 122 (141), 1: 127 (141), 0.5: 131 (140), 0.25: 129 (143).
 

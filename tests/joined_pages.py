@@ -10,8 +10,8 @@ import numpy as np
 from model.reader import read_digits
 from model.reading import DigitReading, ProbabilityModel
 from model.settings import SETTINGS
-from training.joined_numbers import join_digits
-from training.usps_numbers import number_picks, write_number
+from training.realworld.joined_numbers import join_digits
+from training.realworld.usps_numbers import number_picks, write_number
 
 ALL_JOINED = 60
 MARGIN = 20  # paper round a number, px

@@ -16,10 +16,10 @@ from model.panels import without_the_page
 from model.pixels import two_level_separation
 from model.polarity import judge_polarity
 from model.reader import read_canvas, read_digits
+from training.realworld.usps_numbers import number_picks
 from training.styles import to_network_input
 from training.synthetic_scans import PageStyle, PhotoStyle, compose_page, photograph
 from training.usps import load_usps
-from training.usps_numbers import number_picks
 from training.usps_pictures import FILE_SIZE, as_file, boxed, boxed_picture
 
 pytestmark = pytest.mark.usefixtures("mnist_dir")

@@ -1,7 +1,7 @@
 """Numbers written in exercise books: ruled lines and squared paper (model.ruling).
 
 The pages are USPS *test* digits written on ruled or squared paper in a blue or black
-pen or a pencil, turned a little and saved as JPEG (`training.exercise_books`), a
+pen or a pencil, turned a little and saved as JPEG (`training.realworld.exercise_books`), a
 margin line on every other page; the same pages without their lines say what the lines
 cost. Before the reader knew exercise books, the lines joined the digits into one mark
 and it read 25-65 % of such pages right.
@@ -16,10 +16,10 @@ import pytest
 from model.imaging import decode_image
 from model.ink import find_ink
 from model.ruling import pen_above_ruling
-from training import exercise_books
-from training.exercise_books import INK_PENS, PENCIL, RULINGS, notebook_samples
 from training.realsets import Sample, paper_page
-from training.usps_numbers import number_picks, numbers_report, read_as_file, write_number
+from training.realworld import exercise_books
+from training.realworld.exercise_books import INK_PENS, PENCIL, RULINGS, notebook_samples
+from training.realworld.usps_numbers import number_picks, numbers_report, read_as_file, write_number
 from training.usps_pictures import usps_plain_samples, usps_samples
 
 # Measured on these pages (in ink, without margin lines) with the shipped model: 95.6 %

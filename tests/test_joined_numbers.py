@@ -1,7 +1,7 @@
 """Numbers written without lifting the pen: a hairline joins a digit to the next.
 
 The pages are numbers of USPS *test* digits with half the gaps joined by a thin stroke
-from one digit's stroke end to the next one's (`training.joined_numbers`). A cut through
+from one digit's stroke end to the next one's (`training.realworld.joined_numbers`). A cut through
 such a stroke used to leave its halves hanging from both digits, and a number joined
 all through, one mark as wide as four digits, could not be cut at all: "2381" read "1".
 """
@@ -21,10 +21,10 @@ from model.predictor import Predictor
 from model.reader import read_digits
 from model.reading import Reading
 from tests.joined_pages import ALL_JOINED, MARGIN, joined_pages
-from training.joined_numbers import JOIN_WIDTH, JOINED_QUICK, join_digits, joined_samples
 from training.realsets import stamp
+from training.realworld.joined_numbers import JOIN_WIDTH, JOINED_QUICK, join_digits, joined_samples
+from training.realworld.usps_numbers import Placed, number_picks, numbers_report, write_number
 from training.usps import load_usps
-from training.usps_numbers import Placed, number_picks, numbers_report, write_number
 from training.usps_pictures import usps_ink
 
 # The first 60 test pages, measured with the shipped model: 51.7 % read exactly and

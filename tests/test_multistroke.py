@@ -16,8 +16,8 @@ from model.reader import read_canvas, read_digits, read_strokes
 from model.segment import segment
 from model.strokes import canvas_strokes, group_strokes
 from training.detached import number_pages
+from training.realworld.usps_numbers import usps_numbers_samples
 from training.stroke_canvas import SHAPES, draw_number, label_of, number_set
-from training.usps_numbers import usps_numbers_samples
 
 
 def _expected_groups(names: list[str]) -> list[list[int]]:

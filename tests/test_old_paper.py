@@ -2,7 +2,7 @@
 
 The pages are numbers of USPS *test* digits on yellowed, stained paper in faded ink,
 with another number on the back of the sheet showing through, mirrored and blurred
-(`training.old_paper`); the same pages without the back say what it costs. Faint ink
+(`training.realworld.old_paper`); the same pages without the back say what it costs. Faint ink
 that touched a digit used to be taken whole, through the ink's hysteresis, and the
 digits it joined were read as one ("1062" read "122"); where the back shows through
 as dark as a faded pen, its soft edges tell it from the pen's writing.
@@ -15,8 +15,8 @@ import numpy as np
 
 from model.faint import sharp_writing, within_reach
 from model.ink import find_ink
-from training.old_paper import OLD_PAPER_QUICK, old_paper_samples
-from training.usps_numbers import numbers_report
+from training.realworld.old_paper import OLD_PAPER_QUICK, old_paper_samples
+from training.realworld.usps_numbers import numbers_report
 
 # The first 60 test pages, measured with the shipped model: with the back showing
 # through 83.3 % read exactly and 98.3 % with the right digit count (63.3 % and 75.0 %

@@ -1,6 +1,6 @@
 """Numbers cut out of a page: the pieces of the writing round them that the crop's edges
 cut are no digits (`model.crop`), and such a crop is dark ink on light paper
-(`model.polarity`). On USPS *test* digits (`training.page_crops`), never tuned on."""
+(`model.polarity`). On USPS *test* digits (`training.realworld.page_crops`), never tuned on."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from model.pieces import Group, Piece
 from model.polarity import judge_polarity
 from model.reader import read_digits
 from model.segment import FRAME_BAND
-from training.page_crops import CROPPED_NUMBERS, CROPPED_QUICK, cropped_samples
 from training.realsets import paper_page
-from training.usps_numbers import numbers_report, write_number
+from training.realworld.page_crops import CROPPED_NUMBERS, CROPPED_QUICK, cropped_samples
+from training.realworld.usps_numbers import numbers_report, write_number
 
 # Pieces of the neighbours cost at most this share of exact reads, one crop of the 60:
 # the first 60 USPS test crops read 88.3 % against 86.7 % without neighbours (with the

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 from training.realsets import handwriting_fonts
-from training.realworld import evaluate_realworld, main
+from training.realworld import evaluate_realworld
+from training.realworld.__main__ import main
 
 # Set -> lowest acceptable share read exactly, on the quick sets (usps: the first 500
 # USPS test digits as scans; the whole split is held to the 97.5 % in test_usps).

@@ -12,11 +12,11 @@ from model.pieces import Piece
 from model.reader import read_canvas, read_digits
 from model.segment import Group, _merge
 from model.widths import BEYOND_SLOPE, WIDTH_GRID, WIDTH_TAIL, width_prior
-from training.reader_scores import score_reader
 from training.realsets import touching_samples
+from training.realworld.scores import score_reader
+from training.realworld.usps_numbers import usps_numbers_samples
 from training.styles import render, sample_strokes
 from training.synthetic_scans import render_digit, touching_pair
-from training.usps_numbers import usps_numbers_samples
 
 
 def _ink_box_aspects(images: np.ndarray) -> np.ndarray:

@@ -1,5 +1,5 @@
 """Writing that leans far is set upright before it is cut into digits (`model.slant`).
-On USPS *test* digits written as numbers (`training.usps_numbers`), never tuned on."""
+On USPS *test* digits written as numbers (`training.realworld.usps_numbers`), never tuned on."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from model.slant import (
 )
 from tests.geometry import turned
 from training.realsets import Sample, paper_page, touching_samples
-from training.usps_numbers import (
+from training.realworld.usps_numbers import (
     SLANTED,
     USPS_NUMBERS,
     USPS_NUMBERS_QUICK,

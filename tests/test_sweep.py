@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from training import sweep, sweep_space
+from training import sweep
+from training.sweep import space as sweep_space
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CHANNELS = ["2", "5", "10", "20", "32"]
@@ -131,7 +132,7 @@ def test_the_median_pruner_stops_a_trial_that_falls_behind() -> None:
     import keras
     import optuna
 
-    from training.sweep_run import _pruning_callback, median_pruner
+    from training.sweep.run import _pruning_callback, median_pruner
 
     study = optuna.create_study(direction="maximize", pruner=median_pruner())
     for _ in range(3):  # the pruner waits for three finished trials

@@ -2,7 +2,7 @@
 
 The pages are numbers of USPS *test* digits in a table's cell with its rules (the
 column's on either side, the rows' above and below, or both), on a scan
-(`training.table_cells`). A column's rule, beside the number and not 2.5 times as tall
+(`training.realworld.table_cells`). A column's rule, beside the number and not 2.5 times as tall
 as it, was read as a 1 ("4648" read "56481"), and rules close to all four edges made
 the picture's border dark: the paper was taken for the ink.
 """
@@ -18,10 +18,10 @@ from model.ink import InkMap
 from model.polarity import judge_polarity
 from model.reader import read_canvas
 from model.segment import find_marks
-from training import table_cells
-from training.table_cells import RULES, TABLE_QUICK, table_samples
+from training.realworld import table_cells
+from training.realworld.table_cells import RULES, TABLE_QUICK, table_samples
+from training.realworld.usps_numbers import number_picks, numbers_report, write_number
 from training.usps import load_usps
-from training.usps_numbers import number_picks, numbers_report, write_number
 from training.usps_pictures import usps_ink
 
 # The first 60 test cells, measured with the shipped model: 90.0 % read exactly, all

@@ -1,4 +1,5 @@
-"""usps-uneven: numbers whose digits are written at uneven sizes (`training.uneven_numbers`).
+"""usps-uneven: numbers whose digits are written at uneven sizes
+(`training.realworld.uneven_numbers`).
 
 A short 1 or a small digit standing on the line beside a taller digit is a digit of its
 own, not a loose stroke of its neighbour; so is a 1 written a little above the line. A
@@ -16,9 +17,9 @@ import pytest
 
 import model.footing
 from model.reader import read_digits
-from training.uneven_numbers import UNEVEN_QUICK, uneven_samples
+from training.realworld.uneven_numbers import UNEVEN_QUICK, uneven_samples
+from training.realworld.usps_numbers import number_scan, numbers_report, write_number
 from training.usps import load_usps
-from training.usps_numbers import number_scan, numbers_report, write_number
 
 # The quick set (the first UNEVEN_QUICK test numbers), shipped model: 56 of 60 read
 # exactly, 58 with the right digit count (55 and 57 before raised strokes were kept; 52
@@ -54,7 +55,7 @@ def test_uneven_numbers_are_read(report: dict) -> None:
 def short_one_numbers(placing: tuple[float, float], count: int = SHORT_ONE_NUMBERS,
                       seed: int = 5) -> list[tuple[np.ndarray, str]]:
     """(page, text): a USPS test digit, a 1 placed as `placing` says (its height, how far
-    its foot drops below the line: `training.usps_numbers.write_number`) and another
+    its foot drops below the line: `training.realworld.usps_numbers.write_number`) and another
     digit, theirs on the line."""
     usps = load_usps("test")
     ones = np.flatnonzero(usps.labels == 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training.reader_scores import usps_accuracy, usps_report
+from training.realworld.scores import usps_accuracy, usps_report
 from training.usps import load_usps
 from training.usps_pictures import usps_samples
 

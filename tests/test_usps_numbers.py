@@ -15,7 +15,7 @@ import pytest
 from model.reader import read_digits
 from tests.geometry import turned
 from training.realsets import Sample, paper_page
-from training.usps_numbers import (
+from training.realworld.usps_numbers import (
     USPS_NUMBERS_QUICK,
     failure_kind,
     numbers_report,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training.reader_scores import reader_reading
 from training.realsets import CANVAS
+from training.realworld.scores import reader_reading
 from training.styles import resample
 from training.usps import load_usps
 from training.usps_tablet import (

@@ -1,7 +1,7 @@
 """What the registry's gate measures a version against: the champion, or the shipped model.
 
 `measure_usps` is the registry's USPS figure for a model folder: the USPS test digits
-read through the reader (`training.reader_scores.usps_report`), or only the first N of them
+read through the reader (`training.realworld.scores.usps_report`), or only the first N of them
 for quick checks. While no version is champion, the baseline is the shipped
 model (`model/shipped`): a first version must hold its MNIST test accuracy (from its
 card) and its USPS accuracy, measured with `measure_usps` on as many digits as the
@@ -35,7 +35,7 @@ class BaselineError(Exception):
 def measure_usps(folder: Path, limit: int | None = None) -> tuple[float, int]:
     """Accuracy on USPS test through the reader, and the number of digits read."""
     from model import load_predictor
-    from training.reader_scores import usps_report
+    from training.realworld.scores import usps_report
 
     report = usps_report(load_predictor(folder), "test", limit)
     return report["reader"], report["n"]

@@ -125,7 +125,7 @@ def scores(folder: Path, holdout: LabelledSet, cfg: RetrainConfig) -> dict[str, 
     """MNIST test, USPS test (through the reader) and hold-out accuracy of a model folder."""
     from model import load_predictor
     from training.data import load_mnist, to_model_input
-    from training.reader_scores import usps_report
+    from training.realworld.scores import usps_report
 
     predictor = load_predictor(folder)
     mnist = load_mnist()

@@ -7,7 +7,7 @@
   form.
 
 The pen-tablet trajectories are in `training.usps_tablet`, the numbers in
-`training.usps_numbers`.
+`training.realworld.usps_numbers`.
 """
 
 from __future__ import annotations

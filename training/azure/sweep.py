@@ -23,7 +23,7 @@ from training.azure.specs import (
     env_ref,
     relative,
 )
-from training.sweep_space import DEFAULT_PRESET, SEARCH, SEARCH_FILTERS
+from training.sweep.space import DEFAULT_PRESET, SEARCH, SEARCH_FILTERS
 
 PRIMARY_METRIC = "val_accuracy"
 MAX_TRIALS = 20
@@ -33,7 +33,7 @@ SLACK = 0.02  # Bandit: stop a trial whose val_accuracy trails the best by more 
 
 
 def local_space() -> dict[str, tuple[str, Any]]:
-    """Parameter -> (kind, values or bounds): the local sweep's TPE space (training.sweep_space).
+    """Parameter -> (kind, values or bounds): the local sweep's TPE space (training.sweep.space).
 
     Integers (epochs) become a choice of every value in their range; augmentation
     strengths below training.sweep's cut-off still train with augmentation here.

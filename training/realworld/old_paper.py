@@ -4,7 +4,7 @@ Numbers are read off old letters, registers and notebooks as well as off new for
 paper has yellowed, unevenly, and has spots and stains; the ink has faded to brown, more
 in some places than others; and thin paper lets the writing on the back of the sheet
 show through, mirrored and blurred. Each sample is one number of 3-6 USPS digits of one
-split (`training.usps_numbers`: one writer's number, as usps-numbers) on such a sheet,
+split (`training.realworld.usps_numbers`: one writer's number, as usps-numbers) on such a sheet,
 saved as a JPEG; read as `model.predict` reads a file and scored as usps-numbers is.
 `show_through=False` writes the very same pages without the back's writing: what it
 costs is the difference. Tuned on USPS *train* digits; USPS test is only the check.
@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from training.realsets import Sample
-from training.usps_numbers import number_picks, write_number
+from training.realworld.usps_numbers import number_picks, write_number
 from training.usps_pictures import USPS_BLUR, USPS_MARGIN
 
 OLD_PAPER_NUMBERS = 300  # pages in the set (the quick set, for tests: OLD_PAPER_QUICK)

@@ -1,7 +1,7 @@
 """The running part of `training.sweep`: the Optuna study, its MLflow parent run, the plots.
 
-Split from `sweep.py` (the command line and the search space) so that `--help` and a
-bad `--grid` never import Optuna, MLflow or TensorFlow.
+Apart from the command line (`training.sweep`) and the search space (`space`) so that
+`--help` and a bad `--grid` never import Optuna, MLflow or TensorFlow.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from model.settings import SETTINGS
 from training import tracking
-from training.sweep_space import (
+from training.sweep.space import (
     NAME_TAG,
     PARENT_TAG,
     SweepError,

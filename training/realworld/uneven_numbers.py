@@ -6,7 +6,7 @@ little higher or lower, and older hands (ledgers, registers, letters) write old-
 figures, where 0, 1 and 2 are small and 3, 4, 5, 7 and 9 hang below the line. A short 1
 beside a tall digit was then taken for a loose stroke of it and dropped ("81956" read
 "8956"). Each sample is a number of 3-6 USPS digits of one split written as
-usps-numbers writes it (`training.usps_numbers.write_number`: one pen, slant, spacing,
+usps-numbers writes it (`training.realworld.usps_numbers.write_number`: one pen, slant, spacing,
 a quarter of the gaps close), half of the writers hurried and half in old-style
 figures, read as `model.predict` reads a file and scored as usps-numbers is. Tuned on
 USPS *train* digits; USPS test is only the check.
@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from training.realsets import Sample
-from training.usps_numbers import number_picks, number_scan, write_number
+from training.realworld.usps_numbers import number_picks, number_scan, write_number
 
 UNEVEN_NUMBERS = 300  # pages in the set (the quick set, for tests: UNEVEN_QUICK)
 UNEVEN_QUICK = 60

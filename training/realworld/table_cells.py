@@ -4,7 +4,7 @@ Numbers people want read often stand in a table: a register's column, a ledger, 
 form's grid. Cut out of it, a number comes with the rules round its cell: the column's
 rules on either side of it, the rows' above and below it, or both, each running from
 edge to edge of the crop. Each sample is one number of 3-6 USPS digits of one split
-(`training.usps_numbers`: one writer's number, as usps-numbers) in such a cell, the
+(`training.realworld.usps_numbers`: one writer's number, as usps-numbers) in such a cell, the
 rules printed (1-3 px, grey to black, a little askew) at a random distance from the
 writing and the crop a few pixels beyond them (or through them), on a scan; read as
 `model.predict` reads a file and scored as usps-numbers is. Tuned on USPS *train*
@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from training.realsets import Sample, paper_page
-from training.usps_numbers import number_picks, write_number
+from training.realworld.usps_numbers import number_picks, write_number
 from training.usps_pictures import USPS_BLUR
 
 TABLE_NUMBERS = 300  # cells in the set (the quick set, for tests: TABLE_QUICK)

@@ -109,9 +109,9 @@ def write_number(digits: list[np.ndarray], rng: np.random.Generator,
                  placing: Sequence[tuple[float, float]] | None = None) -> np.ndarray:
     """USPS digits (16x16 grey) side by side as one writer's ink, leaning by up to
     `slant` either way, in [0, 1]. `join` may draw on the upright page, given where each
-    digit went (`training.joined_numbers`: the pen's strokes between digits). `placing`
+    digit went (`training.realworld.joined_numbers`: the pen's strokes between digits). `placing`
     gives each digit's height (a share of the number's) and how far its foot drops below
-    the line (in the number's heights), for uneven writing (`training.uneven_numbers`);
+    the line (in the number's heights), for uneven writing (`training.realworld.uneven_numbers`);
     without it heights vary by NUMBER_SIZE_JITTER and every foot is on the line."""
     height = rng.uniform(*NUMBER_HEIGHT)
     width = rng.uniform(*NUMBER_WIDTH)

@@ -11,6 +11,9 @@ option given on the command line is fixed for every trial and leaves the search.
 Trials are chosen on validation accuracy; test accuracy is logged, never optimised.
 The study lives in `optuna.db` beside the MLflow store; the same command (or `--name`)
 resumes it.
+
+The package: this command line (`__main__` runs it), the search space (`space`) and the
+runner (`run`: Optuna, MLflow and TensorFlow, imported only when trials start).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 from training import tracking
 from training.config import add_arguments
 from training.data import MnistError
-from training.sweep_space import (
+from training.sweep.space import (
     DEFAULT_PRESET,
     SweepError,
     grid_value,
@@ -88,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = spec_of(args, grid)
     name = args.name or default_name(spec)
 
-    from training.sweep_run import run_sweep
+    from training.sweep.run import run_sweep
 
     try:
         with tracking.cancel_on_signals():
@@ -103,6 +106,3 @@ def main(argv: list[str] | None = None) -> int:
     print(summary)
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""How well are digits read that are NOT MNIST? `python -m training.realworld [--json]`.
+"""How well are digits read that are NOT MNIST? `python -m training.realworld [--json]`
+(the command: `__main__.py`).
 
 MNIST test accuracy says little about a child's digit on a projected canvas or
 a pen-written number on a phone photo. This builds evaluation sets from sources
@@ -12,7 +13,7 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             of real handwriting by other writers; the synthetic sets below are checks
             of the pipeline, not evidence of real-world accuracy. Never trained on;
 - usps-numbers: numbers of 3-6 USPS *test* digits as one writer's number on a scan
-            (`training.usps_numbers`), read as `model.predict` reads a file, exactly:
+            (`training.realworld.usps_numbers`), read as `model.predict` reads a file, exactly:
             digit count right, sure and wrong, and the failures by kind (split: more
             digits than written, merged: fewer, misread). Thresholds are tuned on the
             same numbers of USPS *train* digits (`--split train`);
@@ -22,24 +23,24 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             the boxes in a row 0-4 px apart (0: abutting), read as usps-numbers are;
 - usps-notebook: numbers of 3-6 USPS *test* digits written in exercise books (ruled
             lines, squared paper, a red or pink margin line on every other page; in
-            a blue or black pen or a pencil: `training.exercise_books`), photographed
+            a blue or black pen or a pencil: `training.realworld.exercise_books`), photographed
             as JPEG, read and scored as usps-numbers are;
 - usps-cropped: numbers of 3-6 USPS *test* digits cut out of a page of writing, with
             pieces of the lines above and below and of the writing beside them that
-            the crop's edges cut (`training.page_crops`), read and scored as
+            the crop's edges cut (`training.realworld.page_crops`), read and scored as
             usps-numbers are;
 - usps-old-paper: numbers of 3-6 USPS *test* digits on old paper (yellowed, mottled,
             stained, the ink faded unevenly, the back's writing showing through:
-            `training.old_paper`), scanned as JPEG, read and scored as usps-numbers are;
+            `training.realworld.old_paper`), scanned as JPEG, read and scored as usps-numbers are;
 - usps-table: numbers of 3-6 USPS *test* digits cut out of a table with the rules
-            round their cell (the column's, the rows' or both: `training.table_cells`),
+            round their cell (the column's, the rows' or both: `training.realworld.table_cells`),
             read and scored as usps-numbers are;
 - usps-joined: numbers of 3-6 USPS *test* digits written without lifting the pen, half
             the gaps joined by a hairline from a digit's stroke end to the next one's
-            (`training.joined_numbers`), read and scored as usps-numbers are;
+            (`training.realworld.joined_numbers`), read and scored as usps-numbers are;
 - usps-uneven: numbers of 3-6 USPS *test* digits written at uneven sizes, half in a
             hurried hand (each digit its own size and height), half in old-style figures
-            (0, 1, 2 small; 3, 4, 5, 7, 9 below the line: `training.uneven_numbers`),
+            (0, 1, 2 small; 3, 4, 5, 7, 9 below the line: `training.realworld.uneven_numbers`),
             read and scored as usps-numbers are;
 - usps96:   the same digits as plain 96x96 pictures, edge to edge (how the issue first
             measured them), read as `model.predict` reads a file (any number of digits);
@@ -68,24 +69,17 @@ whole image to 28x28 and invert), the "before" against which the reader is judge
 and "sure" is the share read exactly *and* flagged sure.
 
 The sets themselves are built in `training.realsets` (MNIST, fonts, strokes, optdigits,
-scribbles), `training.usps_pictures`, `training.usps_tablet`, `training.usps_numbers`,
-`training.exercise_books`, `training.page_crops`, `training.old_paper` and
-`training.table_cells`.
+scribbles), `training.usps_pictures` and `training.usps_tablet` (shared with training's
+mix), and in this package: `usps_numbers` (a writer's number of USPS digits, the base of
+the others), `exercise_books`, `page_crops`, `old_paper`, `table_cells`, `joined_numbers`
+and `uneven_numbers`; `scores` scores a set as the app reads it.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from collections.abc import Callable
 
-from model import Predictor, load_predictor
-from training.exercise_books import NOTEBOOK_NUMBERS, NOTEBOOK_QUICK, notebook_samples
-from training.joined_numbers import JOINED_NUMBERS, JOINED_QUICK, joined_samples
-from training.old_paper import OLD_PAPER_NUMBERS, OLD_PAPER_QUICK, old_paper_samples
-from training.page_crops import CROPPED_NUMBERS, CROPPED_QUICK, cropped_samples
-from training.reader_scores import naive_read, score, score_reader, usps_report
+from model import Predictor
 from training.realsets import (
     Sample,
     font_samples,
@@ -95,18 +89,22 @@ from training.realsets import (
     stroke_samples,
     touching_samples,
 )
-from training.table_cells import TABLE_NUMBERS, TABLE_QUICK, table_samples
-from training.uneven_numbers import UNEVEN_NUMBERS, UNEVEN_QUICK, uneven_samples
-from training.usps_numbers import (
+from training.realworld.exercise_books import NOTEBOOK_NUMBERS, NOTEBOOK_QUICK, notebook_samples
+from training.realworld.joined_numbers import JOINED_NUMBERS, JOINED_QUICK, joined_samples
+from training.realworld.old_paper import OLD_PAPER_NUMBERS, OLD_PAPER_QUICK, old_paper_samples
+from training.realworld.page_crops import CROPPED_NUMBERS, CROPPED_QUICK, cropped_samples
+from training.realworld.scores import naive_read, score, score_reader, usps_report
+from training.realworld.table_cells import TABLE_NUMBERS, TABLE_QUICK, table_samples
+from training.realworld.uneven_numbers import UNEVEN_NUMBERS, UNEVEN_QUICK, uneven_samples
+from training.realworld.usps_numbers import (
     SLANTED,
     USPS_NUMBERS,
     USPS_NUMBERS_QUICK,
-    contact_sheet,
     numbers_report,
     usps_numbers_samples,
 )
 from training.usps_pictures import usps_boxed_samples, usps_plain_samples, usps_samples
-from training.usps_tablet import POINTS, WALKS, usps_tablet_samples
+from training.usps_tablet import POINTS, usps_tablet_samples
 
 USPS_QUICK = 500  # test digits in the quick set (tests); the full set has 2,007
 
@@ -188,74 +186,3 @@ def evaluate_realworld(predictor: Predictor, quick: bool = False,
         if name not in ("numbers", "touching", "scribbles"):
             results[name]["naive"] = score(samples, naive_read, predictor)
     return results
-
-
-def _point_counts(text: str) -> tuple[int, ...]:
-    """"8,12,16" -> (8, 12, 16); anything else is one sentence from argparse."""
-    try:
-        counts = tuple(int(n) for n in text.split(","))
-    except ValueError:
-        counts = ()
-    if not counts or min(counts) < 2:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a list of point counts of 2 or more, e.g. 8 or 8,12,16")
-    return counts
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="model folder (default: shipped)")
-    parser.add_argument("--quick", action="store_true", help="smaller sets, for tests")
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--sets", default=None,
-                        help="comma-separated sets to run (default: all), e.g. usps,usps96")
-    parser.add_argument("--split", default="test", choices=["test", "train"],
-                        help="USPS split of the usps sets (tune on train, check on test)")
-    parser.add_argument("--failures", metavar="PNG", default=None,
-                        help="write the usps-numbers failures as a contact sheet")
-    parser.add_argument("--tablet-points", type=_point_counts, default=POINTS,
-                        help="usps-tablet: points per digit, cycled, e.g. 8 (default: 8,12,16)")
-    parser.add_argument("--tablet-walk", default="retrace", choices=WALKS,
-                        help="usps-tablet: the pen's walk (wander: one no model trains on)")
-    args = parser.parse_args(argv)
-    only = frozenset(args.sets.split(",")) if args.sets else None
-    results = evaluate_realworld(load_predictor(args.model), args.quick, only, args.split,
-                                 args.tablet_points, args.tablet_walk)
-    failed = {name: results[name].pop("failed") for name in NUMBER_SETS if name in results}
-    if args.failures and failed.get("usps-numbers"):
-        samples = usps_numbers_samples(args.split, results["usps-numbers"]["n"])
-        contact_sheet([samples[i] for i, _ in failed["usps-numbers"]],
-                      [f"{samples[i].text} read {text or 'nothing'}"
-                       for i, text in failed["usps-numbers"]], args.failures)
-    if args.json:
-        print(json.dumps(results))
-        return 0
-    print(f"{'set':<18} {'n':>5} {'reader':>8} {'sure':>8} {'naive':>8}")
-    for name, r in results.items():
-        if "rejected" in r:
-            print(f"{name:<18} {r['n']:>5} rejected {r['rejected']:.1%}")
-            continue
-        naive = f"{r['naive']:8.1%}" if "naive" in r else "       –"
-        print(f"{name:<18} {r['n']:>5} {r['reader']:8.1%} {r['sure']:8.1%} {naive}")
-    for name in NUMBER_SETS:
-        if (numbers := results.get(name)) is not None:
-            print(f"\n{name} ({args.split}): digit count right {numbers['count_right']:.1%}, "
-                  f"sure and wrong {numbers['sure_wrong']:.1%}; failures "
-                  + ", ".join(f"{k} {v}" for k, v in numbers["failures"].items())
-                  + "; e.g. " + " ".join(numbers["examples"]))
-    if "usps-boxed" in results:
-        print("usps-boxed per digit: " + " ".join(
-            f"{d}:{a:.1%}" for d, a in results["usps-boxed"]["per_digit"].items()))
-    if "usps" not in results:
-        return 0
-    usps = results["usps"]
-    print(f"\nusps: sure {usps['sure_share']:.1%} of digits, of which {usps['sure_precision']:.2%} "
-          f"right ({usps['sure_wrong']} wrong); per digit "
-          + " ".join(f"{d}:{a:.1%}" for d, a in usps["per_digit"].items()))
-    print("usps confusions (true -> read: count): "
-          + ", ".join(f"{t}->{r}: {c}" for t, r, c in usps["confusions"]))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

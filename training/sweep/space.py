@@ -1,6 +1,6 @@
 """What a sweep searches and how one trial's recipe is made.
 
-Shared by the sweep's command line (`training.sweep`), its runner (`training.sweep_run`)
+Shared by the sweep's command line (`training.sweep`), its runner (`training.sweep.run`)
 and Azure ML sweeps (`training.azure.sweep`, the same search space). Importing it costs
 no Optuna, MLflow or TensorFlow.
 """

@@ -3,10 +3,10 @@
 People write numbers in exercise books: on ruled lines, or on squared paper, one digit
 in each square or each digit two squares tall. The book's lines are printed light (blue
 or grey) and cross every digit that touches them. Each sample is one number of 3-6 USPS
-digits of one split (`training.usps_numbers.number_picks`) on such a page in a blue
+digits of one split (`training.realworld.usps_numbers.number_picks`) on such a page in a blue
 ballpoint, a black pen or a pencil (chosen at random), the page turned a little and
 saved as a JPEG; read as `model.predict` reads a file and scored as usps-numbers is
-(`training.usps_numbers.numbers_report`).
+(`training.realworld.usps_numbers.numbers_report`).
 
 Every other page has a margin line as well (European exercise books print one, red or
 pink, a little in from the page's left edge), darker than the ruling. `ruled=False`
@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from training.realsets import Sample, stamp
-from training.usps_numbers import number_picks, write_number
+from training.realworld.usps_numbers import number_picks, write_number
 from training.usps_pictures import usps_ink
 
 NOTEBOOK_NUMBERS = 300  # pages in the set (the quick set, for tests: NOTEBOOK_QUICK)

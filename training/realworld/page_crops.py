@@ -4,13 +4,13 @@ A number people want read seldom comes alone: it is cut out of a form, a letter 
 register, and the crop takes in pieces of the writing round it, the tails of the line
 above, the tops of the line below, the end of the word before; or it is cut tight, its
 edge on the number's own ink. Each sample is a number of 3-6 USPS digits of one split
-written as in usps-numbers (`training.usps_numbers.write_number`), and each side of the
+written as in usps-numbers (`training.realworld.usps_numbers.write_number`), and each side of the
 crop, at random, is one of: neighbouring writing that the edge cuts (3-6 more digits of
 the split on the line above or below, 1-3 beside the number on its line; only part of
 it inside the crop, NEIGHBOUR_INSIDE, never nearer the number than NEIGHBOUR_GAP), paper
 (CROP_MARGIN), or a tight cut. Read as
 `model.predict` reads a file and scored as usps-numbers is
-(`training.usps_numbers.numbers_report`); `neighbours=False` gives the very same crops
+(`training.realworld.usps_numbers.numbers_report`); `neighbours=False` gives the very same crops
 without their neighbours, so what they cost is the difference. Tuned on USPS *train*
 digits; USPS test is the check.
 """
@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from training.realsets import Sample, paper_page, stamp
-from training.usps_numbers import number_picks, write_number
+from training.realworld.usps_numbers import number_picks, write_number
 from training.usps_pictures import USPS_BLUR
 
 CROPPED_NUMBERS = 300  # crops in the set (the quick set, for tests: CROPPED_QUICK)

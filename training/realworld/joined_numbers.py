@@ -4,7 +4,7 @@ Written fast, or in an older hand, a number is often one stroke: the pen leaves 
 where its stroke ends and goes on to the next one's start without lifting, leaving a
 thin joining stroke (a hairline) between them, so two digits or a whole number are one
 mark of ink. Each sample is a number of 3-6 USPS digits of one split written as
-usps-numbers writes it (`training.usps_numbers.write_number`: one pen, slant, spacing),
+usps-numbers writes it (`training.realworld.usps_numbers.write_number`: one pen, slant, spacing),
 with each gap joined by such a stroke with probability JOIN_SHARE, read as
 `model.predict` reads a file and scored as usps-numbers is. Tuned on USPS *train*
 digits; USPS test is only the check.
@@ -26,7 +26,7 @@ import numpy as np
 from model.ink import stroke_width
 from model.likeness import stroke_end_points
 from training.realsets import Sample
-from training.usps_numbers import Placed, number_picks, number_scan, write_number
+from training.realworld.usps_numbers import Placed, number_picks, number_scan, write_number
 
 JOINED_NUMBERS = 300  # pages in the set (the quick set, for tests: JOINED_QUICK)
 JOINED_QUICK = 60
