@@ -77,7 +77,8 @@ and `uneven_numbers`; `scores` scores a set as the app reads it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from model import Predictor
 from training.realsets import (
@@ -123,26 +124,25 @@ def build_sets(quick: bool = False) -> dict[str, list[Sample]]:
     }
 
 
+def _number_set(samples: Callable[..., Iterable[Sample]], full: int, quick_count: int,
+                **options: Any) -> Callable[[str, bool], list[Sample]]:
+    """A number set's samples of a split: `full` pages, or `quick_count` for tests."""
+    return lambda split, quick: list(samples(split, quick_count if quick else full, **options))
+
+
 # Sets scored as numbers (`numbers_report`): name -> its samples of a split, full or quick.
 NUMBER_SETS: dict[str, Callable[[str, bool], list[Sample]]] = {
-    "usps-numbers": lambda split, quick: usps_numbers_samples(
-        split, USPS_NUMBERS_QUICK if quick else USPS_NUMBERS),
-    "usps-slanted": lambda split, quick: usps_numbers_samples(
-        split, USPS_NUMBERS_QUICK if quick else USPS_NUMBERS, slant=SLANTED),
-    "usps-boxed-numbers": lambda split, quick: usps_numbers_samples(
-        split, USPS_NUMBERS_QUICK if quick else USPS_NUMBERS, boxed=True),
-    "usps-notebook": lambda split, quick: list(notebook_samples(
-        split, NOTEBOOK_QUICK if quick else NOTEBOOK_NUMBERS)),
-    "usps-cropped": lambda split, quick: list(cropped_samples(
-        split, CROPPED_QUICK if quick else CROPPED_NUMBERS)),
-    "usps-old-paper": lambda split, quick: list(old_paper_samples(
-        split, OLD_PAPER_QUICK if quick else OLD_PAPER_NUMBERS)),
-    "usps-table": lambda split, quick: list(table_samples(
-        split, TABLE_QUICK if quick else TABLE_NUMBERS)),
-    "usps-joined": lambda split, quick: list(joined_samples(
-        split, JOINED_QUICK if quick else JOINED_NUMBERS)),
-    "usps-uneven": lambda split, quick: list(uneven_samples(
-        split, UNEVEN_QUICK if quick else UNEVEN_NUMBERS)),
+    "usps-numbers": _number_set(usps_numbers_samples, USPS_NUMBERS, USPS_NUMBERS_QUICK),
+    "usps-slanted": _number_set(usps_numbers_samples, USPS_NUMBERS, USPS_NUMBERS_QUICK,
+                                slant=SLANTED),
+    "usps-boxed-numbers": _number_set(usps_numbers_samples, USPS_NUMBERS, USPS_NUMBERS_QUICK,
+                                      boxed=True),
+    "usps-notebook": _number_set(notebook_samples, NOTEBOOK_NUMBERS, NOTEBOOK_QUICK),
+    "usps-cropped": _number_set(cropped_samples, CROPPED_NUMBERS, CROPPED_QUICK),
+    "usps-old-paper": _number_set(old_paper_samples, OLD_PAPER_NUMBERS, OLD_PAPER_QUICK),
+    "usps-table": _number_set(table_samples, TABLE_NUMBERS, TABLE_QUICK),
+    "usps-joined": _number_set(joined_samples, JOINED_NUMBERS, JOINED_QUICK),
+    "usps-uneven": _number_set(uneven_samples, UNEVEN_NUMBERS, UNEVEN_QUICK),
 }
 USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", *NUMBER_SETS})
 
