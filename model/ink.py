@@ -10,8 +10,9 @@ Works on scans, phone photos and canvas drawings alike:
    is two levels (one bit deep, or a digit's box in two clear greys) and the dark level
    is in more pieces than the light one, or only slivers along the edges (a boxed digit
    saved in light ink);
-3. uneven lighting: the background is a morphological opening with a window a few
-   stroke widths wide (it removes the strokes and keeps the shading), subtracted;
+3. uneven lighting (`model.lighting`): the background, a fitted surface plus a
+   morphological opening a few stroke widths wide (it removes the strokes and keeps
+   the shading), is subtracted;
 4. threshold: Otsu on the flattened picture, never inside the paper noise;
 5. a contrast check refuses an empty page, a flat or a noise-only picture;
 6. ink strength: the threshold maps to INK_LEVEL and the stroke core (the 90th
@@ -30,6 +31,7 @@ import cv2
 import numpy as np
 
 from model.imaging import NoDigitError
+from model.lighting import paper_background
 from model.pixels import (
     is_digit_box,
     is_one_bit,
@@ -51,16 +53,8 @@ WORK_MAX_SIDE = 1280
 # 80 px: 141); to 0.35: 143 -> 145 (146, 146); to half: 146 -> 146 (146, 145).
 SMALL_SIDE = 64
 ENLARGE = 2
-# Size of the small copy that stroke width and background are measured on.
+# Size of the small copy the stroke width under the background is measured on.
 STROKE_SIDE = 400
-BACKGROUND_CELLS = 12  # the opening window spans about this many cells of the small copy
-# The background window must be wider than any stroke, with margin.
-BACKGROUND_STROKES = 3.0
-BACKGROUND_MIN_FRACTION = 1 / 6  # ... and at least this share of the picture's shorter side
-BACKGROUND_MAX_FRACTION = 0.5
-SURFACE_ROUNDS = 2
-SURFACE_GRID = 24
-SURFACE_RIDGE = 1e-6  # keeps the fit defined on a picture one cell wide
 # Paper grain and JPEG ringing are blurred away on big pictures (sigma grows with size).
 GRAIN_SIGMA_PER_PX = 1 / 1000
 GRAIN_SIGMA_MAX = 1.5
@@ -236,54 +230,10 @@ def _unshaded_paper(sample: np.ndarray, unshaded: bool) -> float | None:
 
 
 def _background(strength: np.ndarray) -> np.ndarray:
-    """Shading and paper colour: a smooth surface plus an opening wider than the strokes."""
+    """Shading and paper colour (`model.lighting`), under strokes of the width measured
+    on a small copy."""
     small, factor = shrink(strength, STROKE_SIDE)
-    stroke = stroke_width(small > otsu(small)) / factor
-    h, w = strength.shape
-    window = max(BACKGROUND_STROKES * stroke, BACKGROUND_MIN_FRACTION * min(h, w))
-    # Capped: a shadow mistaken for thick ink must not stretch the window to the whole
-    # picture, and half the side is still twice the widest plausible stroke.
-    window = min(window, BACKGROUND_MAX_FRACTION * min(h, w))
-    cell = max(1.0, window / BACKGROUND_CELLS)
-    size = (max(1, round(w / cell)), max(1, round(h / cell)))
-    coarse = cv2.resize(strength, size, interpolation=cv2.INTER_AREA)
-    # An opening is exact inside the picture but biased at its edges where the light
-    # changes; a fitted surface takes the overall gradient out first.
-    surface = _lighting_surface(coarse)
-    k = 2 * round(window / cell / 2) + 1
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    rest = cv2.morphologyEx(coarse - surface, cv2.MORPH_OPEN, kernel,
-                            borderType=cv2.BORDER_REFLECT)
-    coarse = surface + cv2.blur(rest, (3, 3), borderType=cv2.BORDER_REFLECT)
-    return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
-
-
-def _lighting_surface(image: np.ndarray) -> np.ndarray:
-    """A quadratic surface fitted to the paper; ink is excluded by re-fitting without outliers.
-
-    Fitted on at most SURFACE_GRID x SURFACE_GRID cells (six numbers need no more)
-    and evaluated at every pixel of `image`.
-    """
-    small, _ = shrink(image, SURFACE_GRID)
-    values = small.ravel().astype(np.float64)
-    design = _quadratic_terms(*small.shape)
-    use = np.ones(values.size, bool)
-    for _ in range(SURFACE_ROUNDS):
-        terms = design[use]
-        coef = np.linalg.solve(terms.T @ terms + SURFACE_RIDGE * np.eye(6), terms.T @ values[use])
-        residual = values - design @ coef
-        kept = residual[use]
-        middle = quantile(kept, 0.5)
-        spread = 1.4826 * quantile(np.abs(kept - middle), 0.5)
-        use = residual <= middle + 2.0 * spread + 1e-6
-    return (_quadratic_terms(*image.shape) @ coef).reshape(image.shape).astype(np.float32)
-
-
-def _quadratic_terms(h: int, w: int) -> np.ndarray:
-    """1, u, v, u², uv, v² at every pixel, with u, v running from -0.5 to 0.5."""
-    v, u = np.meshgrid(np.linspace(-0.5, 0.5, h), np.linspace(-0.5, 0.5, w), indexing="ij")
-    u, v = u.ravel(), v.ravel()
-    return np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], axis=1)
+    return paper_background(strength, stroke_width(small > otsu(small)) / factor)
 
 
 def _grain(strength: np.ndarray) -> float:
