@@ -1,0 +1,109 @@
+"""Pen digits whose strokes come in an order the synthesiser never draws.
+
+`python -m tests.benchmarks.bench_stroke_orders [--count 80] [--points 8,12]`.
+
+A pen-digit recording keeps the pen's travel between strokes as ink, so the order and
+direction of a digit's strokes change its picture. Each skeleton of `training.skeletons`
+draws its strokes one way (a 5's body, then its bar left to right); this draws them
+the other ways real writers might, as evenly resampled trajectories on the canvas
+(`training.styles.pen_digit_trajectory`), and prints how many the reader gets right in
+one-digit mode, per order, and what the rest read; then, over every style, how many
+read right in the synthesiser's orders and with each drawing's strokes in a random
+order and direction. Synthetic: it finds faults, it is no
+evidence of accuracy (the README's figures for real writers are USPS digits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Callable
+
+import numpy as np
+
+from model import load_predictor
+from model.reader import read_canvas
+from training.skeletons import STYLES, Skeleton
+from training.styles import Drawing, pen_digit_trajectory, render, sample_strokes
+
+SEED = 7
+HEIGHT = (150, 220)  # px on the 280x280 canvas
+BRUSH = 18.0  # the Draw page's default brush in "One digit" mode
+
+# order -> (style, the strokes as the synthesiser draws them -> as this writer does)
+ORDERS: dict[str, tuple[str, Callable[[Skeleton], Skeleton]]] = {
+    "5: body, bar left to right (the synthesiser's)": ("5", lambda s: [s[0], s[1]]),
+    "5: bar left to right, body": ("5", lambda s: [s[1], s[0]]),
+    "5: bar right to left, body": ("5", lambda s: [s[1][::-1], s[0]]),
+    "5: body, bar right to left": ("5", lambda s: [s[0], s[1][::-1]]),
+    "4: stem, then the left stroke and bar": ("4", lambda s: [s[1], s[0]]),
+    "open 4: stem, then the left stroke and bar": ("4-open", lambda s: [s[1], s[0]]),
+    "crossed 7: bar right to left": ("7-crossed", lambda s: [s[0], s[1][::-1]]),
+    "crossed 7: bar, then the 7": ("7-crossed", lambda s: [s[1], s[0]]),
+    "European 1: foot right to left": ("1-european", lambda s: [s[0], s[-1][::-1]]),
+}
+
+
+def read_orders(count: int, points: int, seed: int = SEED) -> dict[str, Counter[str]]:
+    """Per order, what `count` drawings of it at `points` points read ("" for nothing)."""
+    predictor = load_predictor()
+    rng = np.random.default_rng(seed)
+    results: dict[str, Counter[str]] = {}
+    for name, (style, reorder) in ORDERS.items():
+        label = STYLES[style][0]
+        readings: Counter[str] = Counter()
+        for _ in range(count):
+            # Drawn "with a pen": the skeleton varied (wobble, width, slant, turn) only.
+            strokes = sample_strokes(label, rng, style=style, device="pen").strokes
+            trajectory = pen_digit_trajectory(reorder(strokes), points)
+            picture = render(Drawing(label, style, [trajectory], "tablet"), rng,
+                             height=float(rng.uniform(*HEIGHT)), pen=BRUSH)
+            reading = read_canvas(picture, predictor, single=True)
+            readings[reading.text if reading else ""] += 1
+        results[name] = readings
+    return results
+
+
+def read_shuffled(count: int, points: int, seed: int = SEED) -> tuple[int, int, int]:
+    """Drawings of every style read right, in the synthesiser's stroke orders and with
+    the strokes shuffled and each reversed at random; and how many of each were drawn."""
+    predictor = load_predictor()
+    rng = np.random.default_rng(seed)
+    right = {False: 0, True: 0}
+    for style, (label, _) in STYLES.items():
+        for shuffled in (False, True):
+            for _ in range(count):
+                strokes = sample_strokes(label, rng, style=style, device="pen").strokes
+                if shuffled:
+                    strokes = [strokes[k][::-1] if rng.random() < 0.5 else strokes[k]
+                               for k in rng.permutation(len(strokes))]
+                picture = render(Drawing(label, style, [pen_digit_trajectory(strokes, points)],
+                                         "tablet"), rng, height=float(rng.uniform(*HEIGHT)),
+                                 pen=BRUSH)
+                reading = read_canvas(picture, predictor, single=True)
+                right[shuffled] += bool(reading) and reading.text == str(label)
+    return right[False], right[True], count * len(STYLES)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.bench_stroke_orders",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=80, help="drawings per order")
+    parser.add_argument("--points", default="8,12", help="points per trajectory, e.g. 8,12")
+    args = parser.parse_args(argv)
+    for points in (int(p) for p in args.points.split(",")):
+        print(f"{points} points, {args.count} drawings per order, read in one-digit mode:")
+        for name, readings in read_orders(args.count, points).items():
+            label = str(STYLES[ORDERS[name][0]][0])
+            wrong = ", ".join(f"{text or 'nothing'} {n}" for text, n in readings.most_common()
+                              if text != label)
+            print(f"  {name:<48} {readings[label]:>4} right" + (f"; read {wrong}" if wrong else ""))
+        own, shuffled, drawn = read_shuffled(args.count, points)
+        print(f"  every style, {drawn} drawings each way: {own} right in the synthesiser's "
+              f"orders, {shuffled} with the strokes in random order and direction")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
