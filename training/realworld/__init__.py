@@ -13,7 +13,7 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             of real handwriting by other writers; the synthetic sets below are checks
             of the pipeline, not evidence of real-world accuracy. Never trained on;
 - usps-numbers: numbers of 3-6 USPS *test* digits as one writer's number on a scan
-            (`training.realworld.usps_numbers`), read as `model.predict` reads a file, exactly:
+            (`usps_numbers`), read as `model.predict` reads a file, exactly:
             digit count right, sure and wrong, and the failures by kind (split: more
             digits than written, merged: fewer, misread). Thresholds are tuned on the
             same numbers of USPS *train* digits (`--split train`);
@@ -23,24 +23,24 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             the boxes in a row 0-4 px apart (0: abutting), read as usps-numbers are;
 - usps-notebook: numbers of 3-6 USPS *test* digits written in exercise books (ruled
             lines, squared paper, a red or pink margin line on every other page; in
-            a blue or black pen or a pencil: `training.realworld.exercise_books`), photographed
+            a blue or black pen or a pencil: `exercise_books`), photographed
             as JPEG, read and scored as usps-numbers are;
 - usps-cropped: numbers of 3-6 USPS *test* digits cut out of a page of writing, with
             pieces of the lines above and below and of the writing beside them that
-            the crop's edges cut (`training.realworld.page_crops`), read and scored as
+            the crop's edges cut (`page_crops`), read and scored as
             usps-numbers are;
 - usps-old-paper: numbers of 3-6 USPS *test* digits on old paper (yellowed, mottled,
             stained, the ink faded unevenly, the back's writing showing through:
-            `training.realworld.old_paper`), scanned as JPEG, read and scored as usps-numbers are;
+            `old_paper`), scanned as JPEG, read and scored as usps-numbers are;
 - usps-table: numbers of 3-6 USPS *test* digits cut out of a table with the rules
-            round their cell (the column's, the rows' or both: `training.realworld.table_cells`),
+            round their cell (the column's, the rows' or both: `table_cells`),
             read and scored as usps-numbers are;
 - usps-joined: numbers of 3-6 USPS *test* digits written without lifting the pen, half
             the gaps joined by a hairline from a digit's stroke end to the next one's
-            (`training.realworld.joined_numbers`), read and scored as usps-numbers are;
+            (`joined_numbers`), read and scored as usps-numbers are;
 - usps-uneven: numbers of 3-6 USPS *test* digits written at uneven sizes, half in a
             hurried hand (each digit its own size and height), half in old-style figures
-            (0, 1, 2 small; 3, 4, 5, 7, 9 below the line: `training.realworld.uneven_numbers`),
+            (0, 1, 2 small; 3, 4, 5, 7, 9 below the line: `uneven_numbers`),
             read and scored as usps-numbers are;
 - usps96:   the same digits as plain 96x96 pictures, edge to edge (how the issue first
             measured them), read as `model.predict` reads a file (any number of digits);
