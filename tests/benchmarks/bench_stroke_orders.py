@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from model import load_predictor
+from model import Predictor, load_predictor
 from model.reader import read_canvas
 from training.skeletons import STYLES, Skeleton
 from training.styles import Drawing, pen_digit_trajectory, render, sample_strokes
@@ -45,45 +45,47 @@ ORDERS: dict[str, tuple[str, Callable[[Skeleton], Skeleton]]] = {
 }
 
 
-def read_orders(count: int, points: int, seed: int = SEED) -> dict[str, Counter[str]]:
+def read_drawing(label: int, style: str, reorder: Callable[[Skeleton], Skeleton],
+                 points: int, rng: np.random.Generator, predictor: Predictor) -> str:
+    """One drawing of `style`, its strokes put in order by `reorder`, as a `points`-point
+    pen trajectory on the canvas, read in one-digit mode ("" for nothing)."""
+    # Drawn "with a pen": the skeleton varied (wobble, width, slant, turn) only.
+    strokes = reorder(sample_strokes(label, rng, style=style, device="pen").strokes)
+    picture = render(Drawing(label, style, [pen_digit_trajectory(strokes, points)], "tablet"),
+                     rng, height=float(rng.uniform(*HEIGHT)), pen=BRUSH)
+    reading = read_canvas(picture, predictor, single=True)
+    return reading.text if reading else ""
+
+
+def read_orders(count: int, points: int, predictor: Predictor,
+                seed: int = SEED) -> dict[str, Counter[str]]:
     """Per order, what `count` drawings of it at `points` points read ("" for nothing)."""
-    predictor = load_predictor()
     rng = np.random.default_rng(seed)
-    results: dict[str, Counter[str]] = {}
-    for name, (style, reorder) in ORDERS.items():
-        label = STYLES[style][0]
-        readings: Counter[str] = Counter()
-        for _ in range(count):
-            # Drawn "with a pen": the skeleton varied (wobble, width, slant, turn) only.
-            strokes = sample_strokes(label, rng, style=style, device="pen").strokes
-            trajectory = pen_digit_trajectory(reorder(strokes), points)
-            picture = render(Drawing(label, style, [trajectory], "tablet"), rng,
-                             height=float(rng.uniform(*HEIGHT)), pen=BRUSH)
-            reading = read_canvas(picture, predictor, single=True)
-            readings[reading.text if reading else ""] += 1
-        results[name] = readings
-    return results
+    return {name: Counter(read_drawing(STYLES[style][0], style, reorder, points, rng, predictor)
+                          for _ in range(count))
+            for name, (style, reorder) in ORDERS.items()}
 
 
-def read_shuffled(count: int, points: int, seed: int = SEED) -> tuple[int, int, int]:
+def read_shuffled(count: int, points: int, predictor: Predictor,
+                  seed: int = SEED) -> tuple[int, int, int]:
     """Drawings of every style read right, in the synthesiser's stroke orders and with
     the strokes shuffled and each reversed at random; and how many of each were drawn."""
-    predictor = load_predictor()
     rng = np.random.default_rng(seed)
-    right = {False: 0, True: 0}
+
+    def as_drawn(strokes: Skeleton) -> Skeleton:
+        return strokes
+
+    def shuffled(strokes: Skeleton) -> Skeleton:
+        return [strokes[k][::-1] if rng.random() < 0.5 else strokes[k]
+                for k in rng.permutation(len(strokes))]
+
+    right: dict[Callable[[Skeleton], Skeleton], int] = {}
     for style, (label, _) in STYLES.items():
-        for shuffled in (False, True):
-            for _ in range(count):
-                strokes = sample_strokes(label, rng, style=style, device="pen").strokes
-                if shuffled:
-                    strokes = [strokes[k][::-1] if rng.random() < 0.5 else strokes[k]
-                               for k in rng.permutation(len(strokes))]
-                picture = render(Drawing(label, style, [pen_digit_trajectory(strokes, points)],
-                                         "tablet"), rng, height=float(rng.uniform(*HEIGHT)),
-                                 pen=BRUSH)
-                reading = read_canvas(picture, predictor, single=True)
-                right[shuffled] += bool(reading) and reading.text == str(label)
-    return right[False], right[True], count * len(STYLES)
+        for order in (as_drawn, shuffled):
+            right[order] = right.get(order, 0) + sum(
+                read_drawing(label, style, order, points, rng, predictor) == str(label)
+                for _ in range(count))
+    return right[as_drawn], right[shuffled], count * len(STYLES)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,14 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=80, help="drawings per order")
     parser.add_argument("--points", default="8,12", help="points per trajectory, e.g. 8,12")
     args = parser.parse_args(argv)
+    predictor = load_predictor()
     for points in (int(p) for p in args.points.split(",")):
         print(f"{points} points, {args.count} drawings per order, read in one-digit mode:")
-        for name, readings in read_orders(args.count, points).items():
+        for name, readings in read_orders(args.count, points, predictor).items():
             label = str(STYLES[ORDERS[name][0]][0])
             wrong = ", ".join(f"{text or 'nothing'} {n}" for text, n in readings.most_common()
                               if text != label)
             print(f"  {name:<48} {readings[label]:>4} right" + (f"; read {wrong}" if wrong else ""))
-        own, shuffled, drawn = read_shuffled(args.count, points)
+        own, shuffled, drawn = read_shuffled(args.count, points, predictor)
         print(f"  every style, {drawn} drawings each way: {own} right in the synthesiser's "
               f"orders, {shuffled} with the strokes in random order and direction")
     return 0
