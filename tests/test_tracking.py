@@ -189,7 +189,7 @@ def test_a_signal_inside_a_store_write_ends_the_run_killed(signum: int, tmp_path
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    from training import tracking
+    from training import cancel
     from training.train import train
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'm.db'}")
@@ -197,7 +197,7 @@ def test_a_signal_inside_a_store_write_ends_the_run_killed(signum: int, tmp_path
     listener = _signal_inside_the_next_metrics_insert(signum)
     event.listen(Engine, "before_cursor_execute", listener, retval=True)
     try:
-        with pytest.raises(tracking.Cancelled), tracking.cancel_on_signals():
+        with pytest.raises(cancel.Cancelled), cancel.cancel_on_signals():
             train(cfg, tmp_path / "x", mnist_dir, experiment="cancel")
     finally:
         event.remove(Engine, "before_cursor_execute", listener)
@@ -210,49 +210,6 @@ def test_a_signal_inside_a_store_write_ends_the_run_killed(signum: int, tmp_path
     assert not client.list_artifacts(run.info.run_id)
     said = capfd.readouterr().err
     assert ("press Ctrl-C again" in said) == (signum == signal.SIGINT)
-
-
-def _first_ctrl_c() -> None:
-    """Send this process Ctrl-C. A bare KeyboardInterrupt at once (Ctrl-C not handled)
-    fails the test that sent it, instead of stopping the whole test session."""
-    from training.tracking import Cancelled
-
-    try:
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.05)  # the handler runs here at the latest
-    except Cancelled:
-        raise
-    except KeyboardInterrupt:
-        pytest.fail("Ctrl-C raised at once: `cancel_on_signals` does not handle it")
-
-
-def test_a_second_ctrl_c_stops_at_once() -> None:
-    from training import tracking
-
-    before = signal.getsignal(signal.SIGINT)
-    with tracking.cancel_on_signals():
-        _first_ctrl_c()  # noted, nothing raised
-        with pytest.raises(tracking.Cancelled):
-            tracking.raise_if_cancelled()
-        with pytest.raises(KeyboardInterrupt) as raised:
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(1)  # interrupted at once
-        assert not isinstance(raised.value, tracking.Cancelled)
-    assert signal.getsignal(signal.SIGINT) is before  # restored
-
-
-def test_a_signal_while_the_data_loads_stops_at_once(capfd) -> None:
-    from training import tracking
-
-    started = time.monotonic()
-    # As `train` loads its data: no run is open yet.
-    with (tracking.cancel_on_signals(), pytest.raises(tracking.Cancelled) as raised,
-          tracking.stop_at_once()):
-        _first_ctrl_c()
-        time.sleep(5)  # interrupted at once
-    assert time.monotonic() - started < 1
-    assert str(raised.value) == tracking.CANCELLED_EARLY  # "no run was begun"
-    assert "press Ctrl-C again" not in capfd.readouterr().err  # no batch to wait for
 
 
 def test_an_error_ends_the_run_failed(tmp_path: Path, mnist_dir: Path, monkeypatch) -> None:

@@ -220,7 +220,7 @@ def _in_parallel(work: Callable[[Any], Any], tasks: list) -> list:
 
 def _leave_ctrl_c_to_the_caller() -> None:
     """A worker ignores Ctrl-C, which a terminal sends its whole process group: the
-    caller stops (`training.tracking.stop_at_once`) and drops what is left."""
+    caller stops (`training.cancel.stop_at_once`) and drops what is left."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 

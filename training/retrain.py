@@ -167,7 +167,8 @@ def _card(base_label: str, base: Path, network: Any, cfg: RetrainConfig, counts:
 
 
 def _callbacks() -> list:
-    from training.tracking import cancel_check, epoch_logger
+    from training.cancel import cancel_check
+    from training.tracking import epoch_logger
 
     found = [cancel_check(), epoch_logger()]
     if os.environ.get("DIGIT_STUDIO_JOB_DIR"):  # run by the app's background jobs
@@ -200,7 +201,8 @@ def retrain(cfg: RetrainConfig, feedback: str | Path | None = None, output: Path
     """
     import mlflow
 
-    from training.tracking import log_results, raise_if_cancelled, tracked_run
+    from training.cancel import raise_if_cancelled
+    from training.tracking import log_results, tracked_run
     from training.train import save_model
 
     started = time.perf_counter()
@@ -288,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --epochs and --feedback-weight must be at least 1, --mnist at least 0.",
               file=sys.stderr)
         return 2
-    from training.tracking import Cancelled, cancel_on_signals
+    from training.cancel import Cancelled, cancel_on_signals
 
     try:
         with cancel_on_signals():

@@ -20,7 +20,7 @@ import numpy as np
 
 from model.files import atomic_write, file_sha256, write_card
 from model.settings import SETTINGS
-from training import tracking
+from training import cancel, tracking
 from training.config import TrainConfig, add_arguments, config_from_args
 from training.data import MnistError, Splits
 from training.metrics import classification_report
@@ -117,12 +117,12 @@ def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
 
     The run is logged to MLflow experiment `experiment` (None: not tracked), as a child
     of `parent_run_id` when given. An error ends it FAILED, KeyboardInterrupt (or SIGTERM
-    through `tracking.cancel_on_signals`) KILLED. Its id is in the card's `mlflow` entry
+    through `cancel.cancel_on_signals`) KILLED. Its id is in the card's `mlflow` entry
     and, while it trains, in `mlflow.active_run()` for callbacks.
     """
     started = time.perf_counter()
     # Data first: a wrong folder is reported before TensorFlow takes seconds to start.
-    with tracking.stop_at_once():  # this run is not open yet
+    with cancel.stop_at_once():  # this run is not open yet
         splits = build_splits(cfg, data_dir)  # MNIST, plus USPS and styles per the recipe
     output = Path(output)
     if experiment is None:
@@ -135,7 +135,7 @@ def train(cfg: TrainConfig, output: Path, data_dir: str | Path | None = None,
         mlflow.log_params(tracking.params_of(cfg))
         card = _train(cfg, output, splits, [tracking.epoch_logger(), *(callbacks or [])],
                       started, {"run_id": run.info.run_id, "experiment": experiment})
-        tracking.raise_if_cancelled()  # stopped while testing or saving: nothing is logged
+        cancel.raise_if_cancelled()  # stopped while testing or saving: nothing is logged
         tracking.log_results(card, output)
         return card
 
@@ -166,7 +166,7 @@ def _train(cfg: TrainConfig, output: Path, splits: Splits, callbacks: list[Any],
     history = network.fit(
         dataset, epochs=cfg.epochs, steps_per_epoch=steps, shuffle=False,  # shuffled above
         validation_data=(splits.x_val, splits.y_val) if len(splits.x_val) else None,
-        callbacks=[stop, tracking.cancel_check(), *callbacks],
+        callbacks=[stop, cancel.cancel_check(), *callbacks],
         verbose=1 if sys.stdout.isatty() else 2,  # one line per epoch in logs and CI
     )
     train_seconds = time.perf_counter() - started
@@ -215,13 +215,13 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     output = args.output or SETTINGS.runs_dir / f"{stamp}-{args.preset}"
     try:
-        with tracking.cancel_on_signals():
+        with cancel.cancel_on_signals():
             card = train(cfg, output, args.data_dir, experiment=args.experiment,
                          run_name=args.run_name, tags={"preset": args.preset})
     except (MnistError, UspsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except tracking.Cancelled as cancelled:
+    except cancel.Cancelled as cancelled:
         print(cancelled, file=sys.stderr)
         return 130
     test = card["test"]

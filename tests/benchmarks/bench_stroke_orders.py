@@ -1,6 +1,6 @@
 """Pen digits whose strokes come in an order the synthesiser never draws.
 
-`python -m tests.benchmarks.bench_stroke_orders [--count 80] [--points 8,12]`.
+`python -m tests.benchmarks.bench_stroke_orders [--count 80] [--points 8,12] [--model DIR]`.
 
 A pen-digit recording keeps the pen's travel between strokes as ink, so the order and
 direction of a digit's strokes change its picture. Each skeleton of `training.skeletons`
@@ -93,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=80, help="drawings per order")
     parser.add_argument("--points", default="8,12", help="points per trajectory, e.g. 8,12")
+    parser.add_argument("--model", default=None, help="model folder (default: shipped)")
     args = parser.parse_args(argv)
-    predictor = load_predictor()
+    predictor = load_predictor(args.model)
     for points in (int(p) for p in args.points.split(",")):
         print(f"{points} points, {args.count} drawings per order, read in one-digit mode:")
         for name, readings in read_orders(args.count, points, predictor).items():

@@ -74,7 +74,7 @@ def run(folder: Path) -> int:
     A Cancel's SIGTERM says "cancelled" at once; a training then stops before its next
     batch and its MLflow run ends KILLED.
     """
-    from training.tracking import cancel_on_signals
+    from training.cancel import cancel_on_signals
 
     with cancel_on_signals(functools.partial(_say_cancelled, folder.name)):
         return _run(load(folder.name))

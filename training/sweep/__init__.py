@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from training import tracking
+from training.cancel import Cancelled, cancel_on_signals
 from training.config import add_arguments
 from training.data import MnistError
 from training.sweep.space import (
@@ -38,6 +38,7 @@ from training.sweep.space import (
     recipe,
     train_parser,
 )
+from training.tracking import DEFAULT_EXPERIMENT
 
 
 def spec_of(args: argparse.Namespace, grid: dict[str, list[str]]) -> dict[str, Any]:
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=None,
                         help="TPE search of this many trials (default 10 without --grid)")
     parser.add_argument("--name", default=None, help="study name; rerunning it resumes it")
-    parser.add_argument("--experiment", default=tracking.DEFAULT_EXPERIMENT,
+    parser.add_argument("--experiment", default=DEFAULT_EXPERIMENT,
                         help="MLflow experiment of the sweep's runs")
     parser.add_argument("--output-dir", type=Path, default=None,
                         help="where trial model folders go (default runs/sweeps/NAME)")
@@ -94,12 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     from training.sweep.run import run_sweep
 
     try:
-        with tracking.cancel_on_signals():
+        with cancel_on_signals():
             summary = run_sweep(args, name, spec, grid)
     except (MnistError, SweepError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except tracking.Cancelled:
+    except Cancelled:
         print(f"Cancelled: sweep {name} stopped; rerun the same command to resume it.",
               file=sys.stderr)
         return 130
