@@ -16,6 +16,7 @@ from model.normalize import normalize_digit
 from model.settings import SETTINGS
 from training import mixture
 from training.config import PRESETS
+from training.fingerprints import reader_sources
 from training.mixture import build_splits
 from training.outliers import NOT_ONE_DIGIT
 from training.styles import BOX_LEVELS, to_network_input
@@ -93,6 +94,15 @@ def test_mix_recipe_holds_every_source_and_is_cached(runs: Path, mnist_dir: Path
     assert np.array_equal(again.x_train, splits.x_train)
     assert np.array_equal(again.y_val, splits.y_val)
 
+    # A changed synthesiser draws the styles again, as do styles in own stroke orders.
+    drawn_by = mixture.styles_fingerprint
+    monkeypatch.setattr(mixture, "styles_fingerprint", lambda: "another synthesiser")
+    with pytest.raises(AssertionError, match="the cache was not used"):
+        build_splits(cfg, mnist_dir)
+    monkeypatch.setattr(mixture, "styles_fingerprint", drawn_by)
+    with pytest.raises(AssertionError, match="the cache was not used"):
+        build_splits(dataclasses.replace(cfg, styles_own_orders=0.5), mnist_dir)
+
     # A changed reader converts again, even where the canary's first images agree.
     monkeypatch.setattr(mixture, "reader_fingerprint", lambda: "another reader")
     with pytest.raises(AssertionError, match="the cache was not used"):
@@ -129,7 +139,7 @@ def test_the_fingerprint_covers_every_module_the_reader_loads() -> None:
                                   text=True, timeout=120, check=True).stdout.split())
 
     # Beyond what the package's __init__ loads (the predictor), the reader's own modules.
-    fingerprinted = set(mixture.reader_sources())
+    fingerprinted = set(reader_sources())
     assert loaded("model.reader") - loaded("model") <= fingerprinted <= loaded("model.reader")
 
 

@@ -17,6 +17,7 @@ from training.skeletons import STYLES
 from training.styles import (
     DEVICES,
     Drawing,
+    own_order,
     pen_digit_trajectory,
     render,
     sample_strokes,
@@ -115,6 +116,27 @@ def test_tablet_strokes_are_few_straight_segments_often_joined() -> None:
     assert np.allclose(points[0], seven[0][0]) and np.allclose(points[-1], seven[-1][-1])
     circle = np.stack([np.cos(np.linspace(0, 6.28, 100)), np.sin(np.linspace(0, 6.28, 100))], 1)
     assert len(simplify(0.3 * circle, 0.05)) <= 10  # a 0 of 100 points: a few segments
+
+
+def _five_orders(own_orders: float) -> set[tuple[bool, bool]]:
+    """Of 300 tablet 5s kept in two strokes: (is the bar drawn first, right to left)."""
+    rng = np.random.default_rng(2)
+    orders = set()
+    for _ in range(300):
+        drawing = sample_strokes(5, rng, device="tablet", own_orders=own_orders)
+        if len(drawing.strokes) == 2:  # neither joined nor resampled: the order is visible
+            first, second = drawing.strokes
+            bar = first if np.ptp(first[:, 1]) < np.ptp(second[:, 1]) else second
+            orders.add((bar is first, bool(bar[0, 0] > bar[-1, 0])))
+    return orders
+
+
+def test_tablet_strokes_may_come_in_the_writers_own_order() -> None:
+    # The skeleton draws a 5's body (tall), then its bar (flat) left to right.
+    assert _five_orders(0.0) == {(False, False)}
+    assert _five_orders(0.5) == {(False, False), (False, True), (True, False), (True, True)}
+    strokes = [np.zeros((3, 2)), np.ones((4, 2)), np.full((5, 2), 2.0)]
+    assert sorted(len(s) for s in own_order(strokes, np.random.default_rng(0))) == [3, 4, 5]
 
 
 @pytest.mark.parametrize("pen", [4.0, 20.0])

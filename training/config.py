@@ -37,6 +37,9 @@ class TrainConfig:
     usps_boxed: int = 0  # renderings of each USPS train digit boxed (stretched to 16x16, 1 bit)
     usps_tablet: int = 0  # renderings of each USPS train digit as a pen-tablet trajectory
     styles: int = 0  # synthetic digits in the styles MNIST lacks (training.styles)
+    # Share of those drawn on a tablet in several strokes that come in a writer's own
+    # stroke order (training.styles.own_order). Measured, not shipped: see the README.
+    styles_own_orders: float = 0.0
     touching: int = 0  # pairs of touching digits taught as not one digit (training.outliers)
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,6 +96,9 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         problems.append("the data limit must be at least 1 image (or none)")
     if not 0 <= cfg.mnist_normalized <= 1:
         problems.append("the share of normalised MNIST digits must be from 0 to 1")
+    if not 0 <= cfg.styles_own_orders <= 1:
+        problems.append("the share of synthetic digits in their own stroke order must be "
+                        "from 0 to 1")
     if min(cfg.usps_copies, cfg.usps_boxed, cfg.usps_tablet, cfg.styles, cfg.touching) < 0:
         problems.append("USPS copies, synthetic styles and touching pairs cannot be negative")
     if problems:
@@ -154,6 +160,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "usps_tablet": {"type": int, "help": "pen-tablet trajectory renderings (8-16 points) "
                                              "of each USPS train digit"},
         "styles": {"type": int, "help": "synthetic digits in styles MNIST lacks"},
+        "styles_own_orders": {"type": float,
+                              "help": "share of synthetic tablet digits in several strokes "
+                                      "drawn in a writer's own stroke order"},
         "touching": {"type": int, "help": "pairs of touching digits taught as not one digit"},
     }
     for name, kwargs in opts.items():

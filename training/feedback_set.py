@@ -25,7 +25,7 @@ import numpy as np
 
 from model.imaging import ReadError, decode_image
 from model.settings import SETTINGS
-from training.mixture import reader_fingerprint
+from training.fingerprints import reader_fingerprint
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 HOLDOUT_SHARE = 0.2

@@ -16,7 +16,8 @@ mix fields at zero it is plain MNIST (`training.data.prepare`); the "mix" recipe
   through the reader in single-digit mode (`training.styles.to_network_input`);
 - `styles` synthetic digits (`training.styles`): European 1s, crossed 7s, open 4s, open
   and curled 9s, wide and narrow, slanted, tablet polylines, mouse and pen strokes,
-  read through the reader the same way;
+  read through the reader the same way (`styles_own_orders` of the tablet digits in
+  several strokes in a writer's own stroke order; none in the shipped recipe);
 - `touching` pairs of MNIST and USPS train digits whose strokes touch, labelled
   NOT_ONE_DIGIT (`training.outliers`): marks the network should not be sure of.
 
@@ -24,14 +25,13 @@ Validation comes from these training sources only (the MNIST validation split, a
 seeded tenth of the USPS train digits, a tenth of the styles; no pairs); the USPS
 *test* digits are never used. The sources' conversions are built on all cores
 and cached as .npz files under `<runs_dir>/mix-cache/`, keyed by the data checksums,
-the counts, the seed and the reader's source (`reader_fingerprint`); a cached file is
+the counts, the seed, the reader's source (`reader_fingerprint`) and, for the styles,
+the synthesiser's (`styles_fingerprint`); a cached file is
 used only if its first images, converted again, still match (a new OpenCV, say).
 """
 
 from __future__ import annotations
 
-import ast
-import functools
 import hashlib
 import multiprocessing
 import os
@@ -47,6 +47,7 @@ from model.files import atomic_write
 from model.settings import SETTINGS
 from training.config import TrainConfig
 from training.data import Splits, load_mnist, prepare, to_model_input
+from training.fingerprints import reader_fingerprint, styles_fingerprint
 
 MIX_VERSION = 2
 CHUNK = 500  # digits per worker task; each chunk has its own seed, so any worker count agrees
@@ -83,9 +84,13 @@ def build_splits(cfg: TrainConfig, data_dir: str | Path | None = None) -> Splits
         x_val.append(images[held & first]), y_val.append(labels[held & first])
     if cfg.styles:
         count = max(10, round(cfg.styles * share))
-        images, labels = _cached("styles", _style_images, (count, cfg.seed), "")
+        key = (count, cfg.seed) + ((cfg.styles_own_orders,) if cfg.styles_own_orders else ())
+        images, labels = _cached("styles", _style_images, key, styles_fingerprint())
         n_val = round(count * cfg.validation_split)
-        checksums["styles"] = f"training.styles v{MIX_VERSION}, {count} digits, seed {cfg.seed}"
+        checksums["styles"] = (f"training.styles v{MIX_VERSION} ({styles_fingerprint()}), "
+                               f"{count} digits, seed {cfg.seed}" + (
+                                   f", own stroke orders {cfg.styles_own_orders}"
+                                   if cfg.styles_own_orders else ""))
         x_train.append(images[n_val:]), y_train.append(labels[n_val:])
         x_val.append(images[:n_val]), y_val.append(labels[:n_val])
     if cfg.touching:  # trained on only: validation scores digits (see training.outliers)
@@ -171,8 +176,9 @@ def _usps_chunk(task: tuple) -> np.ndarray:
 
 
 def _style_images(key: tuple) -> tuple[np.ndarray, np.ndarray]:
-    count, seed = key
-    tasks = [(seed, start, min(CHUNK, count - start)) for start in range(0, count, CHUNK)]
+    count, seed, *own_orders = key
+    tasks = [(seed, start, min(CHUNK, count - start), *own_orders)
+             for start in range(0, count, CHUNK)]
     parts = _in_parallel(_style_chunk, tasks)
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
@@ -180,8 +186,8 @@ def _style_images(key: tuple) -> tuple[np.ndarray, np.ndarray]:
 def _style_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
     from training.styles import synthesize
 
-    seed, start, n = task
-    return synthesize(n, seed * 1_000_003 + start)
+    seed, start, n, *own_orders = task
+    return synthesize(n, seed * 1_000_003 + start, *own_orders)
 
 
 def _touching_images(key: tuple) -> tuple[np.ndarray, np.ndarray]:
@@ -237,43 +243,15 @@ def _canary(kind: str, key: tuple) -> tuple[np.ndarray, np.ndarray]:
         fresh = [_usps_chunk((copy, k, seed, 0, order[:CANARY])) for copy, k in picks]
         return np.concatenate([copy * len(order) + first for copy, _ in picks]), \
             np.concatenate(fresh)
-    count, seed = key
+    count, seed, *own_orders = key
     if kind == "touching":
         fresh = _touching_chunk((seed, 0, min(CANARY, count)))
     else:
-        fresh = _style_chunk((seed, 0, min(CANARY, count)))[0]
+        fresh = _style_chunk((seed, 0, min(CANARY, count), *own_orders))[0]
     return np.arange(len(fresh)), fresh
 
 
 Images = tuple[np.ndarray, np.ndarray]  # uint8 (N, 28, 28) and labels
-
-
-@functools.cache
-def reader_fingerprint() -> str:
-    """A digest of the reader's source (`reader_sources`), for caches of pictures as the
-    reader shows them (the mix, `training.feedback_set.usps_views`). A reader change
-    that moves only a few pictures (3 of the first 500 boxed USPS digits, once) passes
-    the mix's canary; it must not reuse the cache."""
-    digest = hashlib.sha256()
-    for name, source in sorted(reader_sources().items()):
-        digest.update(name.encode() + b"\0" + source)
-    return digest.hexdigest()[:16]
-
-
-def reader_sources() -> dict[str, bytes]:
-    """The source of `model/reader.py` and of every `model` module it imports, transitively."""
-    root = Path(__file__).resolve().parents[1]
-    sources: dict[str, bytes] = {}
-    todo = ["model.reader"]
-    while todo:
-        name = todo.pop()
-        if name in sources:
-            continue
-        sources[name] = (root / (name.replace(".", "/") + ".py")).read_bytes()
-        todo += [node.module for node in ast.walk(ast.parse(sources[name]))
-                 if isinstance(node, ast.ImportFrom) and node.module
-                 and node.module.startswith("model.")]
-    return sources
 
 
 def _cached(kind: str, make: Callable[[tuple], Images], key: tuple, checksum: str) -> Images:

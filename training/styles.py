@@ -10,7 +10,9 @@ A drawing (`sample_strokes`) then varies the skeleton the way hands and devices 
   +-25 degrees, a small turn;
 - the device: a *pen tablet* (each stroke simplified to a few straight segments and,
   mostly, the strokes joined by the pen's travel, as tablets record it; or, as pen-digit
-  sets store a digit, the whole trajectory resampled to 8-12 evenly spaced points), a
+  sets store a digit, the whole trajectory resampled to 8-12 evenly spaced points;
+  optionally, `own_order` of them in a writer's own stroke order: the strokes shuffled,
+  each drawn either way, which moves the travel's ink), a
   *mouse* (smooth, slightly trembling strokes), a *pen* on paper (smooth strokes,
   scanned), or a pen scan *boxed* as some published digit sets keep their digits (cut
   to the ink, stretched to fill a 16x16 square, one bit deep: `training.usps_pictures.boxed`).
@@ -99,6 +101,12 @@ def pen_digit_trajectory(strokes: Skeleton, points: int) -> Stroke:
     return resample(np.vstack(strokes), points)
 
 
+def own_order(strokes: Skeleton, rng: Rng) -> Skeleton:
+    """The strokes in a random order, each drawn either way."""
+    return [strokes[k][::-1] if rng.random() < 0.5 else strokes[k]
+            for k in rng.permutation(len(strokes))]
+
+
 def _wobble(strokes: Skeleton, rng: Rng) -> Skeleton:
     """A smooth displacement of the whole digit (two random sinusoids per axis)."""
     freq, phase = rng.uniform(0.5, 1.5, (2, 2)), rng.uniform(0, 2 * np.pi, (2, 2))
@@ -113,8 +121,10 @@ def _wobble(strokes: Skeleton, rng: Rng) -> Skeleton:
 
 
 def sample_strokes(label: int, rng: Rng, style: str | None = None,
-                   device: str | None = None) -> Drawing:
-    """A random drawing of `label` (a random style of it unless `style` is given)."""
+                   device: str | None = None, own_orders: float = 0.0) -> Drawing:
+    """A random drawing of `label` (a random style of it unless `style` is given); on a
+    tablet, a share `own_orders` of the digits in several strokes come in the writer's
+    own order (`own_order`), the rest as the skeleton draws them."""
     if style is None:
         names = [n for n, (d, _) in STYLES.items() if d == label]
         weights = np.array([STYLE_WEIGHTS.get(n, 1.0) for n in names])
@@ -125,6 +135,10 @@ def sample_strokes(label: int, rng: Rng, style: str | None = None,
     strokes = _wobble(STYLES[style][1](rng), rng)
     strokes = transform(strokes, float(np.exp(rng.uniform(*np.log(ASPECT)))),
                         rng.uniform(-SLANT_DEG, SLANT_DEG), rng.uniform(-TURN_DEG, TURN_DEG))
+    # Without own orders no random number is drawn: the shipped recipe's digits stay as
+    # they were.
+    if device == "tablet" and own_orders and len(strokes) > 1 and rng.random() < own_orders:
+        strokes = own_order(strokes, rng)
     if device == "tablet" and rng.random() < TABLET_RESAMPLED:
         points = int(rng.integers(TABLET_POINTS[0], TABLET_POINTS[1] + 1))
         strokes = [pen_digit_trajectory(strokes, points)]
@@ -201,8 +215,9 @@ def to_network_input(picture: np.ndarray) -> np.ndarray:
     return reading.digits[0].image
 
 
-def synthesize(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """`count` digits (labels in turn 0-9), as the network sees them: uint8 (N, 28, 28), labels."""
+def synthesize(count: int, seed: int, own_orders: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """`count` digits (labels in turn 0-9), as the network sees them: uint8 (N, 28, 28), labels
+    (`own_orders`: see `sample_strokes`)."""
     from model.imaging import ReadError
 
     rng = np.random.default_rng(seed)
@@ -211,7 +226,8 @@ def synthesize(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         label = k % 10
         for _ in range(5):  # a rare drawing that leaves no ink is drawn again
             try:
-                image = to_network_input(render(sample_strokes(label, rng), rng))
+                image = to_network_input(render(sample_strokes(label, rng, own_orders=own_orders),
+                                                rng))
             except (ReadError, ValueError):
                 continue
             images.append(np.round(image * 255).astype(np.uint8))

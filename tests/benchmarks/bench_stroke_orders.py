@@ -1,11 +1,12 @@
-"""Pen digits whose strokes come in an order the synthesiser never draws.
+"""Pen digits whose strokes come in an order the shipped recipe's synthesiser never draws.
 
 `python -m tests.benchmarks.bench_stroke_orders [--count 80] [--points 8,12] [--model DIR]`.
 
 A pen-digit recording keeps the pen's travel between strokes as ink, so the order and
 direction of a digit's strokes change its picture. Each skeleton of `training.skeletons`
-draws its strokes one way (a 5's body, then its bar left to right); this draws them
-the other ways real writers might, as evenly resampled trajectories on the canvas
+draws its strokes one way (a 5's body, then its bar left to right), and the shipped
+recipe trains on them so (`--styles-own-orders 0`); this draws them the other ways real
+writers might, as evenly resampled trajectories on the canvas
 (`training.styles.pen_digit_trajectory`), and prints how many the reader gets right in
 one-digit mode, per order, and what the rest read; then, over every style, how many
 read right in the synthesiser's orders and with each drawing's strokes in a random
