@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import keras
 
+
 class Cancelled(KeyboardInterrupt):
     """Raised on SIGTERM or a first Ctrl-C, so a cancelled run ends KILLED, not half-done."""
 
