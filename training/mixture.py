@@ -84,7 +84,7 @@ def build_splits(cfg: TrainConfig, data_dir: str | Path | None = None) -> Splits
         x_val.append(images[held & first]), y_val.append(labels[held & first])
     if cfg.styles:
         count = max(10, round(cfg.styles * share))
-        key = (count, cfg.seed) + ((cfg.styles_own_orders,) if cfg.styles_own_orders else ())
+        key = (count, cfg.seed, cfg.styles_own_orders)
         images, labels = _cached("styles", _style_images, key, styles_fingerprint())
         n_val = round(count * cfg.validation_split)
         checksums["styles"] = (f"training.styles v{MIX_VERSION} ({styles_fingerprint()}), "
@@ -176,8 +176,8 @@ def _usps_chunk(task: tuple) -> np.ndarray:
 
 
 def _style_images(key: tuple) -> tuple[np.ndarray, np.ndarray]:
-    count, seed, *own_orders = key
-    tasks = [(seed, start, min(CHUNK, count - start), *own_orders)
+    count, seed, own_orders = key
+    tasks = [(seed, start, min(CHUNK, count - start), own_orders)
              for start in range(0, count, CHUNK)]
     parts = _in_parallel(_style_chunk, tasks)
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
@@ -186,8 +186,8 @@ def _style_images(key: tuple) -> tuple[np.ndarray, np.ndarray]:
 def _style_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
     from training.styles import synthesize
 
-    seed, start, n, *own_orders = task
-    return synthesize(n, seed * 1_000_003 + start, *own_orders)
+    seed, start, n, own_orders = task
+    return synthesize(n, seed * 1_000_003 + start, own_orders)
 
 
 def _touching_images(key: tuple) -> tuple[np.ndarray, np.ndarray]:
@@ -243,11 +243,12 @@ def _canary(kind: str, key: tuple) -> tuple[np.ndarray, np.ndarray]:
         fresh = [_usps_chunk((copy, k, seed, 0, order[:CANARY])) for copy, k in picks]
         return np.concatenate([copy * len(order) + first for copy, _ in picks]), \
             np.concatenate(fresh)
-    count, seed, *own_orders = key
     if kind == "touching":
+        count, seed = key
         fresh = _touching_chunk((seed, 0, min(CANARY, count)))
     else:
-        fresh = _style_chunk((seed, 0, min(CANARY, count), *own_orders))[0]
+        count, seed, own_orders = key
+        fresh = _style_chunk((seed, 0, min(CANARY, count), own_orders))[0]
     return np.arange(len(fresh)), fresh
 
 
