@@ -26,7 +26,7 @@ import numpy as np
 from model import Predictor, load_predictor
 from model.reader import read_canvas
 from training.skeletons import STYLES, Skeleton
-from training.styles import Drawing, pen_digit_trajectory, render, sample_strokes
+from training.styles import Drawing, own_order, pen_digit_trajectory, render, sample_strokes
 
 SEED = 7
 HEIGHT = (150, 220)  # px on the 280x280 canvas
@@ -77,8 +77,7 @@ def read_shuffled(count: int, points: int, predictor: Predictor,
         return strokes
 
     def shuffled(strokes: Skeleton) -> Skeleton:
-        return [strokes[k][::-1] if rng.random() < 0.5 else strokes[k]
-                for k in rng.permutation(len(strokes))]
+        return own_order(strokes, rng)
 
     right: dict[Callable[[Skeleton], Skeleton], int] = {}
     for style, (label, _) in STYLES.items():
