@@ -5,7 +5,8 @@
    pieces of the writing round the number that the picture's edges cut (`model.crop`);
 2. the strokes of one digit are merged: a 5's loose bar, a 4 or 9 written in two
    strokes, a stroke broken by a scan gap: pieces stacked over each other (their
-   x-ranges overlap) and close vertically;
+   x-ranges overlap) and close vertically, and fragments at a digit's top or bottom
+   (`model.grouping`);
 3. a printed upright line that the lines' removal left (an exercise book's margin
    line, cut where the grid crossed it) is dropped, with the thin marks in line with it
    (`model.margins`);
@@ -19,7 +20,6 @@
 from __future__ import annotations
 
 import dataclasses
-import heapq
 import itertools
 from typing import Literal
 
@@ -28,6 +28,7 @@ import numpy as np
 
 from model.crop import without_cut_off
 from model.cuts import MAX_PART_WIDTH
+from model.grouping import merged_digits
 from model.imaging import NoDigitError
 from model.ink import InkMap
 from model.margins import RULE_ASPECT, without_uprights
@@ -51,20 +52,6 @@ FRAME_VS_TEXT = 1.3  # ... and, upright, this many times as tall as the tallest 
 # cropped tightly touches the border at a few places; a dark corner runs along it).
 BORDER_HUG = 0.3
 SOLID_INK = 0.85  # mean ink strength (1 = stroke core) of real strokes is above this
-# Merging: x-ranges overlap by this share of the narrower piece, vertical gap at most
-# this share of the taller one, merged height at most this multiple of the taller one
-# (unless the gap is under TOUCH_GAP of the whole: a stroke broken by the scanner).
-STACK_OVERLAP = 0.5
-STACK_GAP = 0.3
-STACK_MAX_GROWTH = 1.6
-TOUCH_GAP = 0.06
-# Fragments: at most this share of their digit's height, centred in its top or bottom
-# FRAGMENT_END, at most FRAGMENT_GAP digit heights away, the whole no wider than this.
-FRAGMENT_HEIGHT = 0.5
-FRAGMENT_END = 0.3
-FRAGMENT_GAP = 0.3
-FRAGMENT_MAX_ASPECT = 1.5
-FRAGMENT_OVERLAP = 0.25  # ... and over the digit for this share of its width
 # Lines: vertical overlap of at least this share of the shorter mark; only marks of
 # LINE_START of the tallest mark's height start a line of their own.
 LINE_OVERLAP = 0.5
@@ -103,7 +90,7 @@ def segment(ink: InkMap, *, single: bool = False, cropped: bool = False,
     if cropped:
         groups = without_cut_off(groups, ink.mask.shape)
     return [line_slots(labels, line)
-            for line in _lines(without_uprights(_attach(_merge(groups)), ink.mask.shape[0]))]
+            for line in _lines(without_uprights(merged_digits(groups), ink.mask.shape[0]))]
 
 
 def writing_alone(ink: InkMap, marks: Marks | None = None) -> InkMap:
@@ -116,7 +103,7 @@ def writing_alone(ink: InkMap, marks: Marks | None = None) -> InkMap:
     if not groups:
         return ink
     groups = [dataclasses.replace(g, labels=list(g.labels)) for g in groups]  # merged below
-    writing = without_uprights(_attach(_merge(without_cut_off(groups, ink.mask.shape))),
+    writing = without_uprights(merged_digits(without_cut_off(groups, ink.mask.shape)),
                                ink.mask.shape[0])
     # Specks and shading along the border go too: sheared off the border, they would stay.
     gone = (labels > 0) & ~np.isin(labels, [label for g in writing for label in g.labels])
@@ -187,75 +174,6 @@ def _along_a_side(g: Group, height: int, width: int, scanned: bool) -> Side | No
     return None
 
 
-def _belong_together(a: Group, b: Group) -> bool:
-    overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
-    if overlap < STACK_OVERLAP * min(a.w, b.w):
-        return False
-    taller = max(a.h, b.h)
-    gap = _gap(a, b)
-    if gap > STACK_GAP * taller:
-        return False
-    merged = max(a.y1, b.y1) - min(a.y0, b.y0)
-    return merged <= STACK_MAX_GROWTH * taller or gap <= TOUCH_GAP * merged
-
-
-def _merge(groups: list[Group]) -> list[Group]:
-    """Merge pieces of one digit until no pair belongs together, the closest pair first
-    (by the gap between them): a 5's loose flag goes with its own body, not with the
-    digit above it that a label under that digit has brought near."""
-    groups = sorted(groups, key=lambda g: g.h * g.w, reverse=True)
-    pairs = [(_gap(a, b), i, j) for i, a in enumerate(groups)
-             for j, b in enumerate(groups[i + 1:], start=i + 1) if _belong_together(a, b)]
-    heapq.heapify(pairs)
-    gone: set[int] = set()
-    while pairs:
-        _, i, j = heapq.heappop(pairs)
-        if i in gone or j in gone or not _belong_together(groups[i], groups[j]):
-            continue  # one of them went into another, or grew apart from the other
-        groups[i].absorb(groups[j])
-        gone.add(j)
-        for k, other in enumerate(groups):
-            if k != i and k not in gone and _belong_together(groups[i], other):
-                heapq.heappush(pairs, (_gap(groups[i], other), min(i, k), max(i, k)))
-    return [g for k, g in enumerate(groups) if k not in gone]
-
-
-def _gap(a: Group, b: Group) -> int:
-    """The rows of paper between two groups (negative: their rows overlap)."""
-    return max(a.y0, b.y0) - min(a.y1, b.y1)
-
-
-def _attach(groups: list[Group]) -> list[Group]:
-    """Attach fragments to the digit they belong to: a 5's flag, a 2's detached base.
-
-    A fragment is at most FRAGMENT_HEIGHT of the height of a nearby mark and sits at
-    its top or bottom, partly over it (a small digit sits beside its neighbours).
-    """
-    result = sorted(groups, key=lambda g: g.h * g.w)
-    changed = True
-    while changed:
-        changed = False
-        for frag in result:
-            hosts = [g for g in result if g is not frag and frag.h <= FRAGMENT_HEIGHT * g.h]
-            if hosts and _fragment_of(frag, host := min(hosts, key=lambda g: _box_gap(frag, g))):
-                host.absorb(frag)
-                result.remove(frag)
-                changed = True
-                break
-    return result
-
-
-def _fragment_of(frag: Group, host: Group) -> bool:
-    centre = (frag.y0 + frag.y1) / 2
-    at_end = centre < host.y0 + FRAGMENT_END * host.h or centre > host.y1 - FRAGMENT_END * host.h
-    merged_w = max(frag.x1, host.x1) - min(frag.x0, host.x0)
-    merged_h = max(frag.y1, host.y1) - min(frag.y0, host.y0)
-    overlap = min(frag.x1, host.x1) - max(frag.x0, host.x0)
-    return (at_end and overlap >= FRAGMENT_OVERLAP * frag.w
-            and _box_gap(frag, host) <= FRAGMENT_GAP * host.h
-            and merged_w <= FRAGMENT_MAX_ASPECT * merged_h)
-
-
 def _continued(lines: list[list[Group]]) -> list[list[Group]]:
     """Lines joined where one goes on from another: wholly left of it, its last mark
     overlapping the other's first by LINE_OVERLAP of the shorter. A number written
@@ -270,13 +188,6 @@ def _continued(lines: list[list[Group]]) -> list[list[Group]]:
     pairs = [(i, j) for (i, (last, _)), (j, (_, first))
              in itertools.permutations(enumerate(ends), 2) if goes_on(last, first)]
     return [[g for i in joined for g in lines[i]] for joined in linked(len(lines), pairs)]
-
-
-def _box_gap(a: Group, b: Group) -> float:
-    """Euclidean distance between two boxes (0 when they overlap)."""
-    dx = max(0, max(a.x0, b.x0) - min(a.x1, b.x1))
-    dy = max(0, max(a.y0, b.y0) - min(a.y1, b.y1))
-    return float(np.hypot(dx, dy))
 
 
 def _lines(groups: list[Group]) -> list[list[Group]]:

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from model.cuts import cut_options, cut_paths
-from model.pieces import Piece
+from model.grouping import merge_stacked
+from model.pieces import Group, Piece
 from model.reader import read_canvas, read_digits
-from model.segment import Group, _merge
 from model.widths import BEYOND_SLOPE, WIDTH_GRID, WIDTH_TAIL, width_prior
 from training.realsets import touching_samples
 from training.realworld.scores import score_reader
@@ -199,5 +199,5 @@ def test_a_loose_flag_goes_with_its_own_body_not_the_digit_above() -> None:
     label = Group([2], 35, 106, 45, 118)
     flag = Group([3], 30, 146, 80, 170)
     body = Group([4], 20, 165, 75, 240)
-    merged = sorted(sorted(g.labels) for g in _merge([seven, label, flag, body]))
+    merged = sorted(sorted(g.labels) for g in merge_stacked([seven, label, flag, body]))
     assert merged == [[1, 2], [3, 4]], merged
