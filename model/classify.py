@@ -86,7 +86,7 @@ def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
     # knife-edge reading that seldom holds when nudged (the `touching` pairs: 47.5 ->
     # 48.5 %). Every piece is in some option, so each is averaged, in one batch.
     averaged = _averaged(predictor, images, proba)
-    costs = np.array([OVERSTROKED * more_stroke_than(image, int(mean.argmax()))
+    costs = np.array([OVERSTROKED * more_stroke_than(image, int(mean.argmax()), boxed=boxed)
                       for image, mean in zip(images, averaged, strict=True)])
     picks = [(*_best_option(slot, averaged, costs, index), number)
              for number, line in enumerate(lines) for slot in line]
@@ -113,7 +113,7 @@ def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
     doubted = touched | count_doubted
     digits = tuple(_digit(piece, mean, images[row], number, ink.scale, (width, height),
                           sure=not (bars[row] or id(piece) in doubted)
-                          and _sure(mean, proba[row], images[row], drawn),
+                          and _sure(mean, proba[row], images[row], drawn, boxed),
                           bounds_doubted=id(piece) in doubted)
                    for (piece, number), row, mean in zip(chosen, rows, averaged[rows],
                                                          strict=True))
@@ -176,13 +176,14 @@ def _best_option(slot: Slot, proba: np.ndarray, costs: np.ndarray,
 
 
 def _sure(probabilities: np.ndarray, own: np.ndarray, image: np.ndarray,
-          drawn: bool) -> bool:
+          drawn: bool, boxed: bool) -> bool:
     """`probabilities` averaged over the image and its nudges, `own` the image's alone:
     both must pass the bar, and the image must look like the digit read (`model.likeness`;
-    on a canvas, whose strokes are clean, by their ends too)."""
+    on a canvas, whose strokes are clean, by their ends too; cut to its box, as MNIST's
+    digits boxed so look)."""
     digit = int(np.argmax(probabilities))
     return (min(float(probabilities[digit]), float(own[digit])) >= SETTINGS.min_confidence
-            and looks_like_a_digit(image, digit, drawn=drawn))
+            and looks_like_a_digit(image, digit, drawn=drawn, boxed=boxed))
 
 
 def _digit(piece: Piece, probabilities: np.ndarray, image: np.ndarray, line: int,
