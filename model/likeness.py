@@ -6,7 +6,7 @@ reading must pass checks against MNIST itself (`python -m training.likeness`
 measures them on the 60,000 training digits, normalised as the reader does):
 
 - ink: at most two enclosed holes (99 % of MNIST) and an ink mass (sum of the 28x28
-  image) between 29 and 191 (99.8 %);
+  image) between 29 and 191 (99.7 %);
 - for the digit read: an outline (the length of the ink's contours) no longer than
   99.9 % of MNIST's digits of that class (a scrawl has more stroke than a digit), and
   an anisotropy (how elongated the ink's second moments are, 0 for a cross or a

@@ -67,13 +67,13 @@ def class_bounds(limit: int | None = None, mix: bool = False,
         labels = splits.y_train
     else:
         mnist = load_mnist()
-        images = mnist.x_train[:limit].astype(np.float32) / 255.0
         labels = mnist.y_train[:limit]
         if boxed:
             seen, read = boxed_as_read(mnist.x_train[:limit])
             labels = labels[read]
         else:
-            seen = [normalize_digit(image) for image in images]
+            seen = [normalize_digit(image.astype(np.float32) / 255.0)
+                    for image in mnist.x_train[:limit]]
     mass = np.array([float(image.sum()) for image in seen])
     outline = np.array([outline_length(image) for image in seen])
     spread = np.array([anisotropy(image) for image in seen])
@@ -84,8 +84,8 @@ def class_bounds(limit: int | None = None, mix: bool = False,
                 for c in range(10))
     # A count is at most a percentile exactly when it is at most its whole part.
     most = tuple(int(np.percentile(ends[labels == c], ENDS_PERCENTILE)) for c in range(10))
-    ink_mass = tuple(round(float(v), 1) for v in np.percentile(mass, MASS_PERCENTILES))
-    return Bounds(ink_mass, top, low), most  # type: ignore[arg-type]
+    lightest, heaviest = (round(float(v), 1) for v in np.percentile(mass, MASS_PERCENTILES))
+    return Bounds((lightest, heaviest), top, low), most
 
 
 def main(argv: list[str] | None = None) -> int:
