@@ -55,11 +55,10 @@ def test_crosses_are_too_symmetric_for_a_four() -> None:
 def test_a_ring_is_a_sure_zero(predictor) -> None:
     # MNIST's 0s are ovals: a circle's anisotropy (0) is under 99.9 % of theirs, and a
     # round 0 drawn on the canvas or scanned read "0" at 100 % but not sure.
-    for page in (False, True):
-        canvas = np.zeros((280, 280, 4), np.uint8)
-        cv2.circle(canvas, (140, 140), 70, (0, 0, 0, 255), 18, cv2.LINE_AA)
-        reading = (read_digits(255 - canvas[..., 3], predictor, single=True) if page
-                   else read_canvas(canvas, predictor, single=True))
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    cv2.circle(canvas, (140, 140), 70, (0, 0, 0, 255), 18, cv2.LINE_AA)
+    for reading in (read_canvas(canvas, predictor, single=True),
+                    read_digits(255 - canvas[..., 3], predictor, single=True)):
         digit = reading.digits[0]
         assert anisotropy(digit.image) < WRITTEN.min_anisotropy[0]
         assert (digit.digit, digit.sure) == (0, True)
