@@ -33,7 +33,13 @@ ENDS_PERCENTILE = 99.0
 def boxed_as_read(images: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Each digit (uint8, as MNIST keeps it) cut to its box as published sets keep
     theirs and read by the reader as one digit: the 28x28 pictures the network sees,
-    and which digits gave one (the reader finds none in a few faint ones)."""
+    and which digits gave one (the reader finds none in a few faint ones).
+
+    Read with the shipped model, not `training.styles.to_network_input`'s model-free
+    reader: one bit deep, a boxed digit is a close polarity call that the reader reads
+    both ways and the network settles. Without a network the first way stands, and the
+    bounds come out looser (a 3's outline bound 161.5, not 148.8).
+    """
     from model import load_predictor
     from model.imaging import ReadError
     from model.reader import read_digits
