@@ -79,7 +79,7 @@ def judge_polarity(gray: np.ndarray) -> Polarity:
     # stretched to fill its box (a straight 1 in a thick pen), the light what is left of
     # the paper. Light writing stretched to its box has a stroke that spans it, and a
     # light digit on dark paper has strokes off the edges.
-    if light_ink and _paper_at_edges(~dark) and is_one_bit(sample_of(small)):
+    if light_ink and paper_at_edges(~dark) and is_one_bit(sample_of(small)):
         return Polarity(False, False)
     # One bit deep with a dark level of slivers along a little of the border only: a
     # light digit stretched to fill its box, the slivers what is left of the paper. On
@@ -146,9 +146,10 @@ def _slivers(mask: np.ndarray, band: int) -> bool:
     return bool(mask.mean() < SLIVER_AREA) and _in_slivers(mask, band)
 
 
-def _paper_at_edges(mask: np.ndarray) -> bool:
+def paper_at_edges(mask: np.ndarray) -> bool:
     """Under SLIVER_AREA of the picture, in pieces each on its edge and under
-    PAPER_SPAN of its width and of its height (a stroke spans more, one way at least)."""
+    PAPER_SPAN of its width and of its height (a stroke spans more, one way at least):
+    what is left of the paper round a bold stroke stretched to fill its box."""
     if mask.mean() >= SLIVER_AREA:
         return False
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8),

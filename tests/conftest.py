@@ -45,6 +45,14 @@ def mnist(mnist_dir: Path):
 
 
 @pytest.fixture(scope="session")
+def usps_test():
+    """USPS test: 2,007 digits by writers the shipped model never saw."""
+    from training.usps import load_usps
+
+    return load_usps("test")
+
+
+@pytest.fixture(scope="session")
 def shipped_dir() -> Path:
     if not (SETTINGS.shipped_model_dir / SETTINGS.keras_file).is_file():
         pytest.fail(f"The shipped model is missing from {SETTINGS.shipped_model_dir}.")
