@@ -149,8 +149,9 @@ def _turned_is_ink(reading: Reading, other: Reading, ink: InkMap, turned: InkMap
 
     A 1 stretched to its box is a block of ink notched by paper at its edges; saved
     light on dark, the notches were taken for the ink and read as confident 1s ("11")
-    or a 3, and the block's sure "1" fell short of the margin. In grey, the paper round
-    a thin digit can pass for a sure one (a USPS test 7 read "4")."""
+    or a 3, and the block's sure "1" fell short of the margin. The sure rule holds one
+    bit deep only, where it was measured (boxed digits); its cost there: the paper round
+    a thin stroke can pass for a sure digit (a USPS test 7 upscaled to 96x96 read "4")."""
     if paper_at_edges(ink.mask) and not paper_at_edges(turned.mask):
         return True
     odds = _log_odds(other) - _log_odds(reading)
