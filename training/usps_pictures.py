@@ -136,8 +136,12 @@ def boxed_picture(ink: np.ndarray, level: float = BOX_LEVEL) -> np.ndarray:
     return as_file(boxed(ink, level))
 
 
-def usps_boxed_samples(split: str = "test", limit: int | None = None) -> Iterator[Sample]:
-    """The USPS digits of `split` boxed (`boxed_picture`)."""
+def usps_boxed_samples(split: str = "test", limit: int | None = None, *,
+                       light: bool = False) -> Iterator[Sample]:
+    """The USPS digits of `split` boxed (`boxed_picture`); `light`: saved as their bits,
+    the ink white on black (MNIST's way round)."""
+    if light:
+        return _usps_files(split, limit, lambda ink: 255 - boxed_picture(ink))
     return _usps_files(split, limit, boxed_picture)
 
 

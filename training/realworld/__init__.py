@@ -48,6 +48,8 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             among them): cut to the ink, stretched to fill 16x16 whatever the shape,
             one bit deep (`training.usps_pictures.boxed`), written as 96x96 files and read as
             `model.predict` reads them; a 1 comes out as wide as an 8;
+- usps-boxed-light: the same boxed digits saved as their bits, the ink white on black
+            (MNIST's way round); a 1 stretched to solid ink is then a white square;
 - usps-tablet: the same digits redrawn as pen-tablet trajectories on the draw page's
             canvas (`training.usps_tablet`: the skeleton walked as a pen would, 8, 12 or
             16 points joined by straight segments), read as the canvas is read;
@@ -144,7 +146,8 @@ NUMBER_SETS: dict[str, Callable[[str, bool], list[Sample]]] = {
     "usps-joined": _number_set(joined_samples, JOINED_NUMBERS, JOINED_QUICK),
     "usps-uneven": _number_set(uneven_samples, UNEVEN_NUMBERS, UNEVEN_QUICK),
 }
-USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-tablet", *NUMBER_SETS})
+USPS_SETS = frozenset({"usps", "usps96", "usps-boxed", "usps-boxed-light", "usps-tablet",
+                       *NUMBER_SETS})
 
 
 def evaluate_realworld(predictor: Predictor, quick: bool = False,
@@ -168,6 +171,9 @@ def evaluate_realworld(predictor: Predictor, quick: bool = False,
         boxed = list(usps_boxed_samples(split, limit=limit))
         results["usps-boxed"] = {"n": len(boxed),
                                  **score_reader(boxed, predictor, per_digit=True)}
+    if only is None or "usps-boxed-light" in only:
+        light = list(usps_boxed_samples(split, limit=limit, light=True))
+        results["usps-boxed-light"] = {"n": len(light), **score_reader(light, predictor)}
     if only is None or "usps-tablet" in only:
         pens = list(usps_tablet_samples(split, limit=limit, points=tablet_points,
                                         walk=tablet_walk))

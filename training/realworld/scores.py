@@ -96,8 +96,9 @@ def score(samples: list[Sample], read: Callable[[Sample, Predictor], str],
 
 def score_reader(samples: list[Sample], predictor: Predictor,
                  per_digit: bool = False) -> dict:
-    """Share read exactly, and share read exactly and sure (of scribbles: share not sure);
-    with `per_digit`, also the share read exactly of each true digit."""
+    """Share read exactly, share read exactly and sure, and how many were sure and
+    wrong (of scribbles: share not sure); with `per_digit`, also the share read exactly
+    of each true digit."""
     readings = [reader_reading(s, predictor) for s in samples]
     if samples and not samples[0].text:
         return {"rejected": float(np.mean([not sure for _, sure in readings]))}
@@ -105,7 +106,8 @@ def score_reader(samples: list[Sample], predictor: Predictor,
     result: dict = {
         "reader": float(np.mean(right)),
         "sure": float(np.mean([r and sure for r, (_, sure) in zip(right, readings,
-                                                                   strict=True)]))}
+                                                                   strict=True)])),
+        "sure_wrong": sum(sure and not r for r, (_, sure) in zip(right, readings, strict=True))}
     if per_digit:
         truth, hits = np.array([s.text for s in samples]), np.array(right)
         result["per_digit"] = {str(d): float(hits[truth == d].mean()) for d in sorted(set(truth))}
