@@ -55,13 +55,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results))
         return 0
-    print(f"{'set':<18} {'n':>5} {'reader':>8} {'sure':>8} {'naive':>8}")
+    print(f"{'set':<18} {'n':>5} {'reader':>8} {'sure':>8} {'naive':>8} {'sure wrong':>11}")
     for name, r in results.items():
         if "rejected" in r:
             print(f"{name:<18} {r['n']:>5} rejected {r['rejected']:.1%}")
             continue
         naive = f"{r['naive']:8.1%}" if "naive" in r else "       –"
-        print(f"{name:<18} {r['n']:>5} {r['reader']:8.1%} {r['sure']:8.1%} {naive}")
+        # Single-digit sets count their sure and wrong readings; number sets give a share.
+        wrong = r.get("sure_wrong", "")
+        wrong = f"{wrong:11.1%}" if isinstance(wrong, float) else f"{wrong:>11}"
+        print(f"{name:<18} {r['n']:>5} {r['reader']:8.1%} {r['sure']:8.1%} {naive} {wrong}")
     for name in NUMBER_SETS:
         if (numbers := results.get(name)) is not None:
             print(f"\n{name} ({args.split}): digit count right {numbers['count_right']:.1%}, "
