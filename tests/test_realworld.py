@@ -57,9 +57,10 @@ def test_real_digits_stay_sure(results, name: str) -> None:
 
 @pytest.mark.parametrize("name", ["usps-boxed", "usps-boxed-light"])
 def test_boxed_digits_are_seldom_sure_and_wrong(results, name: str) -> None:
-    # At most 1 % of the sure readings wrong, as on USPS scans: 1 of 500 either way round.
+    # At most 1 % of the sure readings wrong, as on USPS scans: 1 of 455 light on dark.
     report = results[name]
-    assert report["sure_wrong"] <= 0.01 * report["n"] * report["sure"], report
+    sure = report["n"] * report["sure"] + report["sure_wrong"]
+    assert report["sure_wrong"] <= 0.01 * sure, report
 
 
 def test_scribbles_are_not_sure(results) -> None:
