@@ -76,12 +76,18 @@ NUDGE_SHIFT = 2.0  # pixels of the 28x28 image
 NUDGE_ANGLE = 12.0  # degrees
 
 
+def bounds_for(boxed: bool) -> Bounds:
+    """The bounds a picture is held to: MNIST's digits boxed so, for a digit cut to its
+    box (`boxed`), else as written."""
+    return BOXED if boxed else WRITTEN
+
+
 def looks_like_a_digit(image: np.ndarray, digit: int | None = None, *,
                        drawn: bool = False, boxed: bool = False) -> bool:
     """Whether a normalised 28x28 image is within what MNIST digits (of class `digit`)
     look like; `drawn` (a canvas drawing) checks its stroke ends too, `boxed` (a digit
     cut to its box) is held to MNIST's digits boxed so."""
-    bounds = BOXED if boxed else WRITTEN
+    bounds = bounds_for(boxed)
     mass = float(image.sum())
     if not bounds.ink_mass[0] <= mass <= bounds.ink_mass[1]:
         return False
@@ -103,7 +109,7 @@ def looks_like_a_digit(image: np.ndarray, digit: int | None = None, *,
 def more_stroke_than(image: np.ndarray, digit: int, *, boxed: bool = False) -> bool:
     """Whether the image has more stroke (a longer outline) than 99.9 % of MNIST's
     `digit`s (boxed so, `boxed`)."""
-    return outline_length(image) > (BOXED if boxed else WRITTEN).max_outline[digit]
+    return outline_length(image) > bounds_for(boxed).max_outline[digit]
 
 
 def outline_length(image: np.ndarray) -> float:

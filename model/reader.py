@@ -152,11 +152,11 @@ def _turned_is_ink(reading: Reading, other: Reading, ink: InkMap, turned: InkMap
     or a 3, and the block's sure "1" fell short of the margin. The sure rule holds one
     bit deep only, where it was measured (boxed digits); its cost there: the paper round
     a thin stroke can pass for a sure digit (a USPS test 7 upscaled to 96x96 read "4")."""
-    turned_is_paper = paper_at_edges(turned.mask)
-    if paper_at_edges(ink.mask) and not turned_is_paper:
-        return True
+    ink_is_paper = paper_at_edges(ink.mask)
+    if ink_is_paper != paper_at_edges(turned.mask):
+        return ink_is_paper
     odds = _log_odds(other) - _log_odds(reading)
-    alone_sure = other.sure and not reading.sure and not turned_is_paper
+    alone_sure = other.sure and not reading.sure
     return odds >= OTHER_POLARITY_LOG_ODDS or (ink.one_bit and alone_sure and odds >= 0)
 
 

@@ -14,7 +14,7 @@ from model.imaging import ReadError, decode_image
 from model.ink import find_ink
 from model.panels import without_the_page
 from model.reader import read_canvas, read_digits
-from tests.boxed_digits import grey_box, text_of
+from tests.pictures import grey_box, text_of
 from training.realworld.usps_numbers import number_picks
 from training.styles import to_network_input
 from training.usps_pictures import FILE_SIZE, as_file, boxed, boxed_picture

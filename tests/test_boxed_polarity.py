@@ -12,7 +12,7 @@ from sklearn.datasets import load_digits
 from model.pixels import two_level_separation
 from model.polarity import judge_polarity
 from model.reader import read_digits
-from tests.boxed_digits import grey_box, text_of
+from tests.pictures import grey_box, text_of
 from training.realworld.usps_numbers import number_picks
 from training.synthetic_scans import PageStyle, PhotoStyle, compose_page, photograph
 from training.usps_pictures import FILE_SIZE, as_file, boxed, boxed_picture

@@ -181,3 +181,6 @@ def test_the_bounds_of_digits_cut_to_their_boxes_are_measured_so() -> None:
     assert boxed.ink_mass[0] > 1.5 * written.ink_mass[0]
     assert boxed.ink_mass[1] > 1.5 * written.ink_mass[1]
     assert boxed.min_anisotropy[1] < 0.5 * written.min_anisotropy[1]
+    # The training mix is measured as it is shown, never boxed too.
+    with pytest.raises(ValueError, match="Choose one"):
+        class_bounds(limit=10, mix=True, boxed=True)

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from model.imaging import ReadError, decode_image
+from model.imaging import decode_image
 from model.panels import without_the_page
 from model.reader import read_digits
+from tests.pictures import text_of
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after choosing the backend that draws no window
@@ -69,7 +70,7 @@ def test_a_light_plot_is_read_inside_its_frame(mnist, predictor) -> None:
     # scikit-learn's 8x8 digits in 17 greys, each pixel a block: 46 of the first 100 read
     # right so, 92 plotted without axes.
     digits = load_digits()
-    right = sum(_text(_plot(digits.images[i], "gray_r", True), predictor)
+    right = sum(text_of(_plot(digits.images[i], "gray_r", True), predictor)
                 == str(digits.target[i]) for i in range(100))
     assert right >= 85, right  # 89
 
@@ -158,7 +159,7 @@ def test_a_figure_of_several_plotted_digits_is_read_panel_by_panel(mnist, predic
             truth = " ".join("".join(str(mnist.y_test[i]) for i in picked[r * cols:][:cols])
                              for r in range(rows))
             figure = _figure([mnist.x_test[i] for i in picked], rows, cols, cmap)
-            right += _text(figure, predictor) == truth
+            right += text_of(figure, predictor) == truth
     assert right >= 11, right  # 12 in each colour map
 
 
@@ -199,7 +200,7 @@ def test_tensorflows_tutorial_figure_is_read_column_by_column(mnist, predictor) 
         plt.close()
         truth = " ".join("".join(str(mnist.y_test[i]) for i in picked[r * 5:][:5])
                          for r in range(5))
-        right += _text(buffer.getvalue(), predictor) == truth
+        right += text_of(buffer.getvalue(), predictor) == truth
     assert right >= 4, right  # 5
 
 
@@ -244,10 +245,3 @@ def _figure(images: list[np.ndarray], rows: int, cols: int, cmap: str | None,
 def _big(digit: np.ndarray, rows: int, cols: int) -> np.ndarray:
     """An MNIST digit's 20x20 box, each pixel repeated `rows` down and `cols` across."""
     return digit[4:24, 4:24].repeat(rows, 0).repeat(cols, 1) / 255.0
-
-
-def _text(png: bytes, predictor) -> str:
-    try:
-        return read_digits(png, predictor).text
-    except ReadError:
-        return ""

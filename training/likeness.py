@@ -61,7 +61,10 @@ def boxed_as_read(images: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
 
 def class_bounds(limit: int | None = None, mix: bool = False,
                  boxed: bool = False) -> tuple[Bounds, tuple[int, ...]]:
-    """The bounds and MAX_ENDS per class 0-9, from the first `limit` training digits."""
+    """The bounds and MAX_ENDS per class 0-9, from the first `limit` training digits:
+    MNIST's as written, `boxed`, or the mix recipe's training mix (`mix`)."""
+    if mix and boxed:
+        raise ValueError("Choose one: the training mix or MNIST's digits boxed.")
     if mix:
         from training.config import PRESETS
         from training.mixture import build_splits

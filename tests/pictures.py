@@ -1,4 +1,4 @@
-"""Digits boxed as some published sets keep them, for the reader's tests of such pictures."""
+"""Pictures for the reader's tests, and what the reader reads in them."""
 
 from __future__ import annotations
 
