@@ -24,7 +24,7 @@ from training.usps_pictures import usps_samples
 # These 20 fields per type read (exactly) 20 / 18 / 18 / 16 / 20 with the shipped model;
 # before the boxes a bold digit touches were found and a comb's ticks picked by their
 # pitch (2 December), 20 / 16 / 14 / 16 / 18; the combs 16 before a comb was told by its
-# line's ends (5 December). The README's table (80 fields per type) has the figures
+# line's ends (5 December). docs/reader-log.md's table (80 fields per type) has the figures
 # before and after.
 FLOORS = {"plain": 17, "boxes": 17, "comb": 17, "underline": 13, "box": 19}
 

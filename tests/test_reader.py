@@ -275,7 +275,7 @@ def test_touching_digits_are_separated(mnist, clear, predictor) -> None:
     every pair is separated: the shipped model gets 9 of these 20, the floor. A pair is
     read as at most two digits, but for one known case at most: a 4 whose bar lines up
     with the bowl of the 6 beside it is taken for a printed line and taken out, and the
-    pair falls apart into two lines of pieces (README, "Form fields").
+    pair falls apart into two lines of pieces (docs/reader-log.md, "Form fields").
     """
     right = broken = 0
     for k in range(20):

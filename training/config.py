@@ -38,7 +38,7 @@ class TrainConfig:
     usps_tablet: int = 0  # renderings of each USPS train digit as a pen-tablet trajectory
     styles: int = 0  # synthetic digits in the styles MNIST lacks (training.styles)
     # Share of those drawn on a tablet in several strokes that come in a writer's own
-    # stroke order (training.styles.own_order). Measured, not shipped: see the README.
+    # stroke order (training.styles.own_order). Measured, not shipped: docs/model-log.md.
     styles_own_orders: float = 0.0
     touching: int = 0  # pairs of touching digits taught as not one digit (training.outliers)
 
