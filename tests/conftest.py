@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # No test reads or writes the developer's runs/ (trained models, the MLflow store and its
@@ -88,3 +89,16 @@ def artifacts_dir() -> Path:
     """Where tests leave screenshots and reports for people to look at."""
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     return ARTIFACTS_DIR
+
+
+@pytest.fixture(scope="session")
+def clear(mnist, predictor) -> np.ndarray:
+    """Test digits the model reads right with confidence from the 28x28 original.
+
+    Tests of the reader and of normalisation use these, so a failure points at them, not
+    at the model.
+    """
+    images = mnist.x_test[:3000]
+    proba = predictor.predict_proba(images.astype(np.float32) / 255.0)
+    ok = (proba.argmax(1) == mnist.y_test[:3000]) & (proba.max(1) > 0.95)
+    return np.flatnonzero(ok)
