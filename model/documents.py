@@ -4,7 +4,7 @@ Scanners, fax software and phone scanning apps send documents, not pictures. Eve
 page (at most MAX_PAGES) becomes a grey picture that `model.reader` reads as it reads
 any scan; a page without digits, or one that cannot be decoded, has its sentence while
 the other pages are read. A TIFF of one page is a picture like any other
-(`model.imaging`); before multi-page TIFFs were read here, their later pages were
+(`model.reader.imaging`); before multi-page TIFFs were read here, their later pages were
 silently dropped.
 """
 
@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from model.imaging import MAX_FILE_BYTES, NoDigitError, ReadError, decode_image
 from model.pdf import MAGIC_WINDOW, is_pdf, pdf_page_count, render_pdf_pages
 from model.reader import ProbabilityModel, Reading, read_digits
+from model.reader.imaging import MAX_FILE_BYTES, NoDigitError, ReadError, decode_image
 
 MAX_PAGES = 20
 TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF

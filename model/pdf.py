@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from model.imaging import MAX_PIXELS, ReadError, decode_image
+from model.reader.imaging import MAX_PIXELS, ReadError, decode_image
 
 RENDER_DPI = 150
 PDF_POINTS_PER_INCH = 72

@@ -43,10 +43,10 @@ from PIL import Image
 from model.champion import resolve_model
 from model.documents import MAX_PAGES, document_bytes, page_count, read_pages
 from model.files import ModelFileError
-from model.imaging import FORMAT_NAMES
 from model.predictor import load_predictor
 from model.predlog import log_reading
 from model.reader import ProbabilityModel, ReadError, Reading, read_digits
+from model.reader.imaging import FORMAT_NAMES
 
 UNEXPECTED = "The file could not be read because of an unexpected error."
 CONFIDENCE_DIGITS = 4

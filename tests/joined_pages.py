@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from model.reader import read_digits
-from model.reading import DigitReading, ProbabilityModel
+from model.reader.reading import DigitReading, ProbabilityModel
 from model.settings import SETTINGS
 from training.realworld.joined_numbers import join_digits
 from training.realworld.usps_numbers import number_picks, write_number
@@ -28,7 +28,7 @@ def joined_pages(count: int = ALL_JOINED, seed: int = 1) -> Iterator[tuple[np.nd
 
 def a_digit_that_may_be_two(predictor: ProbabilityModel) -> tuple[np.ndarray, DigitReading]:
     """The first joined page read with a confident digit whose bounds are in doubt, and
-    that digit (`model.classify.COUNT_DOUBT`); AssertionError when none is."""
+    that digit (`model.reader.classify.COUNT_DOUBT`); AssertionError when none is."""
     for page, _ in joined_pages():
         for digit in read_digits(page, predictor).digits:
             if digit.bounds_doubted and digit.confidence >= SETTINGS.min_confidence:

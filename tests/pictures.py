@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from model.imaging import ReadError
 from model.reader import read_digits
+from model.reader.imaging import ReadError
 
 
 def grey_box(ink: np.ndarray) -> np.ndarray:

@@ -9,11 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
-from model.cells import boxed_cells
-from model.imaging import ReadError, decode_image
-from model.ink import find_ink
-from model.panels import without_the_page
 from model.reader import read_canvas, read_digits
+from model.reader.cells import boxed_cells
+from model.reader.imaging import ReadError, decode_image
+from model.reader.ink import find_ink
+from model.reader.panels import without_the_page
 from tests.pictures import grey_box, text_of
 from training.realworld.usps_numbers import number_picks
 from training.styles import to_network_input
@@ -47,7 +47,7 @@ def test_a_faint_digit_keeps_its_ink() -> None:
 def test_a_boxed_digit_kept_small_with_a_margin_is_read_as_its_box(usps_test, predictor) -> None:
     # Every test digit kept at its 16x16 pixels with 6 px of paper round it (a 28x28
     # picture, MNIST's size). A bold one is dark at its box's corners and along its
-    # sides, like a plot's dark panel on a light page (`model.panels`): 41 were painted
+    # sides, like a plot's dark panel on a light page (`model.reader.panels`): 41 were painted
     # so and their paper read as the ink (an 8 read "5", sure), 1,918 read right. And a
     # lone digit with paper round it was not read as its box: a stretched 2's foot was
     # taken for a printed line (read "7", sure), a 5's loose bar for a digit ("55"):
@@ -215,7 +215,7 @@ def test_a_lone_box_the_threshold_broke_is_read_whole(broken_boxes, predictor) -
 def test_a_thin_stroke_the_threshold_broke_is_the_ink(broken_boxes, predictor) -> None:
     # Broken, the stroke is in more pieces than the paper round it, so the paper was
     # judged the ink, and not as a close call. Ink judged so over most of the picture
-    # is now a close call, read both ways round (model.polarity): as 16x16 files, dark
+    # is now a close call, read both ways round (model.reader.polarity): as 16x16 files, dark
     # on light 331 -> 382 of the 511 right, light on dark 330 -> 379.
     dark = [((255 * (1 - square)).astype(np.uint8), label) for square, label in broken_boxes]
     assert sum(text_of(picture, predictor) == label for picture, label in dark) >= 375

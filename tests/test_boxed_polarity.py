@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from model.pixels import two_level_separation
-from model.polarity import judge_polarity
 from model.reader import read_digits
+from model.reader.pixels import two_level_separation
+from model.reader.polarity import judge_polarity
 from tests.pictures import grey_box, text_of
 from training.realworld.usps_numbers import number_picks
 from training.synthetic_scans import PageStyle, PhotoStyle, compose_page, photograph
@@ -125,7 +125,7 @@ def test_boxed_digits_saved_as_jpeg_read_as_they_do_as_png(usps_test, predictor)
     # taken for a shadow, and its outline read "0", "8" or "2". As 96x96 files of
     # quality 50, 254 of the 264 1s of USPS test read right, 231 light on dark, and 292
     # of the first 300 digits (295 as PNG), 291 light on dark (294). A picture one bit
-    # deep within the ringing's reach (`model.pixels.is_one_bit`) now has no shading.
+    # deep within the ringing's reach (`model.reader.pixels.is_one_bit`) now has no shading.
     # (At 16x16, 145 of the 1s read right before; such a picture is now one digit's
     # box, `DIGIT_BOX_SIDE`, too small for shading either way.)
     def jpeg(picture: np.ndarray) -> bytes:

@@ -29,8 +29,8 @@ from model.documents import (
     pages,
     read_pages,
 )
-from model.imaging import ReadError
 from model.pdf import RENDER_DPI, is_pdf
+from model.reader.imaging import ReadError
 from training.synthetic_scans import compose_page
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""Numbers written in exercise books: ruled lines and squared paper (model.ruling).
+"""Numbers written in exercise books: ruled lines and squared paper (model.reader.ruling).
 
 The pages are USPS *test* digits written on ruled or squared paper in a blue or black
 pen or a pencil, turned a little and saved as JPEG (`training.realworld.exercise_books`), a
@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 import pytest
 
-from model.imaging import decode_image
-from model.ink import find_ink
-from model.ruling import pen_above_ruling
+from model.reader.imaging import decode_image
+from model.reader.ink import find_ink
+from model.reader.ruling import pen_above_ruling
 from training.realsets import Sample, paper_page
 from training.realworld import exercise_books
 from training.realworld.exercise_books import INK_PENS, PENCIL, RULINGS, notebook_samples
@@ -31,7 +31,7 @@ MIN_EXACT = 0.9  # numbers read exactly on ruled paper
 PLAIN_PICTURES = 300
 # The first 60 pages in ink with a margin line (every other page), measured with the
 # shipped model: 85.0 % read exactly, 5.0 % wrong and sure; the same pages without their
-# margin 88.3 %; without the search for page-long lines (`model.rules`): 70.0 % read
+# margin 88.3 %; without the search for page-long lines (`model.reader.rules`): 70.0 % read
 # exactly, 21.7 % wrong and sure.
 MARGIN_PAGES = 60
 MIN_EXACT_BESIDE_MARGIN = 0.78
@@ -41,7 +41,7 @@ MAX_SURE_WRONG_BESIDE_MARGIN = 0.07
 # half the pen's darkness).
 # Numbers of USPS test digits beside an upright line three digits tall, cut every
 # MARGIN_PIECE digit heights by MARGIN_GAP px (where a grid crossed and was taken out):
-# without `model.margins`' RULE_VS_TEXT the line read as a 1 and the digits beside it
+# without `model.reader.margins`' RULE_VS_TEXT the line read as a 1 and the digits beside it
 # as dashes ("337" read "1").
 BROKEN_MARGIN_NUMBERS = 20
 MARGIN_PIECE = 0.8
@@ -49,7 +49,7 @@ MARGIN_GAP = 2
 # ... and one cut into pieces SHORT_PIECE digit heights tall, SHORT_PIECE_GAP apart,
 # leaning MARGIN_LEAN (3 degrees), down a page with MARGIN_ROWS of the number's height
 # of paper above and below it: each piece read as a 1 on a line of its own without
-# `model.margins`' columns. A list of LIST_LENGTH numbers LIST_GAP digit heights apart,
+# `model.reader.margins`' columns. A list of LIST_LENGTH numbers LIST_GAP digit heights apart,
 # each starting with a 1 drawn ONE_WIDTH px wide, keeps its 1s.
 SHORT_PIECE = 0.5
 SHORT_PIECE_GAP = 0.4
@@ -133,7 +133,7 @@ def test_a_digit_written_lighter_than_the_rest_is_read(predictor) -> None:
     """The 180th test page, "361001" on ruled lines: its last 1 is lighter than the
     other digits and wholly under the threshold halfway between the lines and the pen.
     It was dropped without a word ("36100", sure); standing alone and no line, it is
-    the pen's (`model.ruling.lone_marks`)."""
+    the pen's (`model.reader.ruling.lone_marks`)."""
     page = list(notebook_samples("test", 180))[179]
     assert page.text == "361001"
     assert read_as_file(page, predictor) == ("361001", False)
@@ -201,7 +201,7 @@ def test_a_list_of_numbers_keeps_the_ones_it_starts_with(predictor) -> None:
 
 
 def _grid_and_digit(low: float, high: float) -> np.ndarray:
-    """Ink above the paper (`model.ink`'s `flat`): a 0 and a 1 at the pen's level on a
+    """Ink above the paper (`model.reader.ink`'s `flat`): a 0 and a 1 at the pen's level on a
     grid every 40 px whose level swings between `low` and `high` times FAINT_LEVEL,
     but for its top line, at STEADY times it."""
     flat = np.zeros((240, 320), np.float32)
@@ -221,7 +221,7 @@ def test_a_grid_showing_in_patches_is_found() -> None:
     """Shaded, a faint grid rises above the faint ink's level only in patches, and
     too few of its lines crossed the picture there: it stayed ink beside the digits,
     and on squared paper read as boxes ("75848" read "111 13211"). Where a line or two
-    cross it, it is looked for again in fainter ink (`model.ruling.FAINTER`); a grid
+    cross it, it is looked for again in fainter ink (`model.reader.ruling.FAINTER`); a grid
     nearly all under the faint level is left alone, as raising the threshold over it
     would only thin the pen."""
     patchy = pen_above_ruling(_grid_and_digit(*PATCHY_GRID), FAINT_LEVEL)
@@ -253,7 +253,7 @@ def test_a_pencils_faint_grid_is_found_whole() -> None:
     (where a line steps from one row of pixels to the next, both are half inked). The
     dashes are still the grid: found, they drop out; missed, they stay beside the
     digits as ink ("800505" read "31 3"). On the first pencil pages of USPS *train*
-    digits the search bridges such gaps (`model.ruling.GAP_PX`): the ink left on a
+    digits the search bridges such gaps (`model.reader.ruling.GAP_PX`): the ink left on a
     ruled page is at most 1.01 times the same page's without lines (1.67 before)."""
     ruled = notebook_samples("train", GRID_PAGES, margins=False, pens=(PENCIL,))
     plain = notebook_samples("train", GRID_PAGES, ruled=False, margins=False, pens=(PENCIL,))

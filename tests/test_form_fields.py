@@ -2,7 +2,7 @@
 
 Rows of separate boxes, combs, slanted underlines and single boxes, each field with
 its own box size relative to the digit, gaps, line width and darkness, count, tilt
-and margins (training.form_fields). The thresholds of model.frames and model.rules
+and margins (training.form_fields). The thresholds of model.reader.frames and model.reader.rules
 were set on fields of USPS-train and MNIST-train digits only.
 """
 
@@ -12,12 +12,12 @@ import cv2
 import numpy as np
 import pytest
 
-from model.combs import _on_one_pitch
-from model.frames import frame_mask
-from model.imaging import decode_image
-from model.ink import find_ink
 from model.reader import ReadError, read_digits
-from model.rules import remove_rules
+from model.reader.combs import _on_one_pitch
+from model.reader.frames import frame_mask
+from model.reader.imaging import decode_image
+from model.reader.ink import find_ink
+from model.reader.rules import remove_rules
 from training.form_fields import field_set
 from training.usps_pictures import usps_samples
 

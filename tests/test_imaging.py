@@ -12,8 +12,8 @@ import pillow_heif
 import pytest
 from PIL import Image
 
-from model.imaging import MAX_PIXELS, NoDigitError, ReadError, decode_image
 from model.reader import read_digits
+from model.reader.imaging import MAX_PIXELS, NoDigitError, ReadError, decode_image
 from training.synthetic_scans import PageStyle, compose_page
 
 NOT_AN_IMAGE = "The file is not a supported image"

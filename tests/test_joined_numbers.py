@@ -14,12 +14,12 @@ import cv2
 import numpy as np
 import pytest
 
-from model.cuts import cut_options
-from model.ink import stroke_width
-from model.pieces import Piece
 from model.predictor import Predictor
 from model.reader import read_digits
-from model.reading import Reading
+from model.reader.cuts import cut_options
+from model.reader.ink import stroke_width
+from model.reader.pieces import Piece
+from model.reader.reading import Reading
 from tests.joined_pages import ALL_JOINED, MARGIN, joined_pages
 from training.realsets import stamp
 from training.realworld.joined_numbers import JOIN_WIDTH, JOINED_QUICK, join_digits, joined_samples

@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from model.likeness import (
+from model.reader import read_canvas, read_digits
+from model.reader.likeness import (
     MAX_ENDS,
     WRITTEN,
     anisotropy,
@@ -17,8 +18,7 @@ from model.likeness import (
     skeleton,
     stroke_ends,
 )
-from model.normalize import normalize_digit
-from model.reader import read_canvas, read_digits
+from model.reader.normalize import normalize_digit
 from training.likeness import boxed_as_read, class_bounds
 from training.realsets import scribble_samples
 from training.usps_pictures import usps_boxed_samples
@@ -92,7 +92,7 @@ def test_skipping_the_nudges_of_very_confident_digits_changes_no_sure_flag(predi
     # The reader nudges only digits between the confidence bar and STEADY_ENOUGH; the
     # full check (every digit nudged) must call the same digits sure on real USPS test
     # digits and on scribbles, the two things "sure" must tell apart.
-    from model.classify import STEADY_ENOUGH
+    from model.reader.classify import STEADY_ENOUGH
     from model.settings import SETTINGS
     from training.usps_pictures import usps_samples
 

@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 import pytest
 
-import model.loops
-from model.loops import enclosed_paper, ends_joined
+import model.reader.loops
 from model.reader import read_digits
+from model.reader.loops import enclosed_paper, ends_joined
 from training.styles import resample
 from training.usps import load_usps
 from training.usps_tablet import pen_path, skeleton
@@ -49,7 +49,7 @@ def test_a_loop_left_open_by_a_little_is_a_loop(gap: float, monkeypatch: pytest.
     mask = _octagon(gap)
     assert ends_joined(mask).sum() > mask.sum()
     assert enclosed_paper(mask).mean() > 0.5
-    monkeypatch.setattr(model.loops, "LOOP_GAP", 0.0)
+    monkeypatch.setattr(model.reader.loops, "LOOP_GAP", 0.0)
     assert not enclosed_paper(mask).any()  # as drawn, the paper inside runs out
 
 
@@ -81,7 +81,7 @@ def _zeros_read(predictor) -> dict[str, int]:
 
 def test_thin_pen_zeros_left_open_are_not_cut(predictor, monkeypatch: pytest.MonkeyPatch):
     closed = _zeros_read(predictor)
-    monkeypatch.setattr(model.loops, "LOOP_GAP", 0.0)
+    monkeypatch.setattr(model.reader.loops, "LOOP_GAP", 0.0)
     open_ = _zeros_read(predictor)
     assert closed["split"] <= MAX_SPLIT, closed
     assert open_["split"] >= MIN_SPLIT_WITHOUT, open_

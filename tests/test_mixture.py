@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.classify import SOLID_BAR
-from model.normalize import normalize_digit
+from model.reader.classify import SOLID_BAR
+from model.reader.normalize import normalize_digit
 from model.settings import SETTINGS
 from training import mixture
 from training.config import PRESETS
@@ -26,7 +26,7 @@ from training.usps_pictures import boxed, boxed_picture
 # Converted in a process that has not loaded the model, then again once it has.
 BEFORE_AND_AFTER_THE_MODEL = """
 import numpy as np
-from model.imaging import ReadError
+from model.reader.imaging import ReadError
 from model.predictor import load_predictor
 from training.usps_pictures import usps_boxed_samples
 from training.usps_pictures import usps_samples
@@ -165,7 +165,7 @@ def test_training_sees_what_inference_sees_once_the_model_is_loaded(mnist_dir: P
 
 def test_a_one_boxed_to_solid_ink_is_taught_as_a_scan(mnist_dir: Path) -> None:
     # The reader shows a picture that is ink edge to edge as the bar it was stretched
-    # from (`model.classify.SOLID_BAR`); the mix gives such a 1 as a scan instead, as the
+    # from (`model.reader.classify.SOLID_BAR`); the mix gives such a 1 as a scan instead, as the
     # shipped model was taught, so `make train` still trains on the same images.
     usps = load_usps("train")
     solid = [int(i) for i in np.flatnonzero(usps.labels == 1)

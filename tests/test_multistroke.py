@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.imaging import decode_image
-from model.ink import find_ink
 from model.reader import read_canvas, read_digits, read_strokes
-from model.segment import segment
-from model.strokes import canvas_strokes, group_strokes
+from model.reader.imaging import decode_image
+from model.reader.ink import find_ink
+from model.reader.segment import segment
+from model.reader.strokes import canvas_strokes, group_strokes
 from training.detached import number_pages
 from training.realworld.usps_numbers import usps_numbers_samples
 from training.stroke_canvas import SHAPES, draw_number, label_of, number_set
@@ -106,7 +106,7 @@ def test_scanned_digits_cut_in_two_stay_one_digit(source: str, floor: float,
     broken stroke). These 200 numbers: USPS 165 exact, 195 with the right number of
     digits; MNIST 184, 197 (6 December; 167, 197 and 185, 198 when runs of marks came
     in, 3 December). Then, read as marks paired from the left and charged as short
-    only below 0.6 of the line (`model.footing.PART_FREE`): USPS 159, 190; MNIST 179,
+    only below 0.6 of the line (`model.reader.footing.PART_FREE`): USPS 159, 190; MNIST 179,
     194. The rest are mostly cut digits the model misreads."""
     pages = number_pages(source, 200, seed=11)
     exact = counted = 0

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.ink import _ridge, stroke_width
-from model.normalize import MNIST_CENTRE, normalize_digit
+from model.reader.ink import _ridge, stroke_width
+from model.reader.normalize import MNIST_CENTRE, normalize_digit
 from model.settings import SETTINGS
 from training.synthetic_scans import render_digit
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from model.faint import sharp_writing, within_reach
-from model.ink import find_ink
+from model.reader.faint import sharp_writing, within_reach
+from model.reader.ink import find_ink
 from training.realworld.old_paper import OLD_PAPER_QUICK, old_paper_samples
 from training.realworld.usps_numbers import numbers_report
 

@@ -1,6 +1,7 @@
 """Numbers cut out of a page: the pieces of the writing round them that the crop's edges
-cut are no digits (`model.crop`), and such a crop is dark ink on light paper
-(`model.polarity`). On USPS *test* digits (`training.realworld.page_crops`), never tuned on."""
+cut are no digits (`model.reader.crop`), and such a crop is dark ink on light paper
+(`model.reader.polarity`). On USPS *test* digits (`training.realworld.page_crops`), never
+tuned on."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ import numpy as np
 import pytest
 
 from model import load_predictor
-from model.crop import CUT_OFF_HEIGHT, SIDE_NARROW, at_the_sides, without_cut_off
-from model.imaging import decode_image
-from model.ink import InkMap
-from model.pieces import Group, Piece
-from model.polarity import judge_polarity
 from model.reader import read_digits
-from model.segment import FRAME_BAND
+from model.reader.crop import CUT_OFF_HEIGHT, SIDE_NARROW, at_the_sides, without_cut_off
+from model.reader.imaging import decode_image
+from model.reader.ink import InkMap
+from model.reader.pieces import Group, Piece
+from model.reader.polarity import judge_polarity
+from model.reader.segment import FRAME_BAND
 from training.realsets import paper_page
 from training.realworld.page_crops import CROPPED_NUMBERS, CROPPED_QUICK, cropped_samples
 from training.realworld.usps_numbers import numbers_report, write_number

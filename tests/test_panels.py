@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from model.imaging import decode_image
-from model.panels import without_the_page
 from model.reader import read_digits
+from model.reader.imaging import decode_image
+from model.reader.panels import without_the_page
 from tests.pictures import text_of
 
 matplotlib.use("Agg")
@@ -77,8 +77,8 @@ def test_a_light_plot_is_read_inside_its_frame(mnist, predictor) -> None:
 
 def test_a_frame_without_ticks_is_a_box_not_ruling(mnist, predictor) -> None:
     # With its ticks taken off, a plot's frame is a printed box's as far as the picture
-    # says, and `model.rules` takes it out. But its hairlines, anti-aliased to about 0.8
-    # of black, passed for an exercise book's faint ruling first (`model.ruling`: four
+    # says, and `model.reader.rules` takes it out. But its hairlines, anti-aliased to about 0.8
+    # of black, passed for an exercise book's faint ruling first (`model.reader.ruling`: four
     # lines across), and the threshold rose over the digit's grey pixels: 49 of these
     # 60 read right. A box's four sides, ending where they meet, are no ruled page.
     right = sum(read_digits(_plot(mnist.x_test[i], "gray_r", True, ticks=False),
@@ -182,7 +182,7 @@ def test_the_page_round_a_figures_panels_is_painted_over(mnist) -> None:
 def test_tensorflows_tutorial_figure_is_read_column_by_column(mnist, predictor) -> None:
     # `plt.subplot(5, 5, i)` with the ticks off, `cmap=plt.cm.binary` and the label as
     # `xlabel`, as TensorFlow's first tutorial shows its data. The frames have no ticks
-    # and are left to `model.rules`; then each label, a little mark under its digit, let
+    # and are left to `model.reader.rules`; then each label, a little mark under its digit, let
     # the digit reach a 5's loose flag below it, and the column of five digits was one
     # mark, dropped as a printed upright: 1 of these 5 figures read exactly.
     right = 0

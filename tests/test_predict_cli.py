@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model.imaging import decode_image
 from model.predict import UNEXPECTED
 from model.reader import read_digits
+from model.reader.imaging import decode_image
 from tests.joined_pages import a_digit_that_may_be_two
 from training.realsets import scribble_samples
 from training.synthetic_scans import PageStyle, compose_page
@@ -107,7 +107,7 @@ def test_a_confident_digit_that_is_not_sure_says_why(tmp_path, shipped_dir,
 
 def test_a_digit_that_may_be_two_says_so(tmp_path, shipped_dir, predictor) -> None:
     # A number written without lifting the pen, read with a mark that may hold two digits
-    # (`model.classify.COUNT_DOUBT`): its digit is not sure, however confident, and for
+    # (`model.reader.classify.COUNT_DOUBT`): its digit is not sure, however confident, and for
     # a reason that is not its shape.
     page, found = a_digit_that_may_be_two(predictor)
     picture = tmp_path / "joined.png"

@@ -6,8 +6,6 @@ import cv2
 import numpy as np
 import pytest
 
-from model.classify import STEADY_ENOUGH
-from model.likeness import nudges
 from model.reader import (
     DigitReading,
     NoDigitError,
@@ -15,6 +13,8 @@ from model.reader import (
     read_canvas,
     read_digits,
 )
+from model.reader.classify import STEADY_ENOUGH
+from model.reader.likeness import nudges
 from model.settings import SETTINGS
 from training.synthetic_scans import (
     PageStyle,

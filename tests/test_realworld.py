@@ -69,7 +69,7 @@ def test_scribbles_are_not_sure(results) -> None:
 
 
 # Not optdigits: since the reader keeps the grey profile of those blurred 8x8 upscales
-# (model.normalize) it beats the naive squeeze on the full set by a point with the
+# (model.reader.normalize) it beats the naive squeeze on the full set by a point with the
 # shipped model, but is level with it (within 0.2 %) with the model before, and on the
 # 300 of the quick set either may win: not a margin a test can hold.
 @pytest.mark.parametrize("name", ["fonts", "strokes"])

@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from model.imaging import decode_image
-from model.ink import find_ink
 from model.reader import read_digits
-from model.rules import remove_rules
+from model.reader.imaging import decode_image
+from model.reader.ink import find_ink
+from model.reader.rules import remove_rules
 from training.synthetic_scans import PhotoStyle, on_paper, photograph, render_digit
 
 HEIGHT = 80

@@ -7,11 +7,11 @@ import cv2
 import numpy as np
 import pytest
 
-from model.cuts import cut_options, cut_paths
-from model.grouping import merge_stacked
-from model.pieces import Group, Piece
 from model.reader import read_canvas, read_digits
-from model.widths import BEYOND_SLOPE, WIDTH_GRID, WIDTH_TAIL, width_prior
+from model.reader.cuts import cut_options, cut_paths
+from model.reader.grouping import merge_stacked
+from model.reader.pieces import Group, Piece
+from model.reader.widths import BEYOND_SLOPE, WIDTH_GRID, WIDTH_TAIL, width_prior
 from training.realsets import touching_samples
 from training.realworld.scores import score_reader
 from training.realworld.usps_numbers import usps_numbers_samples

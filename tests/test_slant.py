@@ -1,4 +1,4 @@
-"""Writing that leans far is set upright before it is cut into digits (`model.slant`).
+"""Writing that leans far is set upright before it is cut into digits (`model.reader.slant`).
 On USPS *test* digits written as numbers (`training.realworld.usps_numbers`), never tuned on."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from model.imaging import decode_image
-from model.ink import InkMap, find_ink
 from model.reader import read_digits
-from model.segment import writing_alone
-from model.slant import (
+from model.reader.imaging import decode_image
+from model.reader.ink import InkMap, find_ink
+from model.reader.segment import writing_alone
+from model.reader.slant import (
     NATURAL_LEAN,
     SIDE_BY_SIDE_FROM,
     baseline_tilt,

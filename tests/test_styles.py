@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from model.ink import stroke_width
+from model.reader.ink import stroke_width
 from training.skeletons import STYLES
 from training.styles import (
     DEVICES,

@@ -13,11 +13,11 @@ import cv2
 import numpy as np
 import pytest
 
-from model.imaging import decode_image
-from model.ink import InkMap
-from model.polarity import judge_polarity
 from model.reader import read_canvas
-from model.segment import find_marks
+from model.reader.imaging import decode_image
+from model.reader.ink import InkMap
+from model.reader.polarity import judge_polarity
+from model.reader.segment import find_marks
 from training.realworld import table_cells
 from training.realworld.table_cells import RULES, TABLE_QUICK, table_samples
 from training.realworld.usps_numbers import number_picks, numbers_report, write_number

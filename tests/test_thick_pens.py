@@ -3,7 +3,7 @@
 A learner who draws a digit 60 px tall with the Draw page's widest brush (40 px) fills
 its loops with ink: a 3, a 2 or a 5 is a blob the network reads as a 1. The canvas
 also sends each stroke's path, which still says what was drawn; such a digit is drawn
-again from its paths with a pen of MNIST's share (`model.strokes.slimmed`). Real
+again from its paths with a pen of MNIST's share (`model.reader.strokes.slimmed`). Real
 writers' digits: USPS *test* digits as pen trajectories, sent as the canvas sends them
 (pixels and Fabric.js paths).
 """
@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import model.strokes
+import model.reader.strokes
 from model.reader import read_canvas, read_strokes
-from model.strokes import Stroke, slimmed
+from model.reader.strokes import Stroke, slimmed
 from training.stroke_canvas import canvas_of
 from training.styles import resample
 from training.usps import load_usps
@@ -59,7 +59,7 @@ def _right(predictor, height: float, brush: int) -> tuple[int, int]:
 def test_small_digits_in_a_wide_brush_are_read_from_their_paths(
         predictor, monkeypatch: pytest.MonkeyPatch):
     slim = _right(predictor, 60, 40)
-    monkeypatch.setattr(model.strokes, "SLIM_PEN", 1.0)  # never drawn again
+    monkeypatch.setattr(model.reader.strokes, "SLIM_PEN", 1.0)  # never drawn again
     as_drawn = _right(predictor, 60, 40)
     assert min(slim) >= MIN_RIGHT, slim
     assert max(as_drawn) <= MAX_RIGHT_AS_DRAWN, as_drawn

@@ -6,7 +6,7 @@ own, not a loose stroke of its neighbour; so is a 1 written a little above the l
 mark read alone in a run of marks that may be one digit is charged as short from
 PART_FREE of the line's height, but from STANDING_FREE (a stroke: STANDING_STROKE_FREE)
 when its foot is on the line, or it is a stroke raised by up to RAISED_FREE
-(`model.footing`). A 4's loose stroke, which ends at its bar and which the bar reaches
+(`model.reader.footing`). A 4's loose stroke, which ends at its bar and which the bar reaches
 back to, is still charged as before (`tests/test_multistroke.py` holds digits cut in two).
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import model.footing
+import model.reader.footing
 from model.reader import read_digits
 from training.realworld.uneven_numbers import UNEVEN_QUICK, uneven_samples
 from training.realworld.usps_numbers import number_scan, numbers_report, write_number
@@ -86,6 +86,6 @@ def test_a_short_one_beside_taller_digits_is_a_digit(placing: tuple[float, float
     assert sum(text == truth for text, (_, truth) in zip(texts, numbers, strict=True)) \
         >= MIN_SHORT_ONES_RIGHT
     # Charged as any loose stroke is, most of those 1s join a neighbour.
-    monkeypatch.setattr(model.footing, "STAND_FREE", -1.0)
-    monkeypatch.setattr(model.footing, "RAISED_FREE", 0.0)
+    monkeypatch.setattr(model.reader.footing, "STAND_FREE", -1.0)
+    monkeypatch.setattr(model.reader.footing, "RAISED_FREE", 0.0)
     assert sum(len(text) == 3 for text in readings()) < on

@@ -37,7 +37,7 @@ MAX_SURE_WRONG = 0.04  # numbers marked sure and read wrong
 # (before: 66.2 % and 70.0 %).
 # The quick set scanned at a quarter of its size (digits 10-22 px tall), measured with
 # the shipped model: 88.8 % exact, digit count right 96.2 % (82.5 % and 90.0 % before
-# small pictures were read enlarged: `model.ink.SMALL_SIDE`).
+# small pictures were read enlarged: `model.reader.ink.SMALL_SIDE`).
 SMALL_SCALE = 0.25
 MIN_SMALL_EXACT = 0.85
 MIN_SMALL_COUNT_RIGHT = 0.93
@@ -45,7 +45,7 @@ MIN_BOXED_EXACT = 0.85
 MIN_BOXED_COUNT_RIGHT = 0.97
 # The first UPHILL_NUMBERS of the set turned UPHILL_DEG either way (written along a
 # rising or falling baseline), shipped model: 69 of 80 read exactly, none as two lines
-# (before lines went on from one another, `model.segment._continued`: 50 and 21).
+# (before lines went on from one another, `model.reader.segment._continued`: 50 and 21).
 UPHILL_NUMBERS = 40
 UPHILL_DEG = 12.0
 MIN_UPHILL_EXACT = 0.8

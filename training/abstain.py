@@ -3,7 +3,7 @@
 The reader calls a digit sure when both its probability averaged over the image and
 its nudges and the image's own probability reach `SETTINGS.min_confidence`, and the
 image is within MNIST's likeness bounds
-(`model.reader`, `model.likeness`). This measures, for a range of thresholds, the
+(`model.reader`, `model.reader.likeness`). This measures, for a range of thresholds, the
 share of digits called sure and the share of those that are right, on digits the
 model was *not* trained on and that are not the USPS test set the README reports:
 the USPS train digits the mix recipe holds out for validation
@@ -20,8 +20,8 @@ import sys
 import numpy as np
 
 from model import Predictor, load_predictor
-from model.likeness import looks_like_a_digit
 from model.reader import ReadError, read_digits
+from model.reader.likeness import looks_like_a_digit
 from model.settings import SETTINGS
 from training.config import PRESETS
 from training.mixture import usps_order

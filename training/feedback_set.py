@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.imaging import ReadError, decode_image
+from model.reader.imaging import ReadError, decode_image
 from model.settings import SETTINGS
 from training.fingerprints import reader_fingerprint
 

@@ -38,14 +38,17 @@ def styles_fingerprint() -> str:
 
 
 def reader_sources() -> dict[str, bytes]:
-    """The source of `model/reader.py` and of every `model` module it imports, transitively."""
+    """The source of the reader (`model/reader/__init__.py`) and of every `model` module it
+    imports, transitively."""
     sources: dict[str, bytes] = {}
     todo = ["model.reader"]
     while todo:
         name = todo.pop()
         if name in sources:
             continue
-        sources[name] = (ROOT / (name.replace(".", "/") + ".py")).read_bytes()
+        path = ROOT / name.replace(".", "/")  # a package's source is its __init__.py
+        source = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+        sources[name] = source.read_bytes()
         todo += [node.module for node in ast.walk(ast.parse(sources[name]))
                  if isinstance(node, ast.ImportFrom) and node.module
                  and node.module.startswith("model.")]

@@ -1,9 +1,9 @@
-"""Measure on MNIST the bounds `model.likeness` holds: `python -m training.likeness`.
+"""Measure on MNIST the bounds `model.reader.likeness` holds: `python -m training.likeness`.
 
 The 60,000 training digits are normalised exactly as the reader normalises what it
 reads; the 0.1st and 99.9th percentile of their ink mass, and for each class the 99.9th
 percentile of the outline length, the 0.1st percentile of the anisotropy and the 99th
-percentile of the stroke ends are printed, to paste into model.likeness (`WRITTEN`:
+percentile of the stroke ends are printed, to paste into model.reader.likeness (`WRITTEN`:
 its ink mass, 29-191, was set before and kept; it holds 99.7 % of them).
 `--boxed` measures them on the same digits cut to their boxes as published digit sets
 keep theirs (`training.usps_pictures.boxed_picture`) and read by the shipped model's
@@ -20,8 +20,8 @@ import sys
 
 import numpy as np
 
-from model.likeness import Bounds, anisotropy, outline_length, stroke_ends
-from model.normalize import normalize_digit
+from model.reader.likeness import Bounds, anisotropy, outline_length, stroke_ends
+from model.reader.normalize import normalize_digit
 from training.data import load_mnist
 
 MASS_PERCENTILES = (0.1, 99.9)
@@ -41,8 +41,8 @@ def boxed_as_read(images: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     bounds come out looser (a 3's outline bound 161.5, not 148.8).
     """
     from model import load_predictor
-    from model.imaging import ReadError
     from model.reader import read_digits
+    from model.reader.imaging import ReadError
     from model.settings import SETTINGS
     from training.usps_pictures import boxed_picture
 

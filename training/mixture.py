@@ -4,7 +4,7 @@
 mix fields at zero it is plain MNIST (`training.data.prepare`); the "mix" recipe adds:
 
 - MNIST train: a seeded share (`mnist_normalized`) of the digits is given as the
-  reader's normalisation (`model.normalize.normalize_digit`: stroke width, 20x20 box,
+  reader's normalisation (`model.reader.normalize.normalize_digit`: stroke width, 20x20 box,
   centre of mass) makes them, the rest as published (the MNIST test set is read as
   published, so both must stay familiar);
 - USPS train (7,291 digits by other writers): each rendered `usps_copies` times as a
@@ -128,7 +128,7 @@ def _mnist_part(splits: Splits, cfg: TrainConfig) -> np.ndarray:
 
 
 def _normalized(images: np.ndarray) -> np.ndarray:
-    from model.normalize import normalize_digit
+    from model.reader.normalize import normalize_digit
 
     return np.stack([np.round(normalize_digit(image / 255.0) * 255).astype(np.uint8)
                      for image in images])
@@ -147,8 +147,8 @@ def _usps_images(key: tuple) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _usps_chunk(task: tuple) -> np.ndarray:
-    from model.imaging import ReadError, decode_image
-    from model.ink import solid_ink
+    from model.reader.imaging import ReadError, decode_image
+    from model.reader.ink import solid_ink
     from training.styles import BOX_LEVELS, to_network_input
     from training.usps import load_usps
     from training.usps_pictures import boxed_picture, usps_scan
@@ -164,7 +164,7 @@ def _usps_chunk(task: tuple) -> np.ndarray:
         if kind == "boxed":
             picture = boxed_picture(digit, rng.uniform(*BOX_LEVELS))
             # A straight 1 boxed to solid ink is given as a scan, as the shipped model
-            # was taught (the reader shows such a picture as a bar, `model.ink.solid_ink`).
+            # was taught (the reader shows such a picture as a bar, `model.reader.ink.solid_ink`).
             if solid_ink(decode_image(picture)) is None:
                 try:
                     return to_network_input(picture)

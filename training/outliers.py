@@ -3,7 +3,7 @@
 The network has ten outputs and no "not a digit" class, and a network trained on
 single digits is sure of almost anything: two digits written so close that their
 strokes touch are one mark, and it reads "68" as a confident 8. The reader can cut
-such a mark (`model.options`), but the cut must beat the whole mark's probability,
+such a mark (`model.reader.options`), but the cut must beat the whole mark's probability,
 so "68" stayed an 8 (the `touching` set of `training.realworld`: 49.5 %).
 
 Outlier exposure (Hendrycks et al., 2019) teaches the network to hedge on what is not
@@ -30,7 +30,7 @@ USPS_SHARE = 0.4  # of the pairs, two USPS train digits (the rest: two MNIST tra
 
 def touching_pairs(count: int, seed: int) -> np.ndarray:
     """`count` touching pairs as the network sees them: uint8 (N, 28, 28)."""
-    from model.imaging import ReadError
+    from model.reader.imaging import ReadError
     from training.data import load_mnist
     from training.styles import to_network_input
     from training.synthetic_scans import render_digit, touching_pair

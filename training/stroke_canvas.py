@@ -3,7 +3,7 @@
 The canvas gives the app both an RGBA image and, in `json_data["objects"]`, every
 path in drawing order with its points (Fabric.js "M"/"L" commands in canvas pixels).
 :func:`draw_number` makes both from stroke shapes, so the stroke grouping of
-`model.strokes` is tested on exactly the format the page passes to the reader.
+`model.reader.strokes` is tested on exactly the format the page passes to the reader.
 
 The shapes are the styles that come in several strokes: the European 1 (an up-stroke
 flag nearly as long as the stem, a foot added after), the crossed 7 (its bar a second

@@ -218,7 +218,7 @@ def to_network_input(picture: np.ndarray) -> np.ndarray:
 def synthesize(count: int, seed: int, own_orders: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """`count` digits (labels in turn 0-9), as the network sees them: uint8 (N, 28, 28), labels
     (`own_orders`: see `sample_strokes`)."""
-    from model.imaging import ReadError
+    from model.reader.imaging import ReadError
 
     rng = np.random.default_rng(seed)
     images, labels = [], []

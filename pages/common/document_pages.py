@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from model.documents import MAX_PAGES, is_document, page_count, page_pngs
-from model.imaging import ReadError
+from model.reader import ReadError
 
 # (name, picture bytes, true text, the sentence saying why it cannot be read)
 Part = tuple[str, bytes, None, str | None]

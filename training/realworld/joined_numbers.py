@@ -23,8 +23,8 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 
-from model.ink import stroke_width
-from model.likeness import stroke_end_points
+from model.reader.ink import stroke_width
+from model.reader.likeness import stroke_end_points
 from training.realsets import Sample
 from training.realworld.usps_numbers import Placed, number_picks, number_scan, write_number
 

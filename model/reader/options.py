@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.cuts import cut_options
-from model.footing import PART_FREE, SHORT_FREE, alone_frees
-from model.pieces import Group, Piece, piece_of
-from model.widths import NARROW_MARK, writer_width
+from model.reader.cuts import cut_options
+from model.reader.footing import PART_FREE, SHORT_FREE, alone_frees
+from model.reader.pieces import Group, Piece, piece_of
+from model.reader.widths import NARROW_MARK, writer_width
 
 # Joining neighbours into one digit is considered when the result is no wider than
 # this, and either one is a fragment (this share of the other's height) at most
@@ -79,12 +79,12 @@ BLOCK_FILL = 0.8
 # A writer who leaves paper between digits seldom lets two of them touch: in a line of
 # 3+ marks, a cut costs up to SPACED_CUT_PENALTY more as the median gap between the
 # line's marks grows to SPACED_GAP of its height (a wide 2 among spaced digits stays one).
-# Not a cut through hairlines only (`model.cuts.Cut.touching`): there the digits do
+# Not a cut through hairlines only (`model.reader.cuts.Cut.touching`): there the digits do
 # not touch, the pen ran on from one to the next (300 usps-joined numbers of USPS *train*
 # digits: 178 -> 181 read exactly; the other train number sets as before).
 SPACED_CUT_PENALTY = 2.0
 SPACED_GAP = 0.15
-# A cut offered with the ink under `model.cuts.WIDE_HAIRLINE` going with it, not only
+# A cut offered with the ink under `model.reader.cuts.WIDE_HAIRLINE` going with it, not only
 # HAIRLINE's, costs THINNED_PENALTY: that ink may be a digit's own quick stroke, and a 7
 # without its bar is a confident 1 ("07" read "01"). Tuned on 300 usps-joined numbers and
 # 400 touching pairs of MNIST *train* digits, read exactly: without the offer 181 and
@@ -109,7 +109,7 @@ LOOP_CUT_PENALTY = 1.0
 # number lost.
 HANG_FREE = 0.2
 HANG_SLOPE = 8.0
-# A digit shorter than SHORT_FREE (`model.footing`) of its line's tallest mark costs
+# A digit shorter than SHORT_FREE (`model.reader.footing`) of its line's tallest mark costs
 # SHORT_SLOPE per unit (a 5's flag read on its own, a piece cut off a digit). Reading
 # two marks whose boxes overlap by more than OVERLAP_FREE of the narrower as two digits
 # costs OVERLAP_SLOPE per unit of overlap.
@@ -118,7 +118,7 @@ OVERLAP_FREE = 0.1
 OVERLAP_SLOPE = 3.0
 # Marks that may each be one digit with the next (`_may_join`) share a slot, up to
 # MAX_RUN of them (2 to 4 in the sets; each more mark multiplies the options by 1.6);
-# there a mark read on its own is charged as short from higher up (`model.footing`).
+# there a mark read on its own is charged as short from higher up (`model.reader.footing`).
 MAX_RUN = 6
 
 

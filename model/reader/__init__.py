@@ -3,18 +3,20 @@
 The draw page, the upload page, the CLI, a web service and batch scoring all call
 :func:`read_digits` (or :func:`read_canvas` for a drawing canvas), so they agree:
 
-    decode (model.imaging) -> a dark panel on a light page alone (model.panels)
-    -> find ink (model.ink) -> drop form lines (model.rules)
-    -> set a scan's row of digits level and upright where it climbs or leans far
-       (model.slant)
-    -> segment (model.segment, or model.strokes on a canvas with its strokes)
-    -> classify (model.classify): normalise each digit MNIST-style, one batched
+    decode (imaging) -> a dark panel on a light page alone (panels)
+    -> find ink (ink) -> drop form lines (rules)
+    -> set a scan's row of digits level and upright where it climbs or leans far (slant)
+    -> segment (segment, or strokes on a canvas with its strokes)
+    -> classify (classify): normalise each digit MNIST-style, one batched
        predict_proba, each digit not all but certain read again from its nudges
+
+This module is the pipeline; each step is a module of this package (`model.reader.ink`
+and so on). The pages, the CLI and the scoring scripts need only the names exported here.
 
 Where segmentation is unsure (a group as wide as two digits might be two touching
 digits), every alternative is classified in the same batch and the most probable
 reading wins, with a prior against inventing digits. What comes back is a
-`model.reading.Reading`, exported here with the rest of the reader's public names.
+`model.reader.reading.Reading`, exported here with the rest of the reader's public names.
 """
 
 from __future__ import annotations
@@ -27,25 +29,25 @@ from typing import Any
 import cv2
 import numpy as np
 
-from model.cells import boxed_cells, one_digit_per_cell
-from model.classify import classify
-from model.faint import sharp_writing, within_reach
-from model.imaging import ImageSource, NoDigitError, ReadError, decode_image
-from model.ink import InkMap, find_ink, solid_ink
-from model.panels import without_the_page
-from model.pieces import Piece
-from model.polarity import paper_at_edges
-from model.reading import DigitReading, ProbabilityModel, Reading
-from model.rules import remove_rules
-from model.segment import find_marks, segment, writing_alone
-from model.slant import is_a_row, leaning
-from model.strokes import Stroke, canvas_strokes, covered, drawn, slimmed, stroke_slots
+from model.reader.cells import boxed_cells, one_digit_per_cell
+from model.reader.classify import classify
+from model.reader.faint import sharp_writing, within_reach
+from model.reader.imaging import ImageSource, NoDigitError, ReadError, decode_image
+from model.reader.ink import InkMap, find_ink, solid_ink
+from model.reader.panels import without_the_page
+from model.reader.pieces import Piece
+from model.reader.polarity import paper_at_edges
+from model.reader.reading import DigitReading, ProbabilityModel, Reading
+from model.reader.rules import remove_rules
+from model.reader.segment import find_marks, segment, writing_alone
+from model.reader.slant import is_a_row, leaning
+from model.reader.strokes import Stroke, canvas_strokes, covered, drawn, slimmed, stroke_slots
 
 __all__ = ["DigitReading", "NoDigitError", "ProbabilityModel", "ReadError", "Reading",
            "decode_image", "read_canvas", "read_digits", "read_strokes",
            "use_one_core_per_reading"]
 
-# A one-bit scan whose polarity is a close call (`model.polarity.judge_polarity`) is
+# A one-bit scan whose polarity is a close call (`model.reader.polarity.judge_polarity`) is
 # read the other way round too, which wins when its least sure digit's log-odds are this
 # much higher (e**5 times the odds; on USPS *train* digits boxed, 16x16 and 96x96, either
 # way round, and plain 96x96: readings right +51 net at 5, +78 at 1 but then 5 plain
@@ -187,7 +189,7 @@ def _read_ink(shape: tuple[int, ...], ink: InkMap, cells: list[Piece],
         marks = None
         if form_lines and not single and is_a_row(ink.mask):
             # A scan's row of digits that climbs or leans far is set level and upright
-            # (`model.slant`), first less what is no writing for where it lies, found
+            # (`model.reader.slant`), first less what is no writing for where it lies, found
             # while the edges and upright lines are still so. The lean is measured on the
             # writing alone: a margin line's upright pieces would hide it (5 of 7 leaning
             # USPS test numbers beside one: 0.04-0.10 past a writer's lean, not 0.15-0.22).
@@ -204,7 +206,7 @@ def read_strokes(rgba: np.ndarray, json_data: Mapping[str, Any] | None,
                  predictor: ProbabilityModel, *, canvas_size: tuple[int, int] | None = None
                  ) -> Reading | None:
     """Read a canvas of one or more digits, its strokes grouped into digits by their
-    drawing (`model.strokes`): a crossed 7, a 4 in two strokes or a 5 with a loose bar
+    drawing (`model.reader.strokes`): a crossed 7, a 4 in two strokes or a 5 with a loose bar
     stay one digit. `json_data` is the canvas's (its paths, in canvas pixels);
     `canvas_size` (width, height) maps them onto `rgba` when the two differ. Without
     usable strokes the pixels are read as `read_canvas` does. None while blank.
@@ -222,7 +224,7 @@ def _drawn_again(rgba: np.ndarray, json_data: Mapping[str, Any] | None,
 
     A digit drawn with a pen wide beside it is a blob, but its strokes' paths say what
     was drawn: such a digit is drawn again from them with a pen of MNIST's share
-    (`model.strokes.slimmed`), where the paths are this drawing's (they cover its ink).
+    (`model.reader.strokes.slimmed`), where the paths are this drawing's (they cover its ink).
     """
     zoom = 1.0 if canvas_size is None else rgba.shape[1] / max(canvas_size[0], 1)
     strokes = canvas_strokes(json_data)
@@ -237,7 +239,7 @@ def _drawn_again(rgba: np.ndarray, json_data: Mapping[str, Any] | None,
 
 def _read_paths(rgba: np.ndarray, strokes: list[Stroke], zoom: float,
                 predictor: ProbabilityModel) -> Reading:
-    """A canvas read digit by digit as its strokes group its ink (`model.strokes`)."""
+    """A canvas read digit by digit as its strokes group its ink (`model.reader.strokes`)."""
     gray = decode_image(rgba)
     ink = find_ink(gray)
     lines = stroke_slots(ink.mask, strokes, zoom * ink.scale)

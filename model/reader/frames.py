@@ -7,10 +7,10 @@ box when, turned by the angle that makes its lines sharpest (a scan a few degree
 askew), its outermost rows and columns are covered end to end. The walls between
 the cells of a row of boxes sharing their sides are columns covered from top to
 bottom, as thin as the frame's lines. A digit touching or crossing its box is part
-of the same mark; only the frame's own pixels are returned, and `model.rules` gives
+of the same mark; only the frame's own pixels are returned, and `model.reader.rules` gives
 back the ink a digit puts across them.
 
-Unlike the long-line search in `model.rules`, this needs no comparison with the rest
+Unlike the long-line search in `model.reader.rules`, this needs no comparison with the rest
 of the page, so a row of separate boxes (each one short beside the whole field), a
 single small box and a box drawn with a thick line are all found.
 """

@@ -27,8 +27,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from model.options import Slot, mark_slot
-from model.pieces import Group
+from model.reader.options import Slot, mark_slot
+from model.reader.pieces import Group
 
 JOIN_OVERLAP = 0.3
 SMALL = 0.5

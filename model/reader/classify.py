@@ -1,11 +1,11 @@
 """Classify segmented ink: every option of every slot in one batch, the best kept.
 
 The reader's last stage (`model.reader`): each piece is normalised MNIST-style
-(`model.normalize`) and classified in one `predict_proba` call; a digit not all but
+(`model.reader.normalize`) and classified in one `predict_proba` call; a digit not all but
 certain is read again from its nudges and averaged; segmentation's alternatives are
 weighed by their pieces' averaged log-probabilities and their priors; and each digit is
-marked sure only when the network and its likeness to written digits (`model.likeness`)
-agree, and not when it may be a piece the crop cut (`model.crop.at_the_sides`: a piece
+marked sure only when the network and its likeness to written digits (`model.reader.likeness`)
+agree, and not when it may be a piece the crop cut (`model.reader.crop.at_the_sides`: a piece
 whose strokes run off the picture's edge goes) or, on a canvas, was cut out of one mark.
 """
 
@@ -16,17 +16,17 @@ import math
 import cv2
 import numpy as np
 
-from model.crop import at_the_sides
-from model.imaging import NoDigitError
-from model.ink import InkMap
-from model.likeness import looks_like_a_digit, more_stroke_than, nudges
-from model.normalize import normalize_digit
-from model.options import Option, Slot
-from model.pieces import Piece
-from model.reading import DigitReading, ProbabilityModel, Reading
+from model.reader.crop import at_the_sides
+from model.reader.imaging import NoDigitError
+from model.reader.ink import InkMap
+from model.reader.likeness import looks_like_a_digit, more_stroke_than, nudges
+from model.reader.normalize import normalize_digit
+from model.reader.options import Option, Slot
+from model.reader.pieces import Piece
+from model.reader.reading import DigitReading, ProbabilityModel, Reading
+from model.reader.slant import Shear
+from model.reader.widths import width_prior
 from model.settings import SETTINGS
-from model.slant import Shear
-from model.widths import width_prior
 
 _TINY = 1e-6
 # A reading this confident was never made "not sure" by its nudges: not one of 581 such
@@ -44,7 +44,7 @@ STRETCHED = 0.5
 SOLID_MIN_PX = 8
 SOLID_BAR = (20, 3)
 # A piece read as a digit with more stroke than 99.9 % of MNIST's digits of that class
-# (`model.likeness.more_stroke_than`) is more likely two digits that touch, read whole
+# (`model.reader.likeness.more_stroke_than`) is more likely two digits that touch, read whole
 # ("68" as an 8), than one: reading it so costs OVERSTROKED. Tuned on 400 touching pairs
 # of MNIST *train* digits: 0: 61.75 %, 0.5: 63.5 %, 1.0: 64.5 %, 2.0: 64.5 %.
 OVERSTROKED = 1.0
@@ -64,7 +64,7 @@ def classify(shape: tuple[int, ...], ink: InkMap, lines: list[list[Slot]],
              shear: Shear | None = None) -> Reading:
     """Classify every option of every slot in one batch and keep the best readings;
     `boxed`: the digits are cut to their boxes (see SOLID_BAR); `drawn`: on a canvas;
-    `shear`: what set the ink upright (`model.slant`), the reading is the picture's."""
+    `shear`: what set the ink upright (`model.reader.slant`), the reading is the picture's."""
     pieces: list[Piece] = []
     index: dict[int, int] = {}
     for line in lines:
@@ -178,7 +178,7 @@ def _best_option(slot: Slot, proba: np.ndarray, costs: np.ndarray,
 def _sure(probabilities: np.ndarray, own: np.ndarray, image: np.ndarray,
           drawn: bool, boxed: bool) -> bool:
     """`probabilities` averaged over the image and its nudges, `own` the image's alone:
-    both must pass the bar, and the image must look like the digit read (`model.likeness`;
+    both must pass the bar, and the image must look like the digit read (`model.reader.likeness`;
     on a canvas, whose strokes are clean, by their ends too; cut to its box, as MNIST's
     digits boxed so look)."""
     digit = int(np.argmax(probabilities))

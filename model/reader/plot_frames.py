@@ -4,8 +4,8 @@ Plotted dark on light (`cmap="gray_r"`, as scikit-learn's own examples show its
 digits), the digit shows on the page itself, inside the axes' frame: a closed
 rectangle of hairlines with tick marks and tick numbers outside it. The numbers were
 read as digits, and the hairlines, greyed by their anti-aliasing, passed for an
-exercise book's faint ruling (`model.ruling`), so the threshold rose over the digit's
-grey pixels. `model.panels` paints everything outside such a frame the page's light,
+exercise book's faint ruling (`model.reader.ruling`), so the threshold rose over the digit's
+grey pixels. `model.reader.panels` paints everything outside such a frame the page's light,
 the frame itself included. Tick marks, thin stubs outside it, tell a plot's frame from
 a printed box (a row of boxes has walls the frame's removal would leave standing), and
 a box whose digit goes out across it is no plot's frame: only tick marks touch a frame
@@ -21,7 +21,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from model.pixels import block_min
+from model.reader.pixels import block_min
 
 Inside = tuple[slice, slice]  # rows, columns of the picture
 
@@ -142,7 +142,7 @@ def _plot_frame(dark: np.ndarray) -> tuple[int, int, int, int] | None:
     if np.any(np.minimum(stubs[:, cv2.CC_STAT_WIDTH], stubs[:, cv2.CC_STAT_HEIGHT]) > FRAME_THIN):
         return None  # a stroke across the frame, not a tick mark
     if len(stubs) < MIN_TICKS:
-        return None  # a printed box (or a row of them), not a plot: `model.rules`' work
+        return None  # a printed box (or a row of them), not a plot: `model.reader.rules`' work
     if 1 - float(outside.mean()) < PAGE_LIGHT:
         return None
     return top + depths[0], bottom - depths[1], left + depths[2], right - depths[3]

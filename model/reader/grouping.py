@@ -1,4 +1,4 @@
-"""The strokes of one digit merged into one group: step 2 of segmentation (`model.segment`).
+"""The strokes of one digit merged into one group: step 2 of segmentation (`model.reader.segment`).
 
 A 5's loose bar, a 4 or 9 written in two strokes, a stroke broken by a scan gap: pieces
 stacked over each other (their x-ranges overlap) and close vertically are merged, the
@@ -13,7 +13,7 @@ import heapq
 
 import numpy as np
 
-from model.pieces import Group
+from model.reader.pieces import Group
 
 # Merging: x-ranges overlap by this share of the narrower piece, vertical gap at most
 # this share of the taller one, merged height at most this multiple of the taller one

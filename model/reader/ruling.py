@@ -10,7 +10,7 @@ pencil is hardly darker than a grey grid), the threshold is raised between the t
 levels: the lines drop out whole, grid crossings and all, and the strokes that cross
 them stay unbroken. A digit written lighter than the rest, wholly under that threshold,
 is kept where it stands alone and is no line (`lone_marks`).
-Lines as dark as the pen are left to `model.rules`, which takes out a form's boxes and
+Lines as dark as the pen are left to `model.reader.rules`, which takes out a form's boxes and
 underlines (a 1 that fills its picture is as long and as dark as a line).
 """
 
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from model.lines import bridged, grow, lines_across, straight_runs
-from model.pixels import block_max, quantile
+from model.reader.lines import bridged, grow, lines_across, straight_runs
+from model.reader.pixels import block_max, quantile
 
 RULING_SPAN = 0.5  # a ruling runs across this share of the picture's width (or height)
 MIN_RULINGS = 3  # ... and a ruled page shows this many of them at least
@@ -73,7 +73,7 @@ LINE_ASPECT = 0.15
 @dataclass(frozen=True)
 class PenLevels:
     """Where the pen's ink starts on a ruled page, on the paper-at-zero scale of
-    `model.ink`: its threshold, the faintest ink kept where it joins the pen, and the
+    `model.reader.ink`: its threshold, the faintest ink kept where it joins the pen, and the
     level from which a mark standing alone is the pen's (`lone_marks`)."""
 
     threshold: float
@@ -148,7 +148,7 @@ def _rulings(mask: np.ndarray) -> tuple[np.ndarray | None, int]:
 
 def _closed_box(lines: list[np.ndarray]) -> bool:
     """Two level and two upright lines that end where they meet (within GAP_PX): the four
-    sides of a box (a printed box round a digit, a plot's frame), which `model.rules`
+    sides of a box (a printed box round a digit, a plot's frame), which `model.reader.rules`
     takes out, not a ruled page's lines. A box's hairlines, greyed by anti-aliasing, are
     fainter than the pen's darkest ink, and the threshold raised over them dropped a
     digit's grey pixels."""

@@ -3,14 +3,14 @@
 Works on scans, phone photos and canvas drawings alike:
 1. big pictures are analysed at most WORK_MAX_SIDE pixels wide, small ones (under
    SMALL_SIDE pixels tall or wide) at ENLARGE times their size (boxes are mapped back);
-2. polarity (`model.polarity`): the ink is the Otsu class that is rarer on the
+2. polarity (`model.reader.polarity`): the ink is the Otsu class that is rarer on the
    picture's border (paper surrounds the writing), so dark-on-light and light-on-dark
    both work; when the border says little, or paper shows in the corners or only along
    the edges (a digit cut to its box), the ink is dark, as on paper, unless the picture
    is two levels (one bit deep, or a digit's box in two clear greys) and the dark level
    is in more pieces than the light one, or only slivers along the edges (a boxed digit
    saved in light ink);
-3. uneven lighting (`model.lighting`): the background, a fitted surface plus a
+3. uneven lighting (`model.reader.lighting`): the background, a fitted surface plus a
    morphological opening a few stroke widths wide (it removes the strokes and keeps
    the shading), is subtracted;
 4. threshold: Otsu on the flattened picture, never inside the paper noise;
@@ -30,9 +30,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from model.imaging import NoDigitError
-from model.lighting import paper_background
-from model.pixels import (
+from model.reader.imaging import NoDigitError
+from model.reader.lighting import paper_background
+from model.reader.pixels import (
     is_digit_box,
     is_one_bit,
     otsu,
@@ -40,8 +40,8 @@ from model.pixels import (
     sample_of,
     shrink,
 )
-from model.polarity import judge_polarity
-from model.ruling import lone_marks, pen_above_ruling
+from model.reader.polarity import judge_polarity
+from model.reader.ruling import lone_marks, pen_above_ruling
 
 WORK_MAX_SIDE = 1280
 # A picture under SMALL_SIDE px tall (or wide) holds writing a few dozen pixels tall at
@@ -98,8 +98,8 @@ def find_ink(gray: np.ndarray, *, ruled: bool = False,
     """Locate the ink of a decoded picture (1 = white); NoDigitError when there is none.
 
     `ruled`: the picture may be a page of an exercise book (a scan or a photo, not a
-    canvas), whose faint printed lines are left out (`model.ruling`). `light_on_dark`
-    overrides the polarity `model.polarity` would judge."""
+    canvas), whose faint printed lines are left out (`model.reader.ruling`). `light_on_dark`
+    overrides the polarity `model.reader.polarity` would judge."""
     work, scale = _working_copy(gray.astype(np.float32, copy=False))
     close_call = False
     if light_on_dark is None:
@@ -230,7 +230,7 @@ def _unshaded_paper(sample: np.ndarray, unshaded: bool) -> float | None:
 
 
 def _background(strength: np.ndarray) -> np.ndarray:
-    """Shading and paper colour (`model.lighting`), under strokes of the width measured
+    """Shading and paper colour (`model.reader.lighting`), under strokes of the width measured
     on a small copy."""
     small, factor = shrink(strength, STROKE_SIDE)
     return paper_background(strength, stroke_width(small > otsu(small)) / factor)

@@ -1,5 +1,5 @@
-"""Straight runs of ink, the stuff printed lines are made of (model.rules,
-model.combs, model.ruling)."""
+"""Straight runs of ink, the stuff printed lines are made of (model.reader.rules,
+model.reader.combs, model.reader.ruling)."""
 
 from __future__ import annotations
 

@@ -15,12 +15,12 @@ inside a frame of FRAME of each side (something is shown in it), and has light p
 it on every side. A printed box round a digit, even a heavy one, is mostly light inside
 its frame, a bold digit is dark only in places along its box, and a dark header above
 a page's writing is off its middle: none is a panel. Nor is a picture no larger than
-one digit's box (`model.pixels.DIGIT_BOX_SIDE`): a bold digit stretched to its box, with
+one digit's box (`model.reader.pixels.DIGIT_BOX_SIDE`): a bold digit stretched to its box, with
 a margin of paper round it, is dark at the box's corners and along its sides, but a
 figure is far larger than the digit it shows.
 
 Plotted dark on light, a digit shows inside its axes' frame on the page itself
-(`model.plot_frames`): where there is no dark panel, everything outside the frame is
+(`model.reader.plot_frames`): where there is no dark panel, everything outside the frame is
 painted the page's light.
 
 A figure of several panels (`plt.subplots`, `_panel_grid`) has two or more dark panels
@@ -34,8 +34,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from model.pixels import is_digit_box, otsu, quantile, sample_of, shrink
-from model.plot_frames import (
+from model.reader.pixels import is_digit_box, otsu, quantile, sample_of, shrink
+from model.reader.plot_frames import (
     FRAME_MAX_SIDE,
     PAGE_LIGHT,
     Inside,

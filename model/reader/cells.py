@@ -13,11 +13,11 @@ import itertools
 
 import numpy as np
 
-from model.frames import frame_mask
-from model.ink import INK_LEVEL, InkMap
-from model.options import Option, Slot
-from model.pieces import Piece
-from model.pixels import is_digit_box
+from model.reader.frames import frame_mask
+from model.reader.ink import INK_LEVEL, InkMap
+from model.reader.options import Option, Slot
+from model.reader.pieces import Piece
+from model.reader.pixels import is_digit_box
 
 # Digits cut to their boxes: square cells (width within CELL_ASPECT of the height), at
 # most MAX_CELLS of them, inked within CELL_BAND of the height (CELL_BAND_PX at least)

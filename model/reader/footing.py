@@ -1,7 +1,7 @@
 """Where a mark stands against its line, and so how short it may be as a digit of its own.
 
 Neighbouring marks that might be one digit (a 4 in two strokes, a 5 and its loose flag)
-are offered both ways, joined and apart (`model.options`). Read apart, a mark far
+are offered both ways, joined and apart (`model.reader.options`). Read apart, a mark far
 shorter than the line's tallest is charged as short: the loose left stroke of a 4 is
 over half as tall as the 4, and alone it looks like a 1. But a short 1 or a small
 old-style figure is a digit however short, and it shows by where it stands: on the
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.pieces import Group
-from model.widths import NARROW_MARK
+from model.reader.pieces import Group
+from model.reader.widths import NARROW_MARK
 
 # A digit shorter than SHORT_FREE of its line's tallest mark is charged as short
-# (`model.options`: a 5's flag read on its own, a piece cut off a digit). A mark of a
+# (`model.reader.options`: a 5's flag read on its own, a piece cut off a digit). A mark of a
 # run read on its own (or two joined) is charged from PART_FREE instead: the loose
 # left stroke of a 4 is over half as tall as the 4. Tuned on 1,300 numbers of USPS
 # *train* digits (400 with a digit cut in two, `training.detached`; usps-numbers,

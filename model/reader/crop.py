@@ -4,7 +4,7 @@ A number cropped out of a page (a form, a letter, a register) brings along piece
 what was written round it: the tail of a digit on the line above, the top of one on the
 line below, the end of the word before. Beside the number such a piece reads as one
 more digit ("815" as "1815"); stacked on a digit it changes it ("80330" as "85330").
-Segmentation (`model.segment`) drops them among the picture's marks, before it joins
+Segmentation (`model.reader.segment`) drops them among the picture's marks, before it joins
 the pieces of each digit.
 
 A piece is cut off when it touches an edge of the picture, is shorter than
@@ -33,8 +33,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from model.ink import InkMap
-from model.pieces import Group, Piece
+from model.reader.ink import InkMap
+from model.reader.pieces import Group, Piece
 
 CUT_OFF_HEIGHT = 0.6  # ... of the tallest mark: shorter marks are charged as digits anyway
 MIN_WRITING = 2
@@ -93,7 +93,7 @@ def at_the_sides(chosen: list[tuple[Piece, int]], ink: InkMap, width: int,
     those the edge cut (to drop) and of those it only touches (never sure).
 
     `leaning_columns` maps points (x, y) of the pieces to the picture's columns where
-    they were moved (sheared upright, `model.slant`); `ink` is the pieces' ink.
+    they were moved (sheared upright, `model.reader.slant`); `ink` is the pieces' ink.
     """
     per_line = Counter(line for _, line in chosen)
     cut, touched = set(), set()

@@ -1,7 +1,7 @@
 """How wide digits are: of each class (MNIST's own spread), and of a writer's line.
 
-Segmentation's options (`model.options`) and the reader's choice among them
-(`model.classify`) judge a mark's width by these: a mark as wide as two digits is rather
+Segmentation's options (`model.reader.options`) and the reader's choice among them
+(`model.reader.classify`) judge a mark's width by these: a mark as wide as two digits is rather
 two digits, unless its writer writes wide.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.pieces import Group
+from model.reader.pieces import Group
 
 # How wide digits of each class are: the share of MNIST's 60,000 training digits whose
 # ink box (pixels >= 128) is at least WIDTH_GRID times as wide as tall (the tests

@@ -2,7 +2,7 @@
 is set level and upright before it is cut into digits.
 
 Many people write leaning by 10-30 degrees, and a number is often written uphill or
-photographed askew. Leaning digits overlap in x, so segmentation (`model.segment`),
+photographed askew. Leaning digits overlap in x, so segmentation (`model.reader.segment`),
 which joins pieces stacked over each other and cuts touching digits along columns,
 joins neighbours or cuts one digit in two: USPS *train* numbers leaning by up to 0.6
 (shear, x per row) either way read 94.7 % exactly against 99.3 % upright, with 10 of 16
@@ -29,8 +29,8 @@ lean is the network's to read (USPS *train* digits as 96x96 files, a wide one br
 two pieces read as two digits: 1 more misread with rows from 1.2 times as wide as tall,
 none from 1.5).
 
-Moving the ink moves the picture's edges, which `model.crop` looks at, and tilts what is
-left of printed upright lines (`model.margins`): the reader drops those before
+Moving the ink moves the picture's edges, which `model.reader.crop` looks at, and tilts what is
+left of printed upright lines (`model.reader.margins`): the reader drops those before
 (`segment.writing_alone`), and `columns` tells the classifier which digits touch a side
 edge of the picture.
 """
@@ -44,8 +44,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from model.ink import InkMap
-from model.reading import Reading
+from model.reader.ink import InkMap
+from model.reader.reading import Reading
 
 NATURAL_LEAN = 0.09  # the median lean (chain-code measure) of upright USPS train numbers
 LEAN_BAND = 0.15  # ... writing within this of it is left as it is

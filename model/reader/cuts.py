@@ -4,7 +4,7 @@ A mark is cut along the paths from its top to its bottom that cross the least in
 (`cut_paths`: upright through paper, bending round where digits overlap). Every way of
 cutting along a few of those paths into parts of plausible width is offered
 (`cut_options`); the reader lets the classifier and the geometric priors of
-`model.options` choose among them. A hairline that a cut leaves hanging from a part (the
+`model.reader.options` choose among them. A hairline that a cut leaves hanging from a part (the
 pen running on from one digit to the next) goes with the cut, unless it is most of the
 part (a digit in a finer pen than its neighbours); a cut is offered again with a
 slightly thicker one going too.
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from model.ink import stroke_width
-from model.loops import enclosed_paper
-from model.pieces import Piece
+from model.reader.ink import stroke_width
+from model.reader.loops import enclosed_paper
+from model.reader.pieces import Piece
 
 # The cheapest cut paths considered: CUT_CANDIDATES, or CANDIDATES_PER_HEIGHT for each
 # height of the mark's width where more (a whole number joined into one mark by its
@@ -30,7 +30,7 @@ CUT_CANDIDATES = 6
 CANDIDATES_PER_HEIGHT = 2
 # A cut part is at least this share of the mark's height wide (a narrow 1 is ~0.2)
 # and at most this share: a wide writer's 2 with a stroke joining it to the next digit
-# is 1.3 heights wide. That is the widest one digit is, so `model.segment` also counts
+# is 1.3 heights wide. That is the widest one digit is, so `model.reader.segment` also counts
 # no mark bigger than MAX_PART_WIDTH of the page's tallest when it tells specks.
 MIN_PART_WIDTH = 0.15
 MAX_PART_WIDTH = 1.6
@@ -53,7 +53,7 @@ HAIRLINE = 0.7
 # Each cut is offered again with the ink under WIDE_HAIRLINE of the stroke width going
 # with it, where that makes other parts: the pen's run-on stroke, blurred by the scan,
 # can be too thick for HAIRLINE's disc. A digit's own quick stroke (a 7's bar, a 9's
-# loop) can be as thin, so that offer pays `model.options.THINNED_PENALTY`.
+# loop) can be as thin, so that offer pays `model.reader.options.THINNED_PENALTY`.
 WIDE_HAIRLINE = 0.8
 # A cut takes the hairlines hanging from it away only where at least this share of the
 # part's ink stays: a digit written with a finer pen than its neighbours (a quick 7

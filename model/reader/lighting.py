@@ -1,4 +1,4 @@
-"""Uneven lighting: the paper's level under a picture's ink, to be subtracted (`model.ink`).
+"""Uneven lighting: the paper's level under a picture's ink, to be subtracted (`model.reader.ink`).
 
 A phone photo is lit unevenly and a scan's paper is seldom one grey. The background is
 a quadratic surface fitted to the paper (the overall gradient of the light; ink left
@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from model.pixels import quantile, shrink
+from model.reader.pixels import quantile, shrink
 
 BACKGROUND_CELLS = 12  # the opening window spans about this many cells of the coarse copy
 # The background window must be wider than any stroke, with margin.

@@ -2,7 +2,7 @@
 
 Convention: :func:`decode_image` returns float32 (H, W) luminance in [0, 1] where
 1 is white and 0 is black, exactly as the picture looks, in its upright
-orientation (EXIF applied). Deciding which side is ink is left to `model.ink`.
+orientation (EXIF applied). Deciding which side is ink is left to `model.reader.ink`.
 Everything that cannot be read raises :class:`ReadError` with one sentence fit
 for a user; nothing else escapes for bad input.
 """

@@ -1,8 +1,8 @@
 """Loops: the paper a digit's ink encloses (a 0's hole, an 8's two, a 6's one).
 
 Cutting a mark through a loop is seldom right: two digits that touch meet in one
-stroke, while a cut through a 0 crosses two (`model.cuts.cut_options` counts such
-cuts, `model.options.LOOP_CUT_PENALTY` charges them). A loop the pen left open is a
+stroke, while a cut through a 0 crosses two (`model.reader.cuts.cut_options` counts such
+cuts, `model.reader.options.LOOP_CUT_PENALTY` charges them). A loop the pen left open is a
 loop too: a 0 drawn in one stroke seldom closes exactly, and in a pen thin beside the
 digit its two ends leave a gap no ink fills (a wide 0 of a pen-tablet trajectory, drawn
 2-4 px wide on a 280 px canvas, was read "67", cut down its middle). So two stroke ends
@@ -17,8 +17,8 @@ import math
 import cv2
 import numpy as np
 
-from model.ink import stroke_width
-from model.likeness import stroke_end_points
+from model.reader.ink import stroke_width
+from model.reader.likeness import stroke_end_points
 
 MIN_LOOP = 0.1  # enclosed paper counts as a loop from this share of the height squared
 # Stroke ends this share of the height apart at most are one loop's open ends. Chosen on

@@ -2,18 +2,18 @@
 
 1. connected components; specks (tiny relative to the page and to the largest mark)
    and scanner frame lines along the border are dropped, and in a scan or photo the
-   pieces of the writing round the number that the picture's edges cut (`model.crop`);
+   pieces of the writing round the number that the picture's edges cut (`model.reader.crop`);
 2. the strokes of one digit are merged: a 5's loose bar, a 4 or 9 written in two
    strokes, a stroke broken by a scan gap: pieces stacked over each other (their
    x-ranges overlap) and close vertically, and fragments at a digit's top or bottom
-   (`model.grouping`);
+   (`model.reader.grouping`);
 3. a printed upright line that the lines' removal left (an exercise book's margin
    line, cut where the grid crossed it) is dropped, with the thin marks in line with it
-   (`model.margins`);
+   (`model.reader.margins`);
 4. lines: groups whose vertical extents overlap form a line, and a line that goes on
    from another joins it (a number written uphill); lines go top to bottom, and marks
    far shorter than their line (a dash, a dot) are dropped;
-5. each line becomes slots of alternative readings (`model.options`): touching digits
+5. each line becomes slots of alternative readings (`model.reader.options`): touching digits
    to cut apart, neighbours that may be one digit; the reader lets the classifier pick.
 """
 
@@ -26,14 +26,14 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from model.crop import without_cut_off
-from model.cuts import MAX_PART_WIDTH
-from model.grouping import merged_digits
-from model.imaging import NoDigitError
-from model.ink import InkMap
-from model.margins import RULE_ASPECT, without_uprights
-from model.options import Option, Slot, line_slots
-from model.pieces import Group, linked, piece_of
+from model.reader.crop import without_cut_off
+from model.reader.cuts import MAX_PART_WIDTH
+from model.reader.grouping import merged_digits
+from model.reader.imaging import NoDigitError
+from model.reader.ink import InkMap
+from model.reader.margins import RULE_ASPECT, without_uprights
+from model.reader.options import Option, Slot, line_slots
+from model.reader.pieces import Group, linked, piece_of
 
 # Specks: smaller than this share of the page's longer side, or of the largest mark.
 SPECK_PAGE_FRACTION = 0.012
@@ -59,7 +59,7 @@ LINE_START = 0.5
 # Marks shorter than this share of the tallest mark of their line are dashes or dots.
 MIN_LINE_HEIGHT = 0.3
 # ... or smaller than this share of the page's biggest mark, counted no bigger than one
-# digit can be (`model.cuts.MAX_PART_WIDTH` of its tallest mark): digits the pen
+# digit can be (`model.reader.cuts.MAX_PART_WIDTH` of its tallest mark): digits the pen
 # joined into one mark make it as wide as several, and the digits beside them are no
 # smaller for it ("138040" with "1380" one mark read "1380", sure).
 MIN_PAGE_EXTENT = 0.25
@@ -74,9 +74,9 @@ def segment(ink: InkMap, *, single: bool = False, cropped: bool = False,
     """Lines of slots, top to bottom and left to right; NoDigitError when nothing is left.
 
     `cropped`: the picture is cut out of a page (a scan or photo, not a canvas), so its
-    edges may have cut off pieces of the writing round it (`model.crop`), and a thin
+    edges may have cut off pieces of the writing round it (`model.reader.crop`), and a thin
     mark from its top row to its bottom row is a printed rule (`find_marks(scanned=)`).
-    A scan sheared upright (`model.slant`) is not `cropped`: its edges lean, and its
+    A scan sheared upright (`model.reader.slant`) is not `cropped`: its edges lean, and its
     rules went before the shear (`writing_alone`). `marks`: the ink's `find_marks`, when
     the caller has them already (it gives them up: they are merged here)."""
     labels, groups = marks or find_marks(ink, scanned=cropped)
@@ -95,9 +95,9 @@ def segment(ink: InkMap, *, single: bool = False, cropped: bool = False,
 
 def writing_alone(ink: InkMap, marks: Marks | None = None) -> InkMap:
     """The ink less what segmentation drops for where it lies: shading along the
-    border, the pieces of writing round it that the picture's edges cut (`model.crop`)
-    and what is left of a printed upright line (`model.margins`). For a picture sheared
-    upright (`model.slant`) before it is segmented, whose edges and uprights then lean.
+    border, the pieces of writing round it that the picture's edges cut (`model.reader.crop`)
+    and what is left of a printed upright line (`model.reader.margins`). For a picture sheared
+    upright (`model.reader.slant`) before it is segmented, whose edges and uprights then lean.
     `marks`: the ink's `find_marks`, left as they are."""
     labels, groups = marks or find_marks(ink, scanned=True)
     if not groups:

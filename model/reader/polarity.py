@@ -8,7 +8,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from model.pixels import (
+from model.reader.pixels import (
     DIGIT_BOX_SIDE,
     EVEN_SPREAD_SEPARATION,
     ONE_BIT_TOLERANCE,

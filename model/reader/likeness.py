@@ -20,7 +20,7 @@ measures them on the 60,000 training digits, normalised as the reader does):
 - steadiness: nudged by 2 pixels or turned by 12 degrees (well inside how people's
   digits vary), the digit keeps its probability on average (`nudges`).
 
-Digits cut to their boxes, as published digit sets keep them (`model.cells`), are
+Digits cut to their boxes, as published digit sets keep them (`model.reader.cells`), are
 stretched to fill a square whatever their shape and one bit deep: more ink, rounder,
 blockier than a digit as written. They are measured against MNIST's digits boxed the
 same way and read by the reader (`BOXED`), not against MNIST as written (`WRITTEN`).

@@ -35,7 +35,7 @@ class DigitReading:
     @property
     def unusual(self) -> bool:
         """Not sure although the reading is confident and its bounds are not in doubt: the
-        shape is unlike written digits of its class (`model.likeness`), or the picture
+        shape is unlike written digits of its class (`model.reader.likeness`), or the picture
         alone is less sure than its nudges."""
         return (not self.sure and not self.bounds_doubted
                 and self.confidence >= SETTINGS.min_confidence)

@@ -1,7 +1,7 @@
 """Combs: the ticks printed along a line, one cell per digit, and a comb of one cell.
 
 A comb is a line with upright ticks a digit's width apart, shorter than the digits.
-Its line is found as a printed line (model.rules); its ticks are the thin upright runs
+Its line is found as a printed line (model.reader.rules); its ticks are the thin upright runs
 standing on it, at least MIN_TICKS of one height, then those on the same pitch that a
 digit touches. Where digits touch all but two, the line's ends tell the comb: a comb's
 line stops at its first and last ticks. A comb of one cell has a line too short to be
@@ -15,7 +15,7 @@ import itertools
 import cv2
 import numpy as np
 
-from model.lines import MAX_TILT, NEAR, grow, straight_runs
+from model.reader.lines import MAX_TILT, NEAR, grow, straight_runs
 
 # Comb ticks: upright runs ending within TICK_REACH pixels (or TICK_REACH_VS_TEXT of the
 # text height) of a line, at least TICK_MIN_PX tall, at least MIN_TICKS of them within

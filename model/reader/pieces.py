@@ -2,7 +2,7 @@
 
 A `Group` is connected components that may be one digit, with their joint box; a
 `Piece` is one candidate digit, its box and its own pixels (`piece_of`), whole or cut
-out of a wider mark (`model.cuts`). `linked` puts marks that chains of pairs link into
+out of a wider mark (`model.reader.cuts`). `linked` puts marks that chains of pairs link into
 one class (lines that go on from one another, pieces of one printed line).
 """
 

@@ -1,9 +1,9 @@
 """Printed upright lines among the marks: what is left of an exercise book's margin line.
 
-`model.rules` takes out lines from edge to edge; where the grid crossed a margin line
+`model.reader.rules` takes out lines from edge to edge; where the grid crossed a margin line
 and was taken out, the margin is left in pieces, none from edge to edge. Beside the
 digits those pieces pass for 1s, and a stack of them several digits tall makes the digits
-look like dashes. Segmentation (`model.segment`) drops them here, among its groups of
+look like dashes. Segmentation (`model.reader.segment`) drops them here, among its groups of
 marks: a thin mark far taller than the writing, or a column of marks as narrow as a
 line from the top of the picture to its bottom through rows with no writing, and the
 thin marks in line with either.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 
-from model.pieces import Group, linked
+from model.reader.pieces import Group, linked
 
 # A mark at most RULE_ASPECT as wide as tall and RULE_VS_TEXT times as tall as the
 # tallest of at least MIN_TEXT_MARKS other marks is a printed line, as are the thin marks

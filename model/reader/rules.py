@@ -10,7 +10,7 @@ digit-like mark, reaching past the ink beside it. A digit's own bars (a 7's top,
 base) are shorter than its height, and a 1 is no taller than its neighbours, so
 neither qualifies; nor does any stroke of a picture that is one mark no wider than a
 digit. Upright lines count where they meet a line already found (the sides of a box,
-the walls of a comb; a comb's ticks are found in model.combs). A thin line from edge
+the walls of a comb; a comb's ticks are found in model.reader.combs). A thin line from edge
 to edge of the picture with a row of far shorter marks beside it (an exercise book's
 margin line) is printed too: beside it the digits would pass for specks; so is one
 beyond all the writing and well longer than the writing spans (a table's rule beside a
@@ -23,10 +23,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from model.combs import comb_cell, comb_ticks
-from model.frames import frame_mask
-from model.ink import stroke_width
-from model.lines import grow, lines_across, on_its_line, straight_runs, take_out, touching
+from model.reader.combs import comb_cell, comb_ticks
+from model.reader.frames import frame_mask
+from model.reader.ink import stroke_width
+from model.reader.lines import grow, lines_across, on_its_line, straight_runs, take_out, touching
 
 RULE_VS_EXTENT = 0.4  # a straight run across this share of the ink's extent may be a line
 MIN_RULE_PX = 24  # ... and is this many pixels long at least
