@@ -15,6 +15,7 @@ from model.reader.imaging import ReadError, decode_image
 from model.reader.ink import find_ink
 from model.reader.panels import without_the_page
 from tests.pictures import grey_box, text_of
+from training.form_fields import field_set
 from training.realworld.usps_numbers import number_picks
 from training.styles import to_network_input
 from training.usps_pictures import FILE_SIZE, as_file, boxed, boxed_picture
@@ -269,6 +270,23 @@ def test_boxes_are_found_only_in_one_bit_rows_of_square_cells(usps_test) -> None
     assert cells(np.pad(np.ones((2, 16), np.float32), ((7, 7), (0, 0)))) == []
     shaded = as_file(eight).astype(np.float32) * np.linspace(0.75, 1.0, FILE_SIZE)[None, :]
     assert boxed_cells(find_ink(decode_image(shaded.astype(np.uint8)))) == []
+
+
+def test_boxes_at_their_own_heights_are_found_but_no_field_on_a_printed_line(usps_test) -> None:
+    # Cells of one side, each at its own height, but never slices of a number written
+    # on an underline: the line runs across the row, and through every slice's sides.
+    # Without the line's check, 6 of these 80 fields were taken for such cells
+    # ("05890" read "233112").
+    eight, two = (boxed(usps_test.images[usps_test.labels == d][0]) for d in (8, 2))
+    column = np.zeros((19, 16), np.float32)
+    lower, higher = column.copy(), column.copy()
+    lower[3:], higher[:16] = eight, two
+    row = np.pad(np.hstack([higher, lower, higher]), 2)  # "282", the 8 3 px lower
+    found = boxed_cells(find_ink(decode_image(as_file(row))))
+    assert [(round(c.x / 6), round(c.y / 6), round(c.w / 6)) for c in found] == [
+        (2, 2, 16), (18, 5, 16), (34, 2, 16)]
+    for field, _ in field_set("usps-test", "underline", 80, seed=0):
+        assert boxed_cells(find_ink(decode_image(field), ruled=True)) == []
 
 
 @pytest.mark.parametrize("gaps", [(1, 4), (5, 8)], ids=["close", "with-margins"])

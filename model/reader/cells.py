@@ -15,6 +15,7 @@ import numpy as np
 
 from model.reader.frames import frame_mask
 from model.reader.ink import INK_LEVEL, InkMap
+from model.reader.lines import straight_runs
 from model.reader.options import Option, Slot
 from model.reader.pieces import Piece
 from model.reader.pixels import is_digit_box
@@ -39,6 +40,19 @@ CELL_FILL = 0.5  # the row's share of the picture's height, at least
 # count right 184 -> 194, exact 139 -> 155; every other train number set as before.
 CELL_GAP = 0.5
 CELL_SLACK_PX = 2
+# Boxes set at their own heights (digits pasted side by side a pixel or two up or down,
+# a row not quite level): cells of one side, each as tall as its own digit's ink, the
+# row up to 1 / STAGGER_SIDE of that side tall (`_staggered`). Each cell's ink reaches
+# within STAGGER_SLACK of its side at its top, bottom, left and right (the one-bit
+# threshold can take two of a 16 px box's rows or columns).
+STAGGER_SIDE = 0.6
+STAGGER_SLACK = 0.125
+# A boxed digit's strokes run within its own box, and two neighbours' bars at one
+# height within two: a level straight run of ink across STAGGER_RUN of the row and
+# longer than STAGGER_RUN_CELLS cells is a printed line the digits stand on (an
+# underline, a comb's base), and such a row is no row of boxes.
+STAGGER_RUN = 0.75
+STAGGER_RUN_CELLS = 1.5
 
 
 def boxed_cells(ink: InkMap) -> list[Piece]:
@@ -55,7 +69,8 @@ def boxed_cells(ink: InkMap) -> list[Piece]:
     (stretched to fill it; the threshold may have taken one). A single cell must reach
     the picture's four edges: a digit with paper round it proves nothing by touching
     its own box. But a picture no larger than one digit's box (`is_digit_box`) is
-    that digit saved with a margin, and a square of one-bit ink in it is its box.
+    that digit saved with a margin, and a square of one-bit ink in it is its box. Boxes
+    pasted each at its own height make a row taller than its cells (`_staggered`).
     """
     if not ink.one_bit:
         return []
@@ -70,6 +85,12 @@ def boxed_cells(ink: InkMap) -> list[Piece]:
     if height < CELL_FILL * strong.shape[0]:
         return []  # a row of boxes fills its picture's height, apart from a margin
     inked = strong[y0:y1, x0:x1].any(axis=0)
+    # Boxes at their own heights first: the row is then taller than its cells, and
+    # taken as cells of its height it is fewer of them (never so in a level row, whose
+    # cells' ink is as tall as the row).
+    if staggered := _staggered(strong, inked, x0, height):
+        return [] if frame_mask(ink.mask).any() else [_piece_in(ink.mask, a, b, rows)
+                                                      for a, b, rows in staggered]
     spans = _cells(x0, x1, height)
     if not spans or (len(spans) > 1 and np.mean(~inked) > CELL_PAPER):
         spans = _set_apart(inked, x0, height) or _grid(inked, x0, height)
@@ -85,15 +106,19 @@ def boxed_cells(ink: InkMap) -> list[Piece]:
     return [_piece_in(ink.mask, a, b) for a, b in spans]
 
 
-def _piece_in(mask: np.ndarray, x0: int, x1: int) -> Piece:
-    """The ink of columns [x0, x1) (inked: a cell), soft edges included, as one piece."""
-    part = mask[:, x0:x1]
-    rows = np.flatnonzero(part.any(axis=1))
-    top, bottom = int(rows[0]), int(rows[-1]) + 1
-    return Piece(x0, top, x1 - x0, bottom - top, part[top:bottom].copy())
+def _piece_in(mask: np.ndarray, x0: int, x1: int,
+              rows: tuple[int, int] | None = None) -> Piece:
+    """The ink of columns [x0, x1) (inked: a cell), soft edges included, as one piece;
+    only of `rows` [top, bottom) where given (a cell at its own height)."""
+    part = mask[:, x0:x1].copy()
+    if rows is not None:
+        part[:rows[0]] = part[rows[1]:] = False
+    inked = np.flatnonzero(part.any(axis=1))
+    top, bottom = int(inked[0]), int(inked[-1]) + 1
+    return Piece(x0, top, x1 - x0, bottom - top, part[top:bottom])
 
 
-def _cells(x0: int, x1: int, height: int) -> list[tuple[int, int]]:
+def _cells(x0: int, x1: int, height: float) -> list[tuple[int, int]]:
     """[x0, x1) as a whole number of square cells of side `height`, else []."""
     count = round((x1 - x0) / height)
     if not 1 <= count <= MAX_CELLS or abs((x1 - x0) / (count * height) - 1) > CELL_ASPECT:
@@ -133,6 +158,45 @@ def _grid(inked: np.ndarray, x0: int, height: int) -> list[tuple[int, int]]:
                 and all(inked[a:a + round(side)].any() for a in starts)):
             return [(x0 + a, x0 + a + round(side)) for a in starts]
     return []
+
+
+def _staggered(strong: np.ndarray, inked: np.ndarray, x0: int,
+               height: int) -> list[tuple[int, int, tuple[int, int]]]:
+    """Two or more cells of one side, each at its own height: the row taller than the
+    side by more than a level row's slack (up to 1 / STAGGER_SIDE of it), every run of
+    inked columns (from `x0`) whole cells, each cell's ink as tall as the cell is wide
+    and reaching both its sides (`_own_rows`), and no printed line across the row
+    (STAGGER_RUN); each cell's columns and rows for the largest side that fits, else []."""
+    runs = _runs(inked)
+    sides = {(stop - start) / count for start, stop in runs
+             for count in range(1, MAX_CELLS + 1)}
+    level = (1 - CELL_ASPECT) * height - CELL_SLACK_PX  # a cell as tall as a level row
+    for side in sorted((s for s in sides if STAGGER_SIDE * height <= s < level), reverse=True):
+        cells = [_cells(x0 + start, x0 + stop, side) for start, stop in runs]
+        spans = [span for run in cells for span in run]
+        rows = [_own_rows(strong[:, a:b]) for a, b in spans]
+        if all(cells) and 2 <= len(spans) <= MAX_CELLS and all(rows):
+            line = max(STAGGER_RUN * len(inked), STAGGER_RUN_CELLS * side)
+            if straight_runs(strong.astype(np.uint8), round(line))[0].any():
+                return []
+            return [(a, b, own) for (a, b), own in zip(spans, rows, strict=True) if own]
+    return []
+
+
+def _own_rows(cell: np.ndarray) -> tuple[int, int] | None:
+    """The rows [top, bottom) of a digit stretched to fill its own box, a cell: its ink as
+    tall as the cell is wide (up to STAGGER_SLACK shorter) and inked along the cell's
+    left and right sides, else None. Its height is measured inside an upscale's slack:
+    an abutting neighbour's ringing is no part of it."""
+    rows = np.flatnonzero(cell[:, CELL_SLACK_PX:-CELL_SLACK_PX].any(axis=1))
+    width = cell.shape[1]
+    band = max(CELL_BAND_PX, round(STAGGER_SLACK * width))
+    if not len(rows) or not (cell[:, :band].any() and cell[:, -band:].any()):
+        return None
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    if not (1 - STAGGER_SLACK) * width <= bottom - top <= width + CELL_SLACK_PX:
+        return None
+    return max(top - CELL_SLACK_PX, 0), bottom + CELL_SLACK_PX
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:

@@ -21,6 +21,8 @@ that share nothing with MNIST's writers, and scores the whole reader on them:
             x per row: 31 degrees) either way, not 0.25, as many people write;
 - usps-boxed-numbers: numbers of 3-6 USPS *test* digits, each boxed as in usps-boxed,
             the boxes in a row 0-4 px apart (0: abutting), read as usps-numbers are;
+- usps-boxed-staggered: the same, but each box set 0-3 px (of 16) lower than the row's
+            top, as digits pasted side by side with a little jitter are;
 - usps-notebook: numbers of 3-6 USPS *test* digits written in exercise books (ruled
             lines, squared paper, a red or pink margin line on every other page; in
             a blue or black pen or a pencil: `exercise_books`), photographed
@@ -100,6 +102,7 @@ from training.realworld.scores import naive_read, score, score_reader, usps_repo
 from training.realworld.table_cells import TABLE_NUMBERS, TABLE_QUICK, table_samples
 from training.realworld.uneven_numbers import UNEVEN_NUMBERS, UNEVEN_QUICK, uneven_samples
 from training.realworld.usps_numbers import (
+    BOXED_STAGGER,
     SLANTED,
     USPS_NUMBERS,
     USPS_NUMBERS_QUICK,
@@ -139,6 +142,8 @@ NUMBER_SETS: dict[str, Callable[[str, bool], list[Sample]]] = {
                                 slant=SLANTED),
     "usps-boxed-numbers": _number_set(usps_numbers_samples, USPS_NUMBERS, USPS_NUMBERS_QUICK,
                                       boxed=True),
+    "usps-boxed-staggered": _number_set(usps_numbers_samples, USPS_NUMBERS,
+                                        USPS_NUMBERS_QUICK, boxed=True, stagger=BOXED_STAGGER),
     "usps-notebook": _number_set(notebook_samples, NOTEBOOK_NUMBERS, NOTEBOOK_QUICK),
     "usps-cropped": _number_set(cropped_samples, CROPPED_NUMBERS, CROPPED_QUICK),
     "usps-old-paper": _number_set(old_paper_samples, OLD_PAPER_NUMBERS, OLD_PAPER_QUICK),

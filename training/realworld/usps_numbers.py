@@ -56,6 +56,9 @@ SLANTED = 0.6  # usps-slanted: writers leaning up to 31 degrees either way
 # set side by side are), a margin of paper round the row.
 BOXED_GAP = (0, 4)
 BOXED_MARGIN = (2, 4)  # rows, columns
+# usps-boxed-staggered: each box set 0-BOXED_STAGGER px (of 16) lower than the row's top,
+# as digits pasted side by side by hand or by a script with a little jitter are.
+BOXED_STAGGER = 3
 
 
 def usps_number_samples(split: str = "test", count: int = 300, seed: int = 0,
@@ -73,15 +76,26 @@ def number_scan(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def usps_boxed_number_samples(split: str = "test", count: int = 300, seed: int = 0,
-                              gaps: tuple[int, int] = BOXED_GAP) -> Iterator[Sample]:
+                              gaps: tuple[int, int] = BOXED_GAP,
+                              stagger: int = 0) -> Iterator[Sample]:
     """Numbers of 3-6 USPS digits of one split, each boxed (`training.usps_pictures.boxed`:
     cut to its ink, stretched to 16x16, one bit) and the boxes set in a row `gaps` px
-    apart (0: abutting), written as one file (`as_file`, 96 px per box), seeded."""
+    apart (0: abutting), each 0-`stagger` px lower than the row's top, written as one
+    file (`as_file`, 96 px per box), seeded."""
     for digits, text, rng in number_picks(split, count, seed):
-        gap = np.zeros((BOX_SIDE, int(rng.integers(gaps[0], gaps[1] + 1))), np.float32)
-        tiles = [part for digit in digits for part in (boxed(digit), gap)][:-1]
-        row = np.pad(np.hstack(tiles), ((BOXED_MARGIN[0],) * 2, (BOXED_MARGIN[1],) * 2))
+        gap = np.zeros((BOX_SIDE + stagger, int(rng.integers(gaps[0], gaps[1] + 1))),
+                       np.float32)
+        tiles = [part for digit in digits for part in (_lowered(boxed(digit), stagger, rng), gap)]
+        row = np.pad(np.hstack(tiles[:-1]), ((BOXED_MARGIN[0],) * 2, (BOXED_MARGIN[1],) * 2))
         yield Sample(as_file(row), text)
+
+
+def _lowered(box: np.ndarray, stagger: int, rng: np.random.Generator) -> np.ndarray:
+    """A box in a column `stagger` px taller, 0-`stagger` px below its top (no draw at 0)."""
+    if not stagger:
+        return box
+    drop = int(rng.integers(0, stagger + 1))
+    return np.pad(box, ((drop, stagger - drop), (0, 0)))
 
 
 def number_picks(split: str, count: int,
@@ -194,17 +208,20 @@ def numbers_report(samples: list[Sample], predictor: Predictor) -> dict:
 
 
 @functools.lru_cache(maxsize=4)
-def _numbers_cached(split: str, count: int, boxed: bool, slant: float) -> tuple[Sample, ...]:
+def _numbers_cached(split: str, count: int, boxed: bool, slant: float,
+                    stagger: int) -> tuple[Sample, ...]:
     if boxed:
-        return tuple(usps_boxed_number_samples(split, count))
+        return tuple(usps_boxed_number_samples(split, count, stagger=stagger))
     return tuple(usps_number_samples(split, count, slant=slant))
 
 
 def usps_numbers_samples(split: str = "test", count: int = USPS_NUMBERS, *,
-                         boxed: bool = False, slant: float = NUMBER_SLANT) -> list[Sample]:
-    """The seeded usps-numbers set of `split`, usps-boxed-numbers, or usps-slanted with
-    `slant=SLANTED` (cached per process)."""
-    return list(_numbers_cached(split, count, boxed, slant))
+                         boxed: bool = False, slant: float = NUMBER_SLANT,
+                         stagger: int = 0) -> list[Sample]:
+    """The seeded usps-numbers set of `split`, usps-boxed-numbers (usps-boxed-staggered
+    with `stagger=BOXED_STAGGER`), or usps-slanted with `slant=SLANTED` (cached per
+    process)."""
+    return list(_numbers_cached(split, count, boxed, slant, stagger))
 
 
 def contact_sheet(samples: list[Sample], labels: list[str], path: str,
