@@ -17,6 +17,7 @@ from tests.geometry import turned
 from training.realsets import Sample, paper_page
 from training.realworld.usps_numbers import (
     BOXED_GAP,
+    BOXED_MARGIN,
     BOXED_STAGGER,
     USPS_NUMBERS_QUICK,
     failure_kind,
@@ -25,6 +26,7 @@ from training.realworld.usps_numbers import (
     usps_number_samples,
     usps_numbers_samples,
 )
+from training.usps_pictures import BOX_SIDE, FILE_SIZE
 
 # Measured on the quick set with the shipped model: 87.5 % exact, digit count right
 # 97.5 %, sure and wrong 1.2 % (the reader before: 86.2 %, 96.2 %, 2.5 %).
@@ -101,7 +103,8 @@ def test_boxes_at_their_own_heights_are_read_one_digit_each(predictor, gaps) -> 
     # before); abutting, 91.2 % and 100 % (70.0 % and 82.5 % before).
     samples = list(usps_boxed_number_samples("test", USPS_NUMBERS_QUICK, gaps=gaps,
                                               stagger=BOXED_STAGGER))
-    assert all(s.image.shape[0] == (16 + BOXED_STAGGER + 2 * 2) * 6 for s in samples)
+    row = BOX_SIDE + BOXED_STAGGER + 2 * BOXED_MARGIN[0]  # each box a column this tall
+    assert all(s.image.shape[0] == row * FILE_SIZE // BOX_SIDE for s in samples)
     report = numbers_report(samples, predictor)
     assert report["count_right"] >= MIN_STAGGERED_COUNT_RIGHT, report
     assert report["reader"] >= MIN_STAGGERED_EXACT, report
