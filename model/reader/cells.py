@@ -174,12 +174,12 @@ def _staggered(strong: np.ndarray, inked: np.ndarray, x0: int,
     for side in sorted((s for s in sides if STAGGER_SIDE * height <= s < level), reverse=True):
         cells = [_cells(x0 + start, x0 + stop, side) for start, stop in runs]
         spans = [span for run in cells for span in run]
-        rows = [_own_rows(strong[:, a:b]) for a, b in spans]
-        if all(cells) and 2 <= len(spans) <= MAX_CELLS and all(rows):
+        if not all(cells) or not 2 <= len(spans) <= MAX_CELLS:
+            continue
+        found = [(a, b, own) for a, b in spans if (own := _own_rows(strong[:, a:b]))]
+        if len(found) == len(spans):
             line = max(STAGGER_RUN * len(inked), STAGGER_RUN_CELLS * side)
-            if straight_runs(strong.astype(np.uint8), round(line))[0].any():
-                return []
-            return [(a, b, own) for (a, b), own in zip(spans, rows, strict=True) if own]
+            return [] if straight_runs(strong.astype(np.uint8), round(line))[0].any() else found
     return []
 
 
