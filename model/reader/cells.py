@@ -88,22 +88,35 @@ def boxed_cells(ink: InkMap) -> list[Piece]:
     # Boxes at their own heights first: the row is then taller than its cells, and
     # taken as cells of its height it is fewer of them (never so in a level row, whose
     # cells' ink is as tall as the row).
-    if staggered := _staggered(strong, inked, x0, height):
-        return [] if frame_mask(ink.mask).any() else [_piece_in(ink.mask, a, b, rows)
-                                                      for a, b, rows in staggered]
+    found = (_staggered(strong, inked, x0, height)
+             or _level(strong, inked, (y0, x0, y1, x1)))
+    if not found or frame_mask(ink.mask).any():
+        return []
+    return [_piece_in(ink.mask, a, b, own) for a, b, own in found]
+
+
+Cell = tuple[int, int, tuple[int, int] | None]  # columns [a, b), its own rows if staggered
+
+
+def _level(strong: np.ndarray, inked: np.ndarray,
+           box: tuple[int, int, int, int]) -> list[Cell]:
+    """The cells of a level row (`box`: its y0, x0, y1, x1), as `boxed_cells` tells them,
+    else []."""
+    y0, x0, y1, x1 = box
+    height = y1 - y0
     spans = _cells(x0, x1, height)
     if not spans or (len(spans) > 1 and np.mean(~inked) > CELL_PAPER):
         spans = _set_apart(inked, x0, height) or _grid(inked, x0, height)
-    if not spans or (len(spans) == 1 and (y0, x0, y1, x1) != (0, 0, *strong.shape)
+    if not spans or (len(spans) == 1 and box != (0, 0, *strong.shape)
                      and not is_digit_box(strong.shape)):
         return []
     band = max(CELL_BAND_PX, round(CELL_BAND * height))
     cells = [strong[y0:y1, a:b] for a, b in spans]
     sides = [[c[:band].any(), c[-band:].any(), c[:, :band].any(), c[:, -band:].any()]
              for c in cells]
-    if min(sum(hit) for hit in sides) < CELL_SIDES or frame_mask(ink.mask).any():
+    if min(sum(hit) for hit in sides) < CELL_SIDES:
         return []
-    return [_piece_in(ink.mask, a, b) for a, b in spans]
+    return [(a, b, None) for a, b in spans]
 
 
 def _piece_in(mask: np.ndarray, x0: int, x1: int,
@@ -160,8 +173,7 @@ def _grid(inked: np.ndarray, x0: int, height: int) -> list[tuple[int, int]]:
     return []
 
 
-def _staggered(strong: np.ndarray, inked: np.ndarray, x0: int,
-               height: int) -> list[tuple[int, int, tuple[int, int]]]:
+def _staggered(strong: np.ndarray, inked: np.ndarray, x0: int, height: int) -> list[Cell]:
     """Two or more cells of one side, each at its own height: the row taller than the
     side by more than a level row's slack (up to 1 / STAGGER_SIDE of it), every run of
     inked columns (from `x0`) whole cells, each cell's ink as tall as the cell is wide
@@ -176,7 +188,8 @@ def _staggered(strong: np.ndarray, inked: np.ndarray, x0: int,
         spans = [span for run in cells for span in run]
         if not all(cells) or not 2 <= len(spans) <= MAX_CELLS:
             continue
-        found = [(a, b, own) for a, b in spans if (own := _own_rows(strong[:, a:b]))]
+        found: list[Cell] = [(a, b, own) for a, b in spans
+                             if (own := _own_rows(strong[:, a:b]))]
         if len(found) == len(spans):
             line = max(STAGGER_RUN * len(inked), STAGGER_RUN_CELLS * side)
             return [] if straight_runs(strong.astype(np.uint8), round(line))[0].any() else found
