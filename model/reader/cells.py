@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 
+import cv2
 import numpy as np
 
 from model.reader.frames import frame_mask
@@ -30,6 +31,13 @@ CELL_BAND_PX = 2
 CELL_SIDES = 3  # ... along this many of their sides at least (the threshold can take one)
 CELL_PAPER = 0.05  # columns of paper in a row of abutting boxes, share of its width
 CELL_FILL = 0.5  # the row's share of the picture's height, at least
+# A printed rule along the row (a table's, thresholded to one bit with the number it
+# holds) is no digit's stroke: a piece of a cell's ink along its top or bottom, within
+# RULE_DEPTH of the cell's height and across RULE_SPAN of its width (its side bands
+# aside, where a table's upright rules join it), with paper between it and the digit.
+# In more than half of a row's cells it is a rule; a boxed 5's loose bar is one cell.
+RULE_DEPTH = 0.25
+RULE_SPAN = 0.6
 # Boxes set the same gap apart all along the row, up to CELL_GAP of their side: a cell's
 # digit need not fill its box's width (the threshold can take its rightmost column, or
 # leave paper columns inside it), so the cells are found as a grid of one pitch that puts
@@ -70,7 +78,8 @@ def boxed_cells(ink: InkMap) -> list[Piece]:
     the picture's four edges: a digit with paper round it proves nothing by touching
     its own box. But a picture no larger than one digit's box (`is_digit_box`) is
     that digit saved with a margin, and a square of one-bit ink in it is its box. Boxes
-    pasted each at its own height make a row taller than its cells (`_staggered`).
+    pasted each at its own height make a row taller than its cells (`_staggered`), and
+    a table's rules along a row make no boxes (`_on_a_rule`).
     """
     if not ink.one_bit:
         return []
@@ -91,6 +100,9 @@ def boxed_cells(ink: InkMap) -> list[Piece]:
     found = (_staggered(strong, inked, x0, height)
              or _level(strong, inked, (y0, x0, y1, x1)))
     if not found or frame_mask(ink.mask).any():
+        return []
+    ruled = [_on_a_rule(strong[slice(*(own or (y0, y1))), a:b]) for a, b, own in found]
+    if len(found) > 1 and 2 * sum(ruled) > len(found):
         return []
     return [_piece_in(ink.mask, a, b, own) for a, b, own in found]
 
@@ -117,6 +129,23 @@ def _level(strong: np.ndarray, inked: np.ndarray,
     if min(sum(hit) for hit in sides) < CELL_SIDES:
         return []
     return [(a, b, None) for a, b in spans]
+
+
+def _on_a_rule(cell: np.ndarray) -> bool:
+    """The cell's ink along its top or bottom is a printed rule (RULE_DEPTH, RULE_SPAN)."""
+    height, width = cell.shape
+    band = max(CELL_BAND_PX, round(CELL_BAND * height))
+    inside = cell.copy()
+    inside[:, :band] = inside[:, width - band:] = False
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(inside.astype(np.uint8),
+                                                              connectivity=8)
+    top = stats[1:, cv2.CC_STAT_TOP]
+    bottom = top + stats[1:, cv2.CC_STAT_HEIGHT]
+    wide = stats[1:, cv2.CC_STAT_WIDTH] >= RULE_SPAN * width
+    pieces = np.arange(1, count)
+    along_top = np.isin(pieces, labels[:band]) & (bottom <= RULE_DEPTH * height)
+    along_bottom = np.isin(pieces, labels[-band:]) & (top >= (1 - RULE_DEPTH) * height)
+    return bool((wide & (along_top | along_bottom)).any())
 
 
 def _piece_in(mask: np.ndarray, x0: int, x1: int,
