@@ -101,9 +101,9 @@ def boxed_cells(ink: InkMap) -> list[Piece]:
              or _level(strong, inked, (y0, x0, y1, x1)))
     if not found or frame_mask(ink.mask).any():
         return []
-    ruled = [_on_a_rule(strong[slice(*(own or (y0, y1))), a:b]) for a, b, own in found]
-    if len(found) > 1 and 2 * sum(ruled) > len(found):
-        return []
+    if len(found) > 1 and 2 * sum(_on_a_rule(strong[slice(*(own or (y0, y1))), a:b])
+                                  for a, b, own in found) > len(found):
+        return []  # a single cell is never judged so: every boxed picture of one digit
     return [_piece_in(ink.mask, a, b, own) for a, b, own in found]
 
 
