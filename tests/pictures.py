@@ -18,6 +18,13 @@ def grey_box(ink: np.ndarray) -> np.ndarray:
     return (255 * (1 - square)).round().astype(np.uint8)
 
 
+def one_bit(page: np.ndarray) -> np.ndarray:
+    """A page (grey or RGB) thresholded at Otsu's level, 0 or 255, as a bitonal scanner
+    or fax keeps it."""
+    gray = cv2.cvtColor(page, cv2.COLOR_RGB2GRAY) if page.ndim == 3 else page
+    return cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+
+
 def text_of(picture: np.ndarray | bytes, predictor) -> str:
     """What the reader reads in a picture, "" where it reads nothing."""
     try:

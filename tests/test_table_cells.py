@@ -19,6 +19,7 @@ from model.reader.imaging import decode_image
 from model.reader.ink import InkMap, find_ink
 from model.reader.polarity import judge_polarity
 from model.reader.segment import find_marks
+from tests.pictures import one_bit
 from training.realsets import Sample
 from training.realworld import table_cells
 from training.realworld.table_cells import RULES, TABLE_QUICK, table_samples
@@ -66,19 +67,13 @@ def test_a_tables_rules_one_bit_deep_make_no_boxes(cells: list, predictor) -> No
     """The cells thresholded to one bit, as a bitonal scanner keeps a page: the rules
     above and below the number ran through every cell of a row of square cells, so the
     number was read one cell a digit ("2436" read "335"; `model.reader.cells._on_a_rule`)."""
-    one_bit = [Sample(_one_bit(cell.image), cell.text) for cell in cells]
+    bitonal = [Sample(one_bit(cell.image), cell.text) for cell in cells]
     boxes = sum(bool(boxed_cells(find_ink(decode_image(image), ruled=True)))
-                for sample in one_bit for image in (sample.image, 255 - sample.image))
+                for sample in bitonal for image in (sample.image, 255 - sample.image))
     assert boxes <= MAX_ONE_BIT_BOXES, boxes
-    report = numbers_report(one_bit, predictor)
+    report = numbers_report(bitonal, predictor)
     assert report["reader"] >= MIN_ONE_BIT_EXACT, report
     assert report["count_right"] >= MIN_ONE_BIT_COUNT_RIGHT, report
-
-
-def _one_bit(page: np.ndarray) -> np.ndarray:
-    """The page thresholded at Otsu's level: 0 or 255."""
-    gray = cv2.cvtColor(page, cv2.COLOR_RGB2GRAY) if page.ndim == 3 else page
-    return cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
 
 
 def test_rules_close_to_the_edges_are_no_dark_paper(monkeypatch) -> None:

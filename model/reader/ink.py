@@ -91,6 +91,9 @@ class InkMap:
     contrast: float  # how far the stroke core stands above the paper, in grey levels
     one_bit: bool  # two levels only, as a one-bit scan (smoothly upscaled) has
     close_call: bool = False  # the polarity was a close call (`judge_polarity`)
+    # A ruled page's lines were found (`model.reader.ruling`): those the threshold kept, as
+    # dark as the pen, `model.reader.rules` takes out (`model.reader.ruling.without_dark_rulings`).
+    ruled_page: bool = False
 
 
 def find_ink(gray: np.ndarray, *, ruled: bool = False,
@@ -118,8 +121,8 @@ def find_ink(gray: np.ndarray, *, ruled: bool = False,
     threshold, contrast, flat = _threshold(strength - background, noise)
     faintest = THRESHOLD_NOISE * noise  # on `flat`'s scale, as the threshold
     # On ruled paper the lines are found among all the faint ink, joined to digits or not.
-    pen = pen_above_ruling(flat, max(WEAK_LEVEL / INK_LEVEL * threshold, faintest)) \
-        if ruled else None
+    pen, ruled_page = pen_above_ruling(
+        flat, max(WEAK_LEVEL / INK_LEVEL * threshold, faintest)) if ruled else (None, False)
     if pen is not None:
         threshold, faintest = pen.threshold, pen.faintest
         contrast = quantile(flat[flat >= threshold], CORE_PERCENTILE / 100)
@@ -131,7 +134,8 @@ def find_ink(gray: np.ndarray, *, ruled: bool = False,
     if pen is not None:  # a digit written lighter than the rest, standing alone
         mask |= lone_marks(connected_to(flat >= pen.lone, ink >= weak) & ~mask)
     return InkMap(ink=ink, mask=mask, scale=scale, light_on_dark=light_on_dark,
-                  contrast=contrast, one_bit=one_bit, close_call=close_call)
+                  contrast=contrast, one_bit=one_bit, close_call=close_call,
+                  ruled_page=ruled_page)
 
 
 def solid_ink(gray: np.ndarray) -> InkMap | None:

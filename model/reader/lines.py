@@ -8,6 +8,9 @@ import numpy as np
 
 MAX_TILT = 6.0  # degrees from level or upright: tilted photos keep their lines straight
 MAX_GAP = 2  # pixels a line may break (a faint print, JPEG) and stay one line
+THETA = np.pi / 180  # Hough's angle step
+FINE_THETA = np.pi / 720  # ... where a grid's lines run across the whole picture
+CROSSING = 9  # pixels: longer than a printed line (thickened by a pixel) is thick
 BRIDGE = 13  # a stroke crossing a line is bridged over this many pixels of removed line
 NEAR = np.ones((3, 3), np.uint8)
 
@@ -78,22 +81,41 @@ def touching(candidates: np.ndarray, found: np.ndarray) -> np.ndarray:
     return np.isin(labels, hits[hits > 0])
 
 
-def straight_runs(ink: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+def straight_runs(ink: np.ndarray, length: int,
+                  crossed: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Ink on straight segments at least `length` long: (level, upright), within MAX_TILT.
 
     One probabilistic Hough transform finds the segments whatever their tilt; the ink
-    within a pixel of each is the run.
+    within a pixel of each is the run. Hough takes the pixels of each segment it finds
+    away before it looks for the next, so the lines crossing a grid's first lines are
+    left in pieces, broken at every crossing; `crossed` looks for them again, each way,
+    in the ink that runs CROSSING pixels that way.
     """
     # A hairline a few degrees askew is a staircase whose steps Hough's bins drift
     # off; thickened by a pixel it stays one segment.
     thick = cv2.dilate(ink, NEAR)
-    segments = cv2.HoughLinesP(thick, 1, np.pi / 180, threshold=max(1, length // 2),
+    level, upright = _segments(thick, length, FINE_THETA if crossed else THETA)
+    if crossed:
+        # Opened along the other way, a line crossing them keeps its crossings and the
+        # lines found lose all but theirs.
+        for found, kernel, way in ((level, (CROSSING, 1), 1), (upright, (1, CROSSING), 0)):
+            if found.any():
+                across = cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
+                (level, upright)[way][...] |= _segments(across, length, FINE_THETA)[way]
+    # A grid's lines, a pixel or two thick across the whole picture, drift off Hough's
+    # segments by a pixel here and there: their runs are the thickened ink, unbroken.
+    under = thick if crossed else ink
+    return (level & under).astype(bool), (upright & under).astype(bool)
+
+
+def _segments(thick: np.ndarray, length: int, theta: float) -> tuple[np.ndarray, np.ndarray]:
+    """Hough's straight segments at least `length` long, drawn 3 px wide: (level, upright)."""
+    segments = cv2.HoughLinesP(thick, 1, theta, threshold=max(1, length // 2),
                                minLineLength=length, maxLineGap=MAX_GAP)
-    drawn = [np.zeros_like(ink), np.zeros_like(ink)]  # level, upright
+    drawn = [np.zeros_like(thick), np.zeros_like(thick)]  # level, upright
     for x0, y0, x1, y1 in ([] if segments is None else segments.reshape(-1, 4)):
         angle = np.degrees(np.arctan2(abs(y1 - y0), abs(x1 - x0)))
         for canvas, tilt in zip(drawn, (angle, 90.0 - angle), strict=True):
             if tilt <= MAX_TILT:
                 cv2.line(canvas, (int(x0), int(y0)), (int(x1), int(y1)), 1, 3)
-    level, upright = ((canvas & ink).astype(bool) for canvas in drawn)
-    return level, upright
+    return drawn[0], drawn[1]

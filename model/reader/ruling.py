@@ -11,7 +11,9 @@ levels: the lines drop out whole, grid crossings and all, and the strokes that c
 them stay unbroken. A digit written lighter than the rest, wholly under that threshold,
 is kept where it stands alone and is no line (`lone_marks`).
 Lines as dark as the pen are left to `model.reader.rules`, which takes out a form's boxes and
-underlines (a 1 that fills its picture is as long and as dark as a line).
+underlines (a 1 that fills its picture is as long and as dark as a line), and a ruled
+page's lines among them (`without_dark_rulings`): a page scanned one bit deep or photocopied
+keeps its grid as black as the pen, and only where the lines lie tells them apart.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from model.reader.lines import bridged, grow, lines_across, straight_runs
+from model.reader.lines import bridged, grow, lines_across, straight_runs, take_out
 from model.reader.pixels import block_max, quantile
 
 RULING_SPAN = 0.5  # a ruling runs across this share of the picture's width (or height)
@@ -68,6 +70,17 @@ LONE_LEVEL = 0.3
 LONE_SPAN = 0.4
 LONE_MIN_PX = 8
 LINE_ASPECT = 0.15
+# A ruled page printed as dark as the pen: its lines are RULED_VS_TEXT times as long as
+# the tallest writing (marks at least TEXT_AREA of the largest's ink, no line's piece) at
+# least. A line's pixels are those as near the straight line fitted to it as LINE_SHARE
+# of the ink along it (a quantile), plus half a pixel: a low quantile keeps to the
+# printed line where a digit's stroke runs along it. 300 exercise-book pages of USPS
+# *train* digits thresholded to one bit: 60.7 % read exactly without the search; 75.0 %
+# at 0, 82.0 % at 0.2, 85.7 % at 0.35, 84.3 % at 0.5, 82.0 % at 0.65, 73.7 % at 0.8 (more
+# of the digits' strokes go with the lines).
+RULED_VS_TEXT = 2.5
+TEXT_AREA = 0.2
+LINE_SHARE = 0.35
 
 
 @dataclass(frozen=True)
@@ -81,34 +94,82 @@ class PenLevels:
     lone: float
 
 
-def pen_above_ruling(flat: np.ndarray, faint: float) -> PenLevels | None:
-    """The levels that keep the pen and leave out a ruled page's faint lines; None
-    when the picture (`flat`: ink above the paper) has none. The lines are looked for
-    in all ink from `faint` up, joined to the digits or not, on a copy at most
-    DETECT_SIDE wide (each of its pixels the strongest of those it stands for, so a
-    hairline stays whole and keeps its level)."""
+def pen_above_ruling(flat: np.ndarray, faint: float) -> tuple[PenLevels | None, bool]:
+    """The levels that keep the pen and leave out a ruled page's faint lines, None
+    when the picture (`flat`: ink above the paper) has none; and whether it has a ruled
+    page's lines at all (those the levels miss: `without_dark_rulings`). The lines are looked for in
+    all ink from `faint` up, joined to the digits or not, on a copy at most DETECT_SIDE
+    wide (each of its pixels the strongest of those it stands for, so a hairline stays
+    whole and keeps its level)."""
     flat = block_max(flat, -(-max(flat.shape) // DETECT_SIDE))
     mask = flat >= faint
-    rulings, across = _rulings(mask)
+    lines, across = _rulings(mask)
     if 0 < across < MIN_RULINGS:  # lines across, too few: the rest may be in patches
         mask = flat >= FAINTER * faint
-        rulings, _ = _rulings(mask)
-        if rulings is not None and np.mean(flat[rulings] >= faint) < PATCHES:
-            return None  # it lies under the threshold: leaving it out would thin the pen
-    if rulings is None:
-        return None
+        lines, _ = _rulings(mask)
+    if not lines:
+        return None, False
+    rulings = np.logical_or.reduce([line for line, _ in lines])
+    if 0 < across < MIN_RULINGS and np.mean(flat[rulings] >= faint) < PATCHES:
+        return None, False  # it lies under the threshold: leaving it out would thin the pen
     off_lines = flat[mask & ~grow(rulings)]
     if off_lines.size == 0:
-        return None
+        return None, True
     pen = quantile(off_lines, PEN_SHARE)
     on_lines = flat[rulings]
     ruling = quantile(on_lines, 0.5)  # strokes crossing the lines are the minority
     if ruling > FAINT_RULING * pen:
-        return None  # printed as dark as the pen
+        return None, True  # printed as dark as the pen
     threshold = (ruling + pen) / 2
     # The lines' own top level, unless strokes along them are a tenth of their pixels.
     return PenLevels(threshold, min(ABOVE_RULING * quantile(on_lines, 0.9), threshold),
-                     ruling + LONE_LEVEL * (pen - ruling))
+                     ruling + LONE_LEVEL * (pen - ruling)), True
+
+
+def without_dark_rulings(mask: np.ndarray) -> np.ndarray:
+    """`mask` (the ink of a page `pen_above_ruling` found a ruling on) without a ruled
+    page's lines printed as dark as the pen (a one-bit scan, a photocopy), which no
+    threshold leaves out; the strokes crossing them are kept (`take_out`). They are a
+    ruled page's lines (`_rulings`, crossed ones too, on a copy at most DETECT_SIDE
+    wide) when each is RULED_VS_TEXT times as tall as the tallest writing left without
+    them: a row of 1s cut tight is as long as the writing is tall."""
+    block = -(-max(mask.shape) // DETECT_SIDE)
+    found, _ = _rulings(block_max(mask.astype(np.uint8), block).astype(bool), crossed=True)
+    if not found:
+        return mask
+    kept = take_out(mask, _on_the_lines(mask, found, block))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(kept.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return mask
+    areas, widths, heights = (stats[1:, k] for k in (cv2.CC_STAT_AREA, cv2.CC_STAT_WIDTH,
+                                                      cv2.CC_STAT_HEIGHT))
+    # Pieces of a line the search missed are no writing: far longer than they are thick.
+    text = heights[(areas >= TEXT_AREA * areas.max()) & (heights >= LONE_MIN_PX)
+                   & (np.minimum(widths, heights) > LINE_ASPECT * np.maximum(widths, heights))]
+    shortest = min(length for _, length in found) * block
+    if text.size == 0 or shortest < RULED_VS_TEXT * text.max():
+        return mask
+    return kept
+
+
+def _on_the_lines(mask: np.ndarray, lines: list[Line], block: int) -> np.ndarray:
+    """The pixels of `mask` on the straight `lines` found on a copy `block` times
+    smaller, out to their ends (see LINE_SHARE)."""
+    found = np.zeros_like(mask, dtype=bool)
+    iy, ix = np.nonzero(mask)
+    for line, _ in lines:
+        near = line[iy // block, ix // block]
+        points = np.column_stack([ix[near], iy[near]]).astype(np.float32)
+        if len(points) < 2:
+            continue
+        vx, vy, x0, y0 = cv2.fitLine(points, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        off = np.abs((ix - x0) * vy - (iy - y0) * vx)
+        along = (ix - x0) * vx + (iy - y0) * vy
+        ends = along[near].min(), along[near].max()
+        width = np.quantile(off[near], LINE_SHARE) + 0.5
+        on = (off <= width) & (along >= ends[0]) & (along <= ends[1])
+        found[iy[on], ix[on]] = True
+    return found
 
 
 def lone_marks(candidates: np.ndarray) -> np.ndarray:
@@ -123,27 +184,32 @@ def lone_marks(candidates: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
-def _rulings(mask: np.ndarray) -> tuple[np.ndarray | None, int]:
-    """The pixels of the thin straight lines across the picture, when it has at least
-    MIN_RULINGS of them, else None; and how many straight lines across it were found."""
+Line = tuple[np.ndarray, int]  # a straight line's pixels and its length
+
+
+def _rulings(mask: np.ndarray, crossed: bool = False) -> tuple[list[Line], int]:
+    """The thin straight lines across the picture (each one's pixels and length) when
+    it has at least MIN_RULINGS of them, else none; and how many straight lines across
+    it were found. `crossed`: the lines crossing others are looked for again (a grid's
+    are, see `straight_runs`)."""
     if mask.any(axis=0).mean() < RULING_SPAN and mask.any(axis=1).mean() < RULING_SPAN:
-        return None, 0  # no ink reaches across the picture
+        return [], 0  # no ink reaches across the picture
     # A hairline a little askew crosses from one row to the next with both pixels half
     # inked, and a faint line's half falls under the threshold: bridge such gaps along
     # rows and columns so the line is found whole; only inked pixels count as the line.
     joined = bridged(mask, GAP_PX).astype(np.uint8)
-    runs = straight_runs(joined, round(RULING_SPAN * min(mask.shape)))
+    runs = straight_runs(joined, round(RULING_SPAN * min(mask.shape)), crossed)
     candidates = [(line & mask, length) for line, length in lines_across(runs, RULING_SPAN)]
     if len(candidates) < MIN_RULINGS:
-        return None, len(candidates)
+        return [], len(candidates)
     # A run is a band a few pixels wide wherever it lies; how deep it lies in the ink
     # says whether that ink is a thin line or a stroke (the side of a 0 in a tight crop).
     depth = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
-    rulings = [line for line, length in candidates if line.sum() <= RULING_WIDTH * length
-               and 2 * np.median(depth[line]) <= RULING_WIDTH]
-    if len(rulings) < MIN_RULINGS or _closed_box(rulings):
-        return None, len(candidates)
-    return np.logical_or.reduce(rulings), len(candidates)
+    thin = [(line, length) for line, length in candidates if line.sum() <= RULING_WIDTH * length
+            and 2 * np.median(depth[line]) <= RULING_WIDTH]
+    if len(thin) < MIN_RULINGS or _closed_box([line for line, _ in thin]):
+        return [], len(candidates)
+    return thin, len(candidates)
 
 
 def _closed_box(lines: list[np.ndarray]) -> bool:
