@@ -96,16 +96,21 @@ def straight_runs(ink: np.ndarray, length: int,
     thick = cv2.dilate(ink, NEAR)
     level, upright = _segments(thick, length, FINE_THETA if crossed else THETA)
     if crossed:
-        # Opened along the other way, a line crossing them keeps its crossings and the
-        # lines found lose all but theirs.
-        for found, kernel, way in ((level, (CROSSING, 1), 1), (upright, (1, CROSSING), 0)):
-            if found.any():
-                across = cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
-                (level, upright)[way][...] |= _segments(across, length, FINE_THETA)[way]
+        # Opened along one way, the ink keeps the lines that way whole, crossings and
+        # all, and loses the other way's lines but for their crossings.
+        if level.any():
+            upright |= _segments(_opened(thick, (CROSSING, 1)), length, FINE_THETA)[1]
+        if upright.any():
+            level |= _segments(_opened(thick, (1, CROSSING)), length, FINE_THETA)[0]
     # A grid's lines, a pixel or two thick across the whole picture, drift off Hough's
     # segments by a pixel here and there: their runs are the thickened ink, unbroken.
     under = thick if crossed else ink
     return (level & under).astype(bool), (upright & under).astype(bool)
+
+
+def _opened(ink: np.ndarray, kernel: tuple[int, int]) -> np.ndarray:
+    """`ink` opened by a bar of `kernel` (rows, columns): only its runs that long that way."""
+    return cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
 
 
 def _segments(thick: np.ndarray, length: int, theta: float) -> tuple[np.ndarray, np.ndarray]:

@@ -82,6 +82,8 @@ RULED_VS_TEXT = 2.5
 TEXT_AREA = 0.2
 LINE_SHARE = 0.35
 
+Line = tuple[np.ndarray, int]  # a straight line's pixels and its length
+
 
 @dataclass(frozen=True)
 class PenLevels:
@@ -97,10 +99,10 @@ class PenLevels:
 def pen_above_ruling(flat: np.ndarray, faint: float) -> tuple[PenLevels | None, bool]:
     """The levels that keep the pen and leave out a ruled page's faint lines, None
     when the picture (`flat`: ink above the paper) has none; and whether it has a ruled
-    page's lines at all (those the levels miss: `without_dark_rulings`). The lines are looked for in
-    all ink from `faint` up, joined to the digits or not, on a copy at most DETECT_SIDE
-    wide (each of its pixels the strongest of those it stands for, so a hairline stays
-    whole and keeps its level)."""
+    page's lines at all (those no levels leave out: `without_dark_rulings`). The lines
+    are looked for in all ink from `faint` up, joined to the digits or not, on a copy
+    at most DETECT_SIDE wide (each of its pixels the strongest of those it stands for,
+    so a hairline stays whole and keeps its level)."""
     flat = block_max(flat, -(-max(flat.shape) // DETECT_SIDE))
     mask = flat >= faint
     lines, across = _rulings(mask)
@@ -183,8 +185,6 @@ def lone_marks(candidates: np.ndarray) -> np.ndarray:
     keep[0] = False
     return keep[labels]
 
-
-Line = tuple[np.ndarray, int]  # a straight line's pixels and its length
 
 
 def _rulings(mask: np.ndarray, crossed: bool = False) -> tuple[list[Line], int]:
