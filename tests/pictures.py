@@ -25,6 +25,14 @@ def one_bit(page: np.ndarray) -> np.ndarray:
     return cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
 
 
+def spans_across(mask: np.ndarray) -> bool:
+    """Whether any mark of `mask` runs across half the picture's width or height."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    height, width = mask.shape
+    return bool(((stats[1:, cv2.CC_STAT_WIDTH] >= width / 2)
+                 | (stats[1:, cv2.CC_STAT_HEIGHT] >= height / 2)).any())
+
+
 def text_of(picture: np.ndarray | bytes, predictor) -> str:
     """What the reader reads in a picture, "" where it reads nothing."""
     try:

@@ -15,10 +15,8 @@ import pytest
 
 from model.reader.imaging import decode_image
 from model.reader.ink import find_ink
-from model.reader.lines import straight_runs
-from model.reader.rules import remove_rules
 from model.reader.ruling import pen_above_ruling
-from tests.pictures import one_bit
+from tests.pictures import spans_across
 from training.realsets import Sample, paper_page
 from training.realworld import exercise_books
 from training.realworld.exercise_books import INK_PENS, PENCIL, RULINGS, notebook_samples
@@ -80,31 +78,6 @@ MAX_INK_WITH_GRID = 1.25
 DARK_GRID = (0.2, 0.2, 0.2)
 DARK_GRID_PAGES = 60
 MIN_EXACT_ON_DARK_GRID = 0.72
-# The first 60 pages (every ruling, pen and margin) thresholded to one bit at Otsu's
-# level, as a bitonal scanner keeps them: the grid comes out as black as the pen.
-# Measured with the shipped model: 68.3 % read exactly, 76.7 % with the right digit
-# count (50.0 % and 61.7 % before `model.reader.ruling.without_dark_rulings`).
-ONE_BIT_PAGES = 60
-# Of their 20 squared pages, 14 keep the grid (a mark across half the page), and 2
-# still do once the lines are taken out (11 before).
-MIN_GRIDS_ONE_BIT = 10
-MAX_GRIDS_LEFT = 3
-# A grid of 1 px lines SQUARE px apart on a picture GRID_SIDE px (rows, columns), level
-# or turned 2 degrees: Hough alone found all of its level lines, and none of its upright
-# ones (85 % of them turned).
-SQUARE = 17
-GRID_SIDE = (136, 221)
-MIN_GRID_FOUND = 0.9
-MIN_EXACT_ONE_BIT = 0.63
-MIN_COUNT_RIGHT_ONE_BIT = 0.72
-
-
-def _spans_across(mask: np.ndarray) -> bool:
-    """Whether any mark runs across half the picture's width or height."""
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    height, width = mask.shape
-    return bool(((stats[1:, cv2.CC_STAT_WIDTH] >= width / 2)
-                 | (stats[1:, cv2.CC_STAT_HEIGHT] >= height / 2)).any())
 
 
 @pytest.fixture(scope="module")
@@ -117,9 +90,9 @@ def first_pages() -> list:
 def test_a_ruled_pages_lines_are_not_ink(ruling: str, first_pages: list) -> None:
     pages = first_pages[RULINGS.index(ruling)::len(RULINGS)]
     grays = [decode_image(page.image) for page in pages]
-    joined = [gray for gray in grays if _spans_across(find_ink(gray).mask)]
+    joined = [gray for gray in grays if spans_across(find_ink(gray).mask)]
     assert joined  # pages whose lines a plain threshold takes for ink
-    assert not any(_spans_across(find_ink(gray, ruled=True).mask) for gray in joined)
+    assert not any(spans_across(find_ink(gray, ruled=True).mask) for gray in joined)
 
 
 def test_numbers_in_exercise_books_read_as_on_plain_paper(predictor) -> None:
@@ -291,39 +264,3 @@ def test_a_grid_nearly_as_dark_as_the_pen(predictor, monkeypatch) -> None:
     pages = list(notebook_samples("test", DARK_GRID_PAGES, margins=False, pens=INK_PENS[1:]))
     report = numbers_report(pages, predictor)
     assert report["reader"] >= MIN_EXACT_ON_DARK_GRID, report
-
-
-def test_a_ruled_page_one_bit_deep(predictor) -> None:
-    """One bit deep, an exercise book's lines are as black as the pen: no threshold
-    leaves them out, and they joined the digits into one mark ("40080" read "1"). Its
-    lines are taken out of the ink (`model.reader.ruling.without_dark_rulings`), and a squared
-    page's ink is then no mark reaching across it."""
-    pages = [Sample(one_bit(page.image), page.text)
-             for page in notebook_samples("test", ONE_BIT_PAGES)]
-    inks = [find_ink(decode_image(page.image), ruled=True)
-            for page in pages[::len(RULINGS)]]  # the squared pages
-    joined = [ink for ink in inks if _spans_across(ink.mask)]  # the grid kept by the threshold
-    assert len(joined) >= MIN_GRIDS_ONE_BIT
-    assert sum(_spans_across(remove_rules(ink.mask, ink.ruled_page))
-               for ink in joined) <= MAX_GRIDS_LEFT, len(joined)
-    report = numbers_report(pages, predictor)
-    assert report["reader"] >= MIN_EXACT_ONE_BIT, report
-    assert report["count_right"] >= MIN_COUNT_RIGHT_ONE_BIT, report
-
-
-@pytest.mark.parametrize("tilt", [0.0, 2.0])
-def test_a_grids_crossing_lines_are_found(tilt: float) -> None:
-    """Hough takes a found line's pixels away, crossings and all, so a grid's lines
-    across the first ones found were left in pieces a square long; `crossed` finds
-    them whole, each way."""
-    grid = {way: np.zeros(GRID_SIDE, np.uint8) for way in ("level", "upright")}
-    rows, cols = GRID_SIDE
-    slope = np.tan(np.radians(tilt))
-    for y in range(SQUARE // 2, rows, SQUARE):
-        cv2.line(grid["level"], (0, y), (cols - 1, round(y + (cols - 1) * slope)), 1, 1)
-    for x in range(SQUARE // 2, cols, SQUARE):
-        cv2.line(grid["upright"], (x, 0), (round(x - (rows - 1) * slope), rows - 1), 1, 1)
-    ink = grid["level"] | grid["upright"]
-    for found, way in zip(straight_runs(ink, rows // 2, crossed=True), grid, strict=True):
-        lines = grid[way].astype(bool)
-        assert (found & lines).sum() >= MIN_GRID_FOUND * lines.sum(), way

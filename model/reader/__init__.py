@@ -176,7 +176,7 @@ def _read_ink(shape: tuple[int, ...], ink: InkMap, cells: list[Piece],
     (`boxed_cells`: their bars are no printed lines, each box one digit); `solid`: a
     picture all ink (`solid_ink`)."""
     if form_lines and not cells:
-        writing = within_reach(ink, remove_rules(ink.mask, ink.ruled_page))
+        writing = within_reach(ink, remove_rules(ink.mask, ink.ruled_page, ink.one_bit))
         ink = dataclasses.replace(ink, mask=sharp_writing(ink, writing))
     # A lone box is one digit whole too: a stroke the threshold broke, stretched along a
     # side of its box, is no shading along a border (USPS test digits in a thin pen,

@@ -122,7 +122,8 @@ def find_ink(gray: np.ndarray, *, ruled: bool = False,
     faintest = THRESHOLD_NOISE * noise  # on `flat`'s scale, as the threshold
     # On ruled paper the lines are found among all the faint ink, joined to digits or not.
     pen, ruled_page = pen_above_ruling(
-        flat, max(WEAK_LEVEL / INK_LEVEL * threshold, faintest)) if ruled else (None, False)
+        flat, max(WEAK_LEVEL / INK_LEVEL * threshold, faintest),
+        one_bit) if ruled else (None, False)
     if pen is not None:
         threshold, faintest = pen.threshold, pen.faintest
         contrast = quantile(flat[flat >= threshold], CORE_PERCENTILE / 100)

@@ -27,7 +27,7 @@ from model.reader.combs import comb_cell, comb_ticks
 from model.reader.frames import frame_mask
 from model.reader.ink import stroke_width
 from model.reader.lines import grow, lines_across, on_its_line, straight_runs, take_out, touching
-from model.reader.ruling import without_dark_rulings
+from model.reader.ruling import without_dark_rulings, without_line_pieces
 
 RULE_VS_EXTENT = 0.4  # a straight run across this share of the ink's extent may be a line
 MIN_RULE_PX = 24  # ... and is this many pixels long at least
@@ -73,14 +73,16 @@ SIDE_VS_WRITING = 1.25
 Marks = tuple[int, np.ndarray, np.ndarray]  # connected marks: count (with paper), labels, stats
 
 
-def remove_rules(mask: np.ndarray, ruled_page: bool = False) -> np.ndarray:
+def remove_rules(mask: np.ndarray, ruled_page: bool = False,
+                 one_bit: bool = False) -> np.ndarray:
     """The ink mask without printed lines and boxes; unchanged when it has none.
     `ruled_page`: the picture is a ruled page (`InkMap.ruled_page`), whose lines as dark
-    as the pen are taken out too."""
+    as the pen are taken out too, and what is left of them; `one_bit`: it is one bit
+    deep (`InkMap.one_bit`)."""
     if not mask.any() or min(mask.shape) < 3:
         return mask
     if ruled_page:
-        mask = without_dark_rulings(mask)
+        mask = without_line_pieces(without_dark_rulings(mask, one_bit))
     boxes = frame_mask(mask)
     rules = boxes | _line_rules(mask & ~grow(boxes) if boxes.any() else mask)
     if not rules.any():
