@@ -64,24 +64,33 @@ def _one_bit_pages(count: int, **kwargs) -> list[Sample]:
             for page in notebook_samples("test", count, **kwargs)]
 
 
-def _pages(indices: tuple[int, ...]) -> list[Sample]:
-    pages = _one_bit_pages(max(indices) + 1)
-    return [pages[i] for i in indices]
+@pytest.fixture(scope="module")
+def first_pages() -> list[Sample]:
+    """The first ONE_BIT_PAGES pages, one bit deep."""
+    return _one_bit_pages(ONE_BIT_PAGES)
 
 
-def test_a_ruled_page_one_bit_deep(predictor) -> None:
+@pytest.fixture(scope="module")
+def picked_pages() -> dict[int, Sample]:
+    """The pages read one by one below, one bit deep, by their place in the set (the set
+    is made once: each page is its seeded generator's next)."""
+    wanted = {*STRAY_ONE_PAGES, *BROKEN_GRID_PAGES}
+    return {k: Sample(one_bit(page.image), page.text)
+            for k, page in enumerate(notebook_samples("test", max(wanted) + 1)) if k in wanted}
+
+
+def test_a_ruled_page_one_bit_deep(first_pages: list[Sample], predictor) -> None:
     """One bit deep, an exercise book's lines are as black as the pen: no threshold
     leaves them out, and they joined the digits into one mark ("40080" read "1"). Its
     lines are taken out of the ink (`model.reader.ruling.without_dark_rulings`), and a squared
     page's ink is then no mark reaching across it."""
-    pages = _one_bit_pages(ONE_BIT_PAGES)
     inks = [find_ink(decode_image(page.image), ruled=True)
-            for page in pages[::len(RULINGS)]]  # the squared pages
+            for page in first_pages[::len(RULINGS)]]  # the squared pages
     joined = [ink for ink in inks if spans_across(ink.mask)]  # the grid kept by the threshold
     assert len(joined) >= MIN_GRIDS_ONE_BIT
     assert sum(spans_across(remove_rules(ink.mask, ink.ruled_page, ink.one_bit))
                for ink in joined) <= MAX_GRIDS_LEFT, len(joined)
-    report = numbers_report(pages, predictor)
+    report = numbers_report(first_pages, predictor)
     assert report["reader"] >= MIN_EXACT_ONE_BIT, report
     assert report["count_right"] >= MIN_COUNT_RIGHT_ONE_BIT, report
 
@@ -104,14 +113,14 @@ def test_a_grids_crossing_lines_are_found(tilt: float) -> None:
         assert (found & lines).sum() >= MIN_GRID_FOUND * lines.sum(), way
 
 
-def test_pieces_of_the_lines_are_no_digits() -> None:
+def test_pieces_of_the_lines_are_no_digits(first_pages: list[Sample]) -> None:
     """What the search leaves of a ruled page's lines (a grid the threshold broke into
     dashes, a line's end at the picture's edge) was read as stray sure 1s ("04813 1"):
     such thin pieces, with a stroke far thinner than the pen's, are taken out too
     (`model.reader.ruling.without_line_pieces`), and the digits keep their ink."""
     pieces, kept, digit_ink = 0, 0, 0
-    for ruled, plain in zip(_one_bit_pages(ONE_BIT_PAGES),
-                            _one_bit_pages(ONE_BIT_PAGES, ruled=False), strict=True):
+    for ruled, plain in zip(first_pages, _one_bit_pages(ONE_BIT_PAGES, ruled=False),
+                            strict=True):
         ink = find_ink(decode_image(ruled.image), ruled=True)
         digits = find_ink(decode_image(plain.image), ruled=True).mask
         if digits.shape != ink.mask.shape:  # a page the reader cut to its panel
@@ -132,17 +141,19 @@ def test_pieces_of_the_lines_are_no_digits() -> None:
 
 
 @pytest.mark.parametrize("page", STRAY_ONE_PAGES)
-def test_a_piece_of_a_line_is_no_stray_one(page: int, predictor) -> None:
-    [sample] = _pages((page,))
+def test_a_piece_of_a_line_is_no_stray_one(page: int, picked_pages: dict[int, Sample],
+                                           predictor) -> None:
+    sample = picked_pages[page]
     assert read_as_file(sample, predictor)[0] == sample.text
 
 
 @pytest.mark.parametrize("page", BROKEN_GRID_PAGES)
-def test_a_grid_broken_at_every_step_is_found(page: int, predictor) -> None:
+def test_a_grid_broken_at_every_step_is_found(page: int, picked_pages: dict[int, Sample],
+                                              predictor) -> None:
     """A hairline turned a little steps from one row to the next with both pixels half
     inked; one bit deep both go, and the line's pieces end a row apart, out of reach
     of bridging along rows and columns alone."""
-    [sample] = _pages((page,))
+    sample = picked_pages[page]
     ink = find_ink(decode_image(sample.image), ruled=True)
     assert ink.ruled_page
     assert read_as_file(sample, predictor)[0] == sample.text
