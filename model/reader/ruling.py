@@ -191,9 +191,8 @@ def _writing(stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     areas, widths, heights = (stats[1:, k] for k in (cv2.CC_STAT_AREA, cv2.CC_STAT_WIDTH,
                                                       cv2.CC_STAT_HEIGHT))
     pieces = np.minimum(widths, heights) <= LINE_ASPECT * np.maximum(widths, heights)
-    if areas.size == 0:
-        return pieces, pieces
-    return pieces, (areas >= TEXT_AREA * areas.max()) & (heights >= LONE_MIN_PX) & ~pieces
+    text = (areas >= TEXT_AREA * areas.max(initial=0)) & (heights >= LONE_MIN_PX) & ~pieces
+    return pieces, text
 
 
 def _on_the_lines(mask: np.ndarray, lines: list[Line], block: int) -> np.ndarray:
