@@ -15,7 +15,7 @@ import pytest
 
 from model.reader.imaging import decode_image
 from model.reader.ink import find_ink
-from model.reader.lines import straight_runs
+from model.reader.lines import parallel_lines, straight_runs
 from model.reader.rules import remove_rules
 from tests.pictures import one_bit, spans_across
 from training.realsets import Sample
@@ -23,27 +23,31 @@ from training.realworld.exercise_books import RULINGS, notebook_samples
 from training.realworld.usps_numbers import numbers_report, read_as_file
 
 # The first 60 pages (every ruling, pen and margin), measured with the shipped model:
-# 75.0 % read exactly, 80.0 % with the right digit count (50.0 % and 61.7 % before
+# 83.3 % read exactly, 90.0 % with the right digit count (50.0 % and 61.7 % before
 # `model.reader.ruling.without_dark_rulings`, 68.3 % and 76.7 % before the search for
-# lines broken at every step, `model.reader.ruling._rulings`).
+# lines broken at every step, `model.reader.ruling._rulings`, 75.0 % and 80.0 % before
+# two lines in one band were parted, the lines taken out from edge to edge and looked
+# for in grown ink wherever that finds more).
 ONE_BIT_PAGES = 60
-MIN_EXACT_ONE_BIT = 0.7
-MIN_COUNT_RIGHT_ONE_BIT = 0.76
-# Of their 20 squared pages, 14 keep the grid (a mark across half the page), and 2
-# still do once the lines are taken out (11 before).
+MIN_EXACT_ONE_BIT = 0.8
+MIN_COUNT_RIGHT_ONE_BIT = 0.85
+# Of their 20 squared pages, 14 keep the grid (a mark across half the page), and 1
+# still does once the lines are taken out (2 before lines went from edge to edge, 11
+# before the search for them).
 MIN_GRIDS_ONE_BIT = 10
-MAX_GRIDS_LEFT = 3
+MAX_GRIDS_LEFT = 2
 # What is left of their lines once they are taken out: marks at least PIECE_VS_WRITING
 # of the tallest digit's height with hardly any digit ink (DIGIT_SHARE of their pixels
-# within NEAR_DIGIT px of the same page's without lines). 96 are left; 338 without
-# `model.reader.ruling.without_line_pieces`, 792 before the search for broken lines too.
+# within NEAR_DIGIT px of the same page's without lines). 41 are left; 96 before lines
+# went from edge to edge, 338 without `model.reader.ruling.without_line_pieces` too,
+# 792 before the search for broken lines as well.
 PIECE_VS_WRITING = 1 / 3
 DIGIT_SHARE = 0.3
 NEAR_DIGIT = 5
-MAX_PIECES_LEFT = 130
+MAX_PIECES_LEFT = 60
 # ... and the digits' own ink they keep: 90.7 % (91.5 % before the search for broken
 # lines, which takes strokes along the lines it finds with them; the same without the
-# pieces' removal).
+# pieces' removal; 90.6 % now).
 MIN_DIGIT_INK_KEPT = 0.88
 # Pages whose number was read with a sure stray 1 beside it, a piece of a line: the
 # 262nd ("59704 1") and the 272nd ("1 529610").
@@ -51,6 +55,22 @@ STRAY_ONE_PAGES = (261, 271)
 # Pages whose grid the threshold broke at every step of its lines (a hairline turned
 # a little): no search found it, and the 2nd and 38th pages read "11111" and "111111".
 BROKEN_GRID_PAGES = (1, 37)
+# The 7th page ("05573" read "1"): its digits touch both of the grid's lines round their
+# row, and the search found the two as one band, too thick for a line; with a line
+# left, the lines taken out were given back (no writing stood apart from them).
+JOINED_LINES_PAGES = (6,)
+# Pages where the search found a line only in part (broken where a margin line or
+# the grid crosses it), and the rest was read as a sure 1 as thick as the pen: the
+# 31st ("04813 1") and 245th ("1 01917 1"); the 208th read "164" as "1 1".
+LINE_END_PAGES = (30, 207, 244)
+# The 184th page ("044" read "1"): once the grid was out, its margin line (a line's
+# piece, not writing) held more ink than five times a digit's, and the digits were
+# taken for specks beside it: no writing stood apart, and no line was taken out.
+MARGIN_PAGES = (183,)
+# Pages whose grid the threshold broke into dashes, but for a few lines whole: the
+# first look found those, and the rest were read ("3211" as "3", "8116" as "345
+# 1776"); the look in grown ink finds two lines more at least, and is taken.
+GRID_IN_PIECES_PAGES = (105, 282)
 # A grid of 1 px lines SQUARE px apart on a picture GRID_SIDE px (rows, columns), level
 # or turned 2 degrees: Hough alone found all of its level lines, and none of its upright
 # ones (85 % of them turned).
@@ -74,7 +94,8 @@ def first_pages() -> list[Sample]:
 def picked_pages() -> dict[int, Sample]:
     """The pages read one by one below, one bit deep, by their place in the set (the set
     is made once: each page is its seeded generator's next)."""
-    wanted = {*STRAY_ONE_PAGES, *BROKEN_GRID_PAGES}
+    wanted = {*STRAY_ONE_PAGES, *BROKEN_GRID_PAGES, *JOINED_LINES_PAGES, *LINE_END_PAGES,
+              *MARGIN_PAGES, *GRID_IN_PIECES_PAGES}
     return {k: Sample(one_bit(page.image), page.text)
             for k, page in enumerate(notebook_samples("test", max(wanted) + 1)) if k in wanted}
 
@@ -113,6 +134,40 @@ def test_a_grids_crossing_lines_are_found(tilt: float) -> None:
         assert (found & lines).sum() >= MIN_GRID_FOUND * lines.sum(), way
 
 
+@pytest.mark.parametrize("tilt", [0.0, 2.0])
+def test_two_lines_joined_through_the_writing_are_two(tilt: float) -> None:
+    """Two level lines SQUARE px apart, with upright strokes and a ring between them
+    touching both, are one band to the search for runs: `parallel_lines` parts it into
+    the two lines, and the strokes' ink between them (a pixel off the lines) stays."""
+    length = GRID_SIDE[1]
+    slope = np.tan(np.radians(tilt))
+    lines = [np.zeros(GRID_SIDE, np.uint8) for _ in range(2)]
+    for line, y in zip(lines, (40, 40 + SQUARE), strict=True):
+        cv2.line(line, (0, y), (length - 1, round(y + (length - 1) * slope)), 1, 1)
+    between = np.zeros(GRID_SIDE, np.uint8)
+    for x in range(60, 160, SQUARE):
+        y = round(40 + x * slope)
+        cv2.line(between, (x, y), (x + 3, y + SQUARE), 1, 2)
+    cv2.circle(between, (175, round(40 + SQUARE / 2 + 175 * slope)), SQUARE // 2, 1, 2)
+    band = (lines[0] | lines[1] | between).astype(bool)
+    found = parallel_lines(band, length)
+    assert len(found) == 2
+    near_lines = cv2.dilate(lines[0] | lines[1], np.ones((3, 3), np.uint8)).astype(bool)
+    inner = between.astype(bool) & ~near_lines
+    for part in found:
+        assert max((part & line.astype(bool)).sum() / line.sum() for line in lines) >= 0.95
+        assert (part & inner).sum() <= 0.05 * inner.sum()
+
+
+@pytest.mark.parametrize("page", JOINED_LINES_PAGES)
+def test_a_grid_whose_lines_the_digits_join_is_taken_out(
+        page: int, picked_pages: dict[int, Sample], predictor) -> None:
+    sample = picked_pages[page]
+    ink = find_ink(decode_image(sample.image), ruled=True)
+    assert not spans_across(remove_rules(ink.mask, ink.ruled_page, ink.one_bit))
+    assert read_as_file(sample, predictor)[0] == sample.text
+
+
 def test_pieces_of_the_lines_are_no_digits(first_pages: list[Sample]) -> None:
     """What the search leaves of a ruled page's lines (a grid the threshold broke into
     dashes, a line's end at the picture's edge) was read as stray sure 1s ("04813 1"):
@@ -140,13 +195,6 @@ def test_pieces_of_the_lines_are_no_digits(first_pages: list[Sample]) -> None:
     assert kept >= MIN_DIGIT_INK_KEPT * digit_ink, kept / digit_ink
 
 
-@pytest.mark.parametrize("page", STRAY_ONE_PAGES)
-def test_a_piece_of_a_line_is_no_stray_one(page: int, picked_pages: dict[int, Sample],
-                                           predictor) -> None:
-    sample = picked_pages[page]
-    assert read_as_file(sample, predictor)[0] == sample.text
-
-
 @pytest.mark.parametrize("page", BROKEN_GRID_PAGES)
 def test_a_grid_broken_at_every_step_is_found(page: int, picked_pages: dict[int, Sample],
                                               predictor) -> None:
@@ -157,3 +205,20 @@ def test_a_grid_broken_at_every_step_is_found(page: int, picked_pages: dict[int,
     ink = find_ink(decode_image(sample.image), ruled=True)
     assert ink.ruled_page
     assert read_as_file(sample, predictor)[0] == sample.text
+
+
+# The pages above read wrong before a step, by what was wrong.
+MISREAD_PAGES = {
+    "a piece of a line read as a stray 1": STRAY_ONE_PAGES,
+    "a line found in part": LINE_END_PAGES,
+    "a margin line taken for writing": MARGIN_PAGES,
+    "a grid mostly in pieces": GRID_IN_PIECES_PAGES,
+}
+
+
+@pytest.mark.parametrize(("fault", "page"), [(fault, page) for fault, pages
+                                             in MISREAD_PAGES.items() for page in pages])
+def test_a_page_once_misread_reads_right(fault: str, page: int,
+                                         picked_pages: dict[int, Sample], predictor) -> None:
+    sample = picked_pages[page]
+    assert read_as_file(sample, predictor)[0] == sample.text, fault

@@ -13,6 +13,12 @@ FINE_THETA = np.pi / 720  # ... where a grid's lines run across the whole pictur
 CROSSING = 9  # pixels: longer than a printed line (thickened by a pixel) is thick
 BRIDGE = 13  # a stroke crossing a line is bridged over this many pixels of removed line
 NEAR = np.ones((3, 3), np.uint8)
+# A band found as one run may hold two parallel lines joined through what lies between
+# them (a grid's two lines round a row of digits that touch both): a line is the ink at
+# the offsets, across the band, where PARALLEL_ROW of its length lies at least, adjacent
+# offsets together holding PARALLEL_LINE of it.
+PARALLEL_ROW = 0.2
+PARALLEL_LINE = 0.7
 
 
 def grow(mask: np.ndarray) -> np.ndarray:
@@ -124,3 +130,25 @@ def _segments(thick: np.ndarray, length: int, theta: float) -> tuple[np.ndarray,
             if tilt <= MAX_TILT:
                 cv2.line(canvas, (int(x0), int(y0)), (int(x1), int(y1)), 1, 3)
     return drawn[0], drawn[1]
+
+
+def parallel_lines(band: np.ndarray, length: int) -> list[np.ndarray]:
+    """The straight lines (each one's pixels) `length` long in a band of ink found as one
+    run (`lines_across`), told apart by their offsets across the band's direction."""
+    ys, xs = np.nonzero(band)
+    if len(xs) < 2:
+        return []
+    points = np.column_stack([xs, ys]).astype(np.float32)
+    vx, vy, x0, y0 = (float(v) for v in cv2.fitLine(points, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel())
+    offset = np.round((xs - x0) * vy - (ys - y0) * vx).astype(int)
+    offset -= offset.min()
+    counts = np.bincount(offset)
+    rows = np.flatnonzero(counts >= PARALLEL_ROW * length)
+    lines = []
+    for run in np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1) if rows.size else []:
+        if counts[run].sum() >= PARALLEL_LINE * length:
+            on = np.isin(offset, run)
+            line = np.zeros_like(band, dtype=bool)
+            line[ys[on], xs[on]] = True
+            lines.append(line)
+    return lines
