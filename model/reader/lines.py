@@ -13,10 +13,11 @@ FINE_THETA = np.pi / 720  # ... where a grid's lines run across the whole pictur
 CROSSING = 9  # pixels: longer than a printed line (thickened by a pixel) is thick
 BRIDGE = 13  # a stroke crossing a line is bridged over this many pixels of removed line
 NEAR = np.ones((3, 3), np.uint8)
-# A band found as one run may hold two parallel lines joined through what lies between
-# them (a grid's two lines round a row of digits that touch both): a line is the ink at
-# the offsets, across the band, where PARALLEL_ROW of its length lies at least, adjacent
-# offsets together holding PARALLEL_LINE of it.
+# A band found as one run may hold two parallel lines: side by side (a margin line
+# beside a grid's line), or joined through what lies between them (a grid's two lines
+# round a row of digits that touch both). A line is the ink at the offsets, across the
+# band, where PARALLEL_ROW of its length lies at least, adjacent offsets together
+# holding PARALLEL_LINE of it.
 PARALLEL_ROW = 0.2
 PARALLEL_LINE = 0.7
 
@@ -152,3 +153,10 @@ def parallel_lines(band: np.ndarray, length: int) -> list[np.ndarray]:
             line[ys[on], xs[on]] = True
             lines.append(line)
     return lines
+
+
+def band_lines(band: np.ndarray, length: int, one_line: bool) -> list[np.ndarray]:
+    """The lines of a band of ink found as one run: those side by side in it
+    (`parallel_lines`) where there are two or more, else the band when it is `one_line`."""
+    parts = parallel_lines(band, length)
+    return parts if len(parts) > 1 or not one_line else [band]
